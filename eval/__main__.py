@@ -1,0 +1,105 @@
+"""Command line: ``python -m eval [--index DIR]`` (gold set, gate) and ``python -m eval bench``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+GATE = {"R@5": 0.90, "MRR@10": 0.75}  # hybrid on the gold set
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "bench":
+        return bench_main(argv[1:])
+    parser = argparse.ArgumentParser(prog="python -m eval", description="Evaluate retrieval on "
+                                     "the gold set; exit 1 when hybrid is under the gate "
+                                     f"({', '.join(f'{k} >= {v}' for k, v in GATE.items())}). "
+                                     "See also: python -m eval bench --help")
+    parser.add_argument("--index", type=Path, default=None,
+                        help="index folder (default: the sample-corpus index)")
+    parser.add_argument("--gold", type=Path, default=None, help="gold set (default eval/gold.jsonl)")
+    parser.add_argument("--modes", default="bm25,dense,hybrid")
+    args = parser.parse_args(argv)
+
+    from index.build import ensure_default_index
+    from index.store import IndexFolderError
+    from search import Searcher
+
+    from .gold import GOLD_FILE, load_gold
+    from .report import gold_table, run_gold
+
+    try:
+        questions = load_gold(args.gold or GOLD_FILE)
+        searcher = Searcher.load(args.index or ensure_default_index())
+        results = {mode: run_gold(searcher, questions, mode) for mode in args.modes.split(",")}
+    except (ValueError, IndexFolderError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(gold_table(results, questions))
+    if "hybrid" not in results:
+        return 0
+    overall = results["hybrid"]["all"]
+    failed = [f"{k} {overall[k]:.3f} < {v}" for k, v in GATE.items() if overall[k] < v]
+    if failed:
+        print(f"GATE FAILED (hybrid): {'; '.join(failed)}")
+        return 1
+    print(f"gate passed (hybrid): " + ", ".join(f"{k} {overall[k]:.3f} >= {v}"
+                                               for k, v in GATE.items()))
+    return 0
+
+
+def bench_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m eval bench",
+                                     description="Run a BEIR-layout benchmark.")
+    parser.add_argument("--corpus", type=Path, required=True)
+    parser.add_argument("--queries", type=Path, required=True)
+    parser.add_argument("--qrels", type=Path, required=True)
+    parser.add_argument("--mode", default="bm25,dense,hybrid",
+                        help="one mode or a comma-separated list (default: all three)")
+    parser.add_argument("--model", default="default")
+    parser.add_argument("--index", type=Path, default=None,
+                        help="index folder to build or reuse (default: in the user cache)")
+    parser.add_argument("--run-out", type=Path, default=None,
+                        help="TREC run file (with several modes, MODE is added to the name)")
+    args = parser.parse_args(argv)
+
+    from index.build import build
+    from search import MODES, Searcher
+
+    from .bench import bench_index_dir, load_qrels, load_queries, run_bench, write_trec_run
+
+    modes = args.mode.split(",")
+    bad = [m for m in modes if m not in MODES]
+    if bad:
+        print(f"error: unknown mode {bad[0]!r}; expected {', '.join(MODES)}", file=sys.stderr)
+        return 1
+    for path in (args.corpus, args.queries, args.qrels):
+        if not path.is_file():
+            print(f"error: {path}: no such file", file=sys.stderr)
+            return 1
+    try:
+        queries, qrels = load_queries(args.queries), load_qrels(args.qrels)
+        index_dir = args.index or bench_index_dir(args.corpus, args.model)
+        if not (index_dir / "manifest.json").exists():
+            build([args.corpus], index_dir, model=args.model)
+        searcher = Searcher.load(index_dir)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"{args.corpus.parent.name}: {len(searcher.data.documents)} documents, "
+          f"{len(searcher.data.passages)} passages, {len(qrels)} queries with judgements")
+    print(f"{'mode':<8} {'nDCG@10':>8} {'MRR@10':>8} {'R@10':>8}")
+    for mode in modes:
+        scores, run = run_bench(searcher, queries, qrels, mode)
+        print(f"{mode:<8} {scores['nDCG@10']:>8.3f} {scores['MRR@10']:>8.3f} {scores['R@10']:>8.3f}")
+        if args.run_out:
+            out = args.run_out if len(modes) == 1 else \
+                args.run_out.with_name(f"{args.run_out.stem}.{mode}{args.run_out.suffix}")
+            write_trec_run(run, out, f"tracuu-{mode}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""BEIR-layout benchmarks: corpus.jsonl, queries.jsonl, qrels.tsv.
+
+Documents are split into passages like any other document; a document's score for a query is
+the best score among its passages (max-passage), and documents are ranked by it.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from pathlib import Path
+
+from index.paths import cache_dir
+
+from .metrics import BENCH_MEASURES, evaluate
+
+
+def load_queries(path: Path) -> dict[str, str]:
+    out = {}
+    with Path(path).open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if line.strip():
+                try:
+                    row = json.loads(line)
+                    out[str(row["_id"])] = row["text"]
+                except (json.JSONDecodeError, KeyError) as exc:
+                    raise ValueError(f"{path}:{lineno}: expected a JSON object with '_id' and "
+                                     f"'text' ({type(exc).__name__})") from None
+    return out
+
+
+def load_qrels(path: Path) -> dict[str, dict[str, int]]:
+    qrels: dict[str, dict[str, int]] = {}
+    with Path(path).open(encoding="utf-8") as fh:
+        for row in csv.reader(fh, delimiter="\t"):
+            if not row or row[0] in ("query-id", "query_id", "qid"):
+                continue
+            if len(row) < 3:
+                raise ValueError(f"{path}: expected 'query-id<TAB>corpus-id<TAB>score' rows, "
+                                 f"got {row!r}")
+            if int(row[2]) > 0:
+                qrels.setdefault(row[0], {})[row[1]] = int(row[2])
+    return qrels
+
+
+def bench_index_dir(corpus: Path, model: str) -> Path:
+    digest = hashlib.sha256(Path(corpus).read_bytes()).hexdigest()[:16]
+    tag = hashlib.sha256(model.encode()).hexdigest()[:8]
+    return cache_dir() / "bench" / f"{Path(corpus).parent.name}-{digest}-{tag}"
+
+
+def doc_run(searcher, query: str, mode: str, k_docs: int = 10, k_passages: int = 100
+            ) -> dict[str, float]:
+    """Documents ranked by their best passage."""
+    best: dict[str, float] = {}
+    for hit in searcher.search(query, k=k_passages, mode=mode):
+        if hit.doc_id not in best:
+            best[hit.doc_id] = hit.score
+    top = sorted(best, key=best.__getitem__, reverse=True)[:k_docs]
+    return {d: best[d] for d in top}
+
+
+def run_bench(searcher, queries: dict[str, str], qrels: dict[str, dict[str, int]], mode: str
+              ) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+    run = {qid: doc_run(searcher, queries[qid], mode) for qid in qrels if qid in queries}
+    return evaluate({q: qrels[q] for q in run}, run, BENCH_MEASURES), run
+
+
+def write_trec_run(run: dict[str, dict[str, float]], path: Path, tag: str) -> None:
+    with Path(path).open("w", encoding="utf-8") as fh:
+        for qid, docs in run.items():
+            ranked = sorted(docs, key=docs.__getitem__, reverse=True)
+            for rank, doc in enumerate(ranked, 1):
+                fh.write(f"{qid} Q0 {doc} {rank} {docs[doc]:.6f} {tag}\n")

@@ -1,0 +1,51 @@
+"""The gold set: questions with their evidence as exact quotes from the documents.
+
+A passage answers a question when its text contains one of the question's quotes (compared
+after NFC and whitespace collapsing), so the set survives any change of chunking.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+GOLD_FILE = Path(__file__).parent / "gold.jsonl"
+
+
+@dataclass(frozen=True)
+class Question:
+    qid: str
+    query: str
+    kind: str
+    doc: str
+    evidence: tuple[str, ...]
+
+
+def squash(text: str) -> str:
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip()
+
+
+def load_gold(path: Path = GOLD_FILE) -> list[Question]:
+    questions = []
+    with Path(path).open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                questions.append(Question(row["id"], row["query"], row["kind"], row["doc"],
+                                          tuple(row["evidence"])))
+            except (json.JSONDecodeError, KeyError) as exc:
+                raise ValueError(f"{path}:{lineno}: expected id, query, kind, doc, evidence "
+                                 f"({type(exc).__name__}: {exc})") from None
+    return questions
+
+
+def relevant_passages(question: Question, passages) -> dict[str, int]:
+    """qrels of one question: passage ids whose text holds one of its quotes."""
+    quotes = [squash(q) for q in question.evidence]
+    return {p.passage_id: 1 for p in passages
+            if p.doc_id == question.doc and any(q in squash(p.text) for q in quotes)}

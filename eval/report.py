@@ -1,0 +1,45 @@
+"""Run the gold set through a Searcher and format the metrics table (overall and per kind)."""
+
+from __future__ import annotations
+
+from .gold import Question, relevant_passages
+from .metrics import GOLD_MEASURES, evaluate
+
+
+def gold_qrels(searcher, questions: list[Question]) -> dict[str, dict[str, int]]:
+    qrels = {q.qid: relevant_passages(q, searcher.data.passages) for q in questions}
+    empty = [q.qid for q in questions if not qrels[q.qid]]
+    if empty:
+        raise ValueError(f"gold questions whose evidence is in no indexed passage: "
+                         f"{', '.join(empty)}; is the index built from the sample corpus?")
+    return qrels
+
+
+def run_gold(searcher, questions: list[Question], mode: str, k: int = 10) -> dict:
+    """Metrics for ``mode``: {"all": {...}, kind: {...}, "_n": {kind: count}}."""
+    qrels = gold_qrels(searcher, questions)
+    run = {q.qid: {h.passage_id: h.score for h in searcher.search(q.query, k=k, mode=mode)}
+           for q in questions}
+    out = {"all": evaluate(qrels, run)}
+    counts = {}
+    for kind in dict.fromkeys(q.kind for q in questions):
+        ids = [q.qid for q in questions if q.kind == kind]
+        out[kind] = evaluate({i: qrels[i] for i in ids}, run)
+        counts[kind] = len(ids)
+    out["_n"] = counts
+    out["_run"] = run
+    return out
+
+
+def gold_table(results: dict[str, dict], questions: list[Question]) -> str:
+    """Markdown table: one row per (kind, mode)."""
+    names = list(GOLD_MEASURES)
+    lines = ["| kind | n | mode | " + " | ".join(names) + " |",
+             "|---|---:|---|" + "---:|" * len(names)]
+    kinds = ["all"] + list(dict.fromkeys(q.kind for q in questions))
+    for kind in kinds:
+        for mode, res in results.items():
+            n = len(questions) if kind == "all" else res["_n"][kind]
+            vals = " | ".join(f"{res[kind][m]:.3f}" for m in names)
+            lines.append(f"| {kind} | {n} | {mode} | {vals} |")
+    return "\n".join(lines)

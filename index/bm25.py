@@ -1,0 +1,149 @@
+"""BM25 (Okapi) stored as sparse arrays, scoring exactly like ``rank_bm25.BM25Okapi``.
+
+rank-bm25 computes, for a query of terms q (repeats counted) and a document d::
+
+    score(d) = sum_q idf(q) * tf(q, d) * (k1 + 1) / (tf(q, d) + k1 * (1 - b + b * |d| / avgdl))
+    idf(t)   = log(N - n(t) + 0.5) - log(n(t) + 0.5),
+               and every negative idf replaced by epsilon * mean(idf over the vocabulary)
+
+The term-frequency matrix is kept term-major (CSC: for each term, the passages that hold it and
+how often); :meth:`BM25.weights` turns it into per-posting BM25 weights once, so a query adds up
+one slice per term instead of looping over documents.  Adding or removing passages changes N,
+avgdl and the idf of every term: the weights are recomputed from the stored frequencies, which
+is cheap; nothing is re-tokenized.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+
+K1, B, EPSILON = 1.5, 0.75, 0.25
+
+
+@dataclass
+class BM25:
+    """Sparse BM25 over passages: ``tf`` is (passages x terms) in CSC layout."""
+
+    vocab: dict[str, int]
+    tf: sparse.csc_matrix
+    k1: float = K1
+    b: float = B
+    epsilon: float = EPSILON
+
+    def __post_init__(self):
+        self._weights = None
+        self._idf = None
+
+    @classmethod
+    def from_tokens(cls, docs: list[list[str]], vocab: dict[str, int] | None = None,
+                    **params) -> "BM25":
+        vocab = dict(vocab or {})
+        rows, cols, vals = [], [], []
+        for i, tokens in enumerate(docs):
+            for term, count in Counter(tokens).items():
+                j = vocab.setdefault(term, len(vocab))
+                rows.append(i)
+                cols.append(j)
+                vals.append(count)
+        tf = sparse.csc_matrix((np.asarray(vals, dtype=np.float64), (rows, cols)),
+                               shape=(len(docs), len(vocab)))
+        tf.sort_indices()
+        return cls(vocab=vocab, tf=tf, **params)
+
+    @property
+    def n_docs(self) -> int:
+        return self.tf.shape[0]
+
+    def doc_lengths(self) -> np.ndarray:
+        return np.asarray(self.tf.sum(axis=1)).ravel()
+
+    def idf(self) -> np.ndarray:
+        if self._idf is None:
+            n = np.diff(self.tf.indptr).astype(np.float64)  # passages holding each term
+            idf = np.log(self.n_docs - n + 0.5) - np.log(n + 0.5)
+            if idf.size:
+                idf[idf < 0] = self.epsilon * idf.mean()
+            self._idf = idf
+        return self._idf
+
+    def weights(self) -> np.ndarray:
+        """BM25 weight of every posting, aligned with ``tf.data``."""
+        if self._weights is None:
+            lengths = self.doc_lengths()
+            avgdl = lengths.mean() if lengths.size else 0.0
+            norm = self.k1 * (1 - self.b + self.b * lengths / avgdl) if avgdl else \
+                np.full(lengths.shape, self.k1)
+            tf = self.tf.data
+            self._weights = tf * (self.k1 + 1) / (tf + norm[self.tf.indices])
+        return self._weights
+
+    def scores(self, terms: list[str]) -> np.ndarray:
+        """BM25 score of every passage for the query ``terms`` (repeats count, as in rank-bm25)."""
+        out = np.zeros(self.n_docs, dtype=np.float64)
+        if not self.n_docs:
+            return out
+        idf, weights, indptr, indices = self.idf(), self.weights(), self.tf.indptr, self.tf.indices
+        for term, count in Counter(terms).items():
+            j = self.vocab.get(term)
+            if j is None:
+                continue
+            lo, hi = indptr[j], indptr[j + 1]
+            out[indices[lo:hi]] += count * idf[j] * weights[lo:hi]
+        return out
+
+    def matched_terms(self, terms: list[str]) -> list[str]:
+        return [t for t in dict.fromkeys(terms) if t in self.vocab]
+
+    # --- changes -------------------------------------------------------------------------
+
+    def keep(self, rows: np.ndarray) -> "BM25":
+        """A new BM25 over the passages ``rows`` only (terms no passage holds are dropped)."""
+        tf = self.tf.tocsr()[rows].tocsc()
+        used = np.flatnonzero(np.diff(tf.indptr))
+        tf = tf[:, used]
+        terms = list(self.vocab)
+        vocab = {terms[j]: k for k, j in enumerate(used)}
+        tf.sort_indices()
+        return BM25(vocab=vocab, tf=tf, k1=self.k1, b=self.b, epsilon=self.epsilon)
+
+    def extend(self, docs: list[list[str]]) -> "BM25":
+        """A new BM25 with passages ``docs`` appended."""
+        new = BM25.from_tokens(docs, vocab=self.vocab, k1=self.k1, b=self.b, epsilon=self.epsilon)
+        old = self.tf
+        extra = len(new.vocab) - old.shape[1]  # new terms: empty columns in the old rows
+        indptr = np.concatenate([old.indptr, np.full(extra, old.indptr[-1])])
+        old = sparse.csc_matrix((old.data, old.indices, indptr),
+                                shape=(old.shape[0], len(new.vocab)))
+        tf = sparse.vstack([old, new.tf], format="csc")
+        tf.sort_indices()
+        return BM25(vocab=new.vocab, tf=tf, k1=self.k1, b=self.b, epsilon=self.epsilon)
+
+    # --- files ---------------------------------------------------------------------------
+
+    def save(self, folder: Path) -> None:
+        np.save(folder / "bm25_indptr.npy", self.tf.indptr.astype(np.int64), allow_pickle=False)
+        np.save(folder / "bm25_indices.npy", self.tf.indices.astype(np.int32), allow_pickle=False)
+        np.save(folder / "bm25_tf.npy", self.tf.data.astype(np.float32), allow_pickle=False)
+        np.save(folder / "bm25_weights.npy", self.weights(), allow_pickle=False)
+        np.save(folder / "bm25_idf.npy", self.idf(), allow_pickle=False)
+        terms = sorted(self.vocab, key=self.vocab.__getitem__)
+        (folder / "bm25_vocab.txt").write_text("\n".join(terms) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path, n_docs: int, mmap: bool = True, **params) -> "BM25":
+        mode = "r" if mmap else None
+        indptr = np.load(folder / "bm25_indptr.npy", mmap_mode=mode, allow_pickle=False)
+        indices = np.load(folder / "bm25_indices.npy", mmap_mode=mode, allow_pickle=False)
+        tf = np.load(folder / "bm25_tf.npy", mmap_mode=mode, allow_pickle=False)
+        terms = (folder / "bm25_vocab.txt").read_text(encoding="utf-8").split("\n")[:-1]
+        matrix = sparse.csc_matrix((n_docs, len(terms)))
+        matrix.data, matrix.indices, matrix.indptr = tf, indices, indptr  # no copy of the arrays
+        bm25 = cls(vocab={t: i for i, t in enumerate(terms)}, tf=matrix, **params)
+        bm25._weights = np.load(folder / "bm25_weights.npy", mmap_mode=mode, allow_pickle=False)
+        bm25._idf = np.load(folder / "bm25_idf.npy", mmap_mode=mode, allow_pickle=False)
+        return bm25

@@ -1,0 +1,162 @@
+"""Build an index from source files, and change one without a full rebuild.
+
+``build``: read → split into passages → tokenize → BM25 arrays → embed (cached) → FAISS →
+write the folder.  ``add`` and ``remove`` start from an existing folder: unchanged passages
+keep their terms and vectors; only new passages are tokenized and embedded; BM25 statistics
+are recomputed over the whole collection, so the result equals a fresh build.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .bm25 import BM25
+from .chunking import Passage, split_document
+from .dense import FaissIndex
+from .documents import Document, read_sources
+from .embeddings import DEFAULT_MODEL, EmbeddingCache, Embedder
+from .paths import cache_dir
+from .store import IndexData, IndexFolderError, indexed_text, load_index, write_index
+from .text import Analyzer
+
+CHUNKING = {"max_words": 250, "min_words": 40, "max_chars": 1200, "pack_words": 120}
+
+
+@dataclass
+class BuildReport:
+    documents: int = 0
+    passages: int = 0
+    embedded: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _progress(items, desc: str, total: int):
+    if total < 2000:
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, desc=desc, total=total, unit="passage", file=sys.stderr)
+
+
+def _prepare(docs: list[Document], analyzer: Analyzer, embedder: Embedder,
+             cache: EmbeddingCache | None) -> tuple[list[Passage], list[list[str]], np.ndarray, int]:
+    """Passages, their BM25 terms and vectors for ``docs``."""
+    passages: list[Passage] = []
+    titles: list[str] = []
+    for doc in docs:
+        for p in split_document(doc, **CHUNKING):
+            passages.append(p)
+            titles.append(doc.title)
+    texts = [indexed_text(p, t) for p, t in zip(passages, titles)]
+    tokens = [analyzer.tokenize(t) for t in _progress(texts, "Tokenizing", len(texts))]
+    vectors, embedded = embedder.encode_cached(texts, cache)
+    return passages, tokens, vectors, embedded
+
+
+def _cache() -> EmbeddingCache | None:
+    try:
+        return EmbeddingCache(cache_dir() / "embeddings.sqlite")
+    except Exception as exc:  # a read-only home must not stop a build
+        _say(f"warning: embedding cache unavailable ({exc}); every passage will be embedded")
+        return None
+
+
+def _report_skipped(skipped: list[tuple[str, str]]) -> None:
+    for path, reason in skipped:
+        _say(f"skipped {path}: {reason}")
+
+
+def build(sources: list[str | Path], out: Path | str, model: str = DEFAULT_MODEL,
+          analyzer: Analyzer | None = None, use_cache: bool = True) -> BuildReport:
+    """Build a new index at ``out`` from files, folders and BEIR ``corpus.jsonl`` files."""
+    analyzer = analyzer or Analyzer()
+    docs, skipped = read_sources(sources)
+    _report_skipped(skipped)
+    if not docs:
+        raise ValueError(f"no readable documents in {', '.join(map(str, sources))} "
+                         f"({len(skipped)} skipped); nothing was written")
+    _say(f"Read {len(docs)} documents ({len(skipped)} skipped).")
+    embedder = Embedder(model)
+    cache = _cache() if use_cache else None
+    passages, tokens, vectors, embedded = _prepare(docs, analyzer, embedder, cache)
+    dense = FaissIndex(vectors.shape[1])
+    dense.add(vectors)
+    data = IndexData(documents={d.doc_id: d for d in docs}, passages=passages,
+                     bm25=BM25.from_tokens(tokens), dense=dense, analyzer=analyzer, model=model)
+    write_index(data, Path(out), CHUNKING)
+    return BuildReport(len(docs), len(passages), embedded, skipped)
+
+
+def _without(data: IndexData, doc_ids: set[str]) -> IndexData:
+    rows = np.array([i for i, p in enumerate(data.passages) if p.doc_id not in doc_ids],
+                    dtype=np.int64)
+    return IndexData(documents={k: v for k, v in data.documents.items() if k not in doc_ids},
+                     passages=[data.passages[i] for i in rows], bm25=data.bm25.keep(rows),
+                     dense=data.dense.keep(rows), analyzer=data.analyzer, model=data.model,
+                     manifest=data.manifest)
+
+
+def add(sources: list[str | Path], index_dir: Path | str, use_cache: bool = True) -> BuildReport:
+    """Add (or replace, by doc_id) documents in an existing index."""
+    index_dir = Path(index_dir)
+    data = load_index(index_dir, mmap=False)
+    docs, skipped = read_sources(sources)
+    _report_skipped(skipped)
+    if not docs:
+        raise ValueError(f"no readable documents in {', '.join(map(str, sources))} "
+                         f"({len(skipped)} skipped); the index is unchanged")
+    replaced = {d.doc_id for d in docs} & set(data.documents)
+    if replaced:
+        _say(f"Replacing {len(replaced)} documents already in the index: "
+             + ", ".join(sorted(replaced)))
+        data = _without(data, replaced)
+    embedder = Embedder(data.model)
+    passages, tokens, vectors, embedded = _prepare(docs, data.analyzer, embedder,
+                                                   _cache() if use_cache else None)
+    data.dense.add(vectors)
+    merged = IndexData(documents={**data.documents, **{d.doc_id: d for d in docs}},
+                       passages=data.passages + passages, bm25=data.bm25.extend(tokens),
+                       dense=data.dense, analyzer=data.analyzer, model=data.model,
+                       manifest=data.manifest)
+    write_index(merged, index_dir)
+    return BuildReport(len(docs), len(passages), embedded, skipped)
+
+
+def remove(doc_ids: list[str], index_dir: Path | str) -> BuildReport:
+    """Remove documents by id; unknown ids are an error and nothing changes."""
+    index_dir = Path(index_dir)
+    data = load_index(index_dir, mmap=False)
+    unknown = [d for d in doc_ids if d not in data.documents]
+    if unknown:
+        known = ", ".join(sorted(data.documents)[:10])
+        raise ValueError(f"not in the index: {', '.join(unknown)} (ids look like: {known}); "
+                         "nothing was removed")
+    if len(set(doc_ids)) == len(data.documents):
+        raise ValueError("removing every document would leave an empty index; build a new one "
+                         "instead")
+    kept = _without(data, set(doc_ids))
+    write_index(kept, index_dir)
+    return BuildReport(len(kept.documents), len(kept.passages), 0, removed=list(doc_ids))
+
+
+def ensure_default_index(index_dir: Path | str | None = None) -> Path:
+    """The default index folder, built from the sample corpus on first use."""
+    from .paths import SAMPLE_CORPUS, default_index_dir
+
+    index_dir = Path(index_dir or default_index_dir())
+    if not (index_dir / "manifest.json").exists():
+        _say(f"No index at {index_dir}: building it from the sample corpus ({SAMPLE_CORPUS}) ...")
+        build([SAMPLE_CORPUS], index_dir)
+    return index_dir
+
+
+__all__ = ["BuildReport", "build", "add", "remove", "ensure_default_index", "IndexFolderError"]

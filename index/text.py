@@ -1,0 +1,150 @@
+"""Text normalization and tokenization: the one place where text becomes index terms.
+
+Both the index build and every query go through :class:`Analyzer`, built from the settings in
+the index manifest, so a document and a query are always cut into terms the same way.
+
+Steps for BM25 terms:
+
+1. :func:`normalize`: Unicode NFC; zero-width characters dropped; non-breaking and other
+   spaces made plain; curly quotes made straight; lower case; one tone-mark placement
+   (``hoá`` → ``hóa``, ``uỷ`` → ``ủy``, ``thuỷ`` → ``thủy``).
+2. Document codes (``683-CV/HU``, ``163 - CV/ĐUK``, ``21-NQ/TW``, ``45/2019/QH14``,
+   ``10/2012/NĐ-CP``) are cut out first and kept whole, spaces removed.
+3. The rest is word-segmented by underthesea (``đảng viên`` → ``đảng_viên``); punctuation is
+   dropped.  With ``syllables=True`` each multi-syllable word also yields its syllables, so a
+   query segmented differently from the document still meets it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+
+TEXT_VERSION = 1  # bump when normalize() or tokenize() change what they produce
+
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_SPACES = dict.fromkeys(map(ord, "\u00a0\u2007\u202f\u2002\u2003\u2009\u3000"), " ")
+_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "‚": "'",
+                         "«": '"', "»": '"'})
+
+# Old-style tone placement on the second vowel of an open syllable -> on the first vowel.
+_TONES = "\u0301\u0300\u0309\u0303\u0323"  # sắc, huyền, hỏi, ngã, nặng (combining)
+_TONE_FIXES = []
+for _tone in _TONES:
+    for _first, _second in (("o", "a"), ("o", "e"), ("u", "y")):
+        _old = unicodedata.normalize("NFC", _first + _second + _tone)
+        _new = unicodedata.normalize("NFC", _first + _tone + _second)
+        _TONE_FIXES.append((_old, _new))
+_TONE_MAP = dict(_TONE_FIXES)
+_WORD_RE = re.compile(r"\w+")
+
+
+def _fix_tone(match: re.Match) -> str:
+    word = match.group(0)
+    tail = word[-2:]
+    if tail in _TONE_MAP and not (tail[0] == "u" and word[-3:-2] == "q"):
+        return word[:-2] + _TONE_MAP[tail]
+    return word
+
+
+# Document codes: 683-CV/HU, 163 - CV/ĐUK, 21-NQ/TW, 27-CTr/HU, 45/2019/QH14, 10/2012/NĐ-CP.
+_UP = "A-ZĐ"
+CODE_RE = re.compile(
+    r"(?<![\w/-])(?:"
+    r"\d{1,5}[a-z]?\s?-\s?[" + _UP + r"][" + _UP + r"a-zđ]{0,5}\s?/\s?[" + _UP + r"][" + _UP
+    + r"0-9]{0,7}(?:-[" + _UP + r"]{1,6})?"
+    r"|\d{1,4}/\d{4}/[" + _UP + r"][" + _UP + r"0-9]{0,7}(?:-[" + _UP + r"]{1,6})*"
+    r")(?![\w/])", re.IGNORECASE)
+
+
+def normalize(text: str) -> str:
+    """Canonical lower-case form of ``text`` for matching (never for display)."""
+    text = unicodedata.normalize("NFC", text).translate(_ZERO_WIDTH).translate(_SPACES)
+    text = text.translate(_QUOTES).lower()
+    return _WORD_RE.sub(_fix_tone, text)
+
+
+def canonical_code(code: str) -> str:
+    """``163 - CV/ĐUK`` -> ``163-CV/ĐUK`` (spaces dropped, case kept)."""
+    return re.sub(r"\s+", "", code)
+
+
+def find_codes(text: str) -> list[str]:
+    """Document codes cited in ``text``, canonical, in order of appearance, without repeats."""
+    seen: dict[str, None] = {}
+    for m in CODE_RE.finditer(unicodedata.normalize("NFC", text)):
+        code = canonical_code(m.group(0))
+        if any(ch.isalpha() for ch in code):
+            seen.setdefault(code, None)
+    return list(seen)
+
+
+@lru_cache(maxsize=1)
+def _segmenter():
+    from underthesea import word_tokenize
+
+    return word_tokenize
+
+
+def _is_word(token: str) -> bool:
+    return any(ch.isalnum() for ch in token)
+
+
+@dataclass(frozen=True)
+class Analyzer:
+    """Turns text into BM25 terms; its settings are stored in and rebuilt from the manifest."""
+
+    syllables: bool = True
+    version: int = TEXT_VERSION
+
+    def settings(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_settings(cls, settings: dict) -> "Analyzer":
+        unknown = set(settings) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"unknown analyzer settings {sorted(unknown)}; "
+                             f"known: {sorted(cls.__dataclass_fields__)}")
+        return cls(**settings)
+
+    def tokenize(self, text: str) -> list[str]:
+        """BM25 terms of ``text``: codes whole, words joined by ``_``, punctuation dropped."""
+        text = normalize(text)
+        terms: list[str] = []
+        pos = 0
+        for m in CODE_RE.finditer(text):
+            terms.extend(self._words(text[pos:m.start()]))
+            terms.append(canonical_code(m.group(0)))
+            pos = m.end()
+        terms.extend(self._words(text[pos:]))
+        return terms
+
+    def _words(self, text: str) -> list[str]:
+        if not text.strip():
+            return []
+        out = []
+        for word in _segmenter()(text):
+            if not _is_word(word):
+                continue
+            parts = word.split()
+            out.append("_".join(parts))
+            if self.syllables and len(parts) > 1:
+                out.extend(p for p in parts if _is_word(p))
+        return out
+
+
+def library_versions() -> dict:
+    """Versions of the libraries whose behaviour changes the terms."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name in ("underthesea", "underthesea_core"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = None
+    out["unicodedata"] = unicodedata.unidata_version
+    return out

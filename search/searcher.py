@@ -1,0 +1,228 @@
+"""Query an index folder: BM25 and dense candidates, fusion, filters, cited hits.
+
+The pipeline of :meth:`Searcher.search` reads as its steps: check the query → tokenize it with
+the index's own analyzer → BM25 scores → dense scores (query embedded with the index's model)
+→ filters → fusion → top k → hits with citations and the best answering sentence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from index.chunking import SEPARATOR
+from index.embeddings import Embedder
+from index.metadata import citation
+from index.store import IndexData, load_index
+from index.text import normalize
+
+from .fusion import convex, rrf
+
+MODES = ("hybrid", "bm25", "dense")
+FUSIONS = ("convex", "rrf")
+MAX_QUERY_CHARS = 2000
+CANDIDATES = 100
+
+
+@dataclass
+class Hit:
+    """One ranked passage with what a reader needs to cite and open it."""
+
+    doc_id: str
+    passage_id: str
+    title: str
+    citation: str
+    section: str
+    text: str
+    start: int
+    end: int
+    score: float
+    rank: int = 0
+    source: str = ""
+    bm25_score: float | None = None
+    dense_score: float | None = None
+    answer: str = ""
+    answer_start: int | None = None  # offsets of the answering sentence in the document
+    answer_end: int | None = None
+    metadata: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def section_citation(section: str) -> str:
+    """``IV- NHIỆM VỤ › 2. Nâng cao ... › 2.2.`` -> ``IV, 2.2`` (the markers a reader cites)."""
+    if not section:
+        return ""
+    markers = []
+    for label in section.split(SEPARATOR):
+        m = re.match(r"^((?:Chương|Mục|Điều|Phần thứ)\s+\S+|[IVXLC]+|\d+(?:\.\d+)*|[a-zđ]\))", label,
+                     re.IGNORECASE)
+        if not m:
+            markers.append(label)
+            continue
+        marker = m.group(1).rstrip(".")
+        if markers and marker.startswith(markers[-1] + "."):
+            markers[-1] = marker
+        else:
+            markers.append(marker)
+    return ", ".join(markers)
+
+
+_SENTENCE = re.compile(r"[^.!?;\n]+(?:[.!?;]+|$)")
+
+
+def best_sentence(text: str, query_terms: set[str], analyzer) -> tuple[int, int] | None:
+    """Offsets (in ``text``) of the sentence sharing the most query terms, if any."""
+    best, best_score = None, 0.0
+    for m in _SENTENCE.finditer(text):
+        sentence = m.group(0)
+        if len(sentence.strip()) < 8:
+            continue
+        terms = set(analyzer.tokenize(sentence))
+        score = len(terms & query_terms) / (1 + 0.002 * len(sentence))
+        if score > best_score:
+            lead = len(sentence) - len(sentence.lstrip())
+            best, best_score = (m.start() + lead, m.end()), score
+    return best
+
+
+class Searcher:
+    """Hybrid search over one index folder; load once, query many times."""
+
+    def __init__(self, data: IndexData, fusion: str = "convex", dense_weight: float = 0.5,
+                 rrf_k: int = 60):
+        if fusion not in FUSIONS:
+            raise ValueError(f"unknown fusion {fusion!r}; expected one of {', '.join(FUSIONS)}")
+        self.data = data
+        self.fusion = fusion
+        self.dense_weight = dense_weight
+        self.rrf_k = rrf_k
+        self._embedder = None
+
+    @classmethod
+    def load(cls, index_dir: str | Path, **options) -> "Searcher":
+        return cls(load_index(index_dir), **options)
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = Embedder(self.data.model)
+        return self._embedder
+
+    # --- steps ---------------------------------------------------------------------------
+
+    @staticmethod
+    def check_query(query: str) -> str:
+        if not isinstance(query, str):
+            raise TypeError(f"query must be a string, not {type(query).__name__}")
+        query = query.strip()
+        if not query:
+            raise ValueError("empty query: type a question or keywords")
+        return query[:MAX_QUERY_CHARS]
+
+    def allowed_rows(self, filters: dict | None) -> np.ndarray | None:
+        """Boolean mask of passages whose document passes ``filters`` (None: no filter)."""
+        if not filters:
+            return None
+        keep_docs = {doc_id for doc_id, doc in self.data.documents.items()
+                     if _passes(doc.metadata, doc_id, filters)}
+        return np.array([p.doc_id in keep_docs for p in self.data.passages], dtype=bool)
+
+    def bm25_run(self, terms: list[str], mask: np.ndarray | None, n: int) -> dict[int, float]:
+        scores = self.data.bm25.scores(terms)
+        if mask is not None:
+            scores = np.where(mask, scores, 0.0)
+        rows = np.flatnonzero(scores > 0)
+        top = rows[np.argsort(-scores[rows], kind="stable")[:n]]
+        return {int(r): float(scores[r]) for r in top}
+
+    def dense_run(self, query: str, mask: np.ndarray | None, n: int) -> dict[int, float]:
+        vector = self.embedder.encode([query], "query")[0]
+        dense = self.data.dense
+        if mask is None:
+            scores, rows = dense.search(vector, n)
+            return {int(r): float(s) for s, r in zip(scores, rows)}
+        allowed = np.flatnonzero(mask)
+        if len(allowed) <= 20_000:  # exact scores over the allowed passages
+            scores = dense.scores_for(vector, allowed)
+            order = np.argsort(-scores, kind="stable")[:n]
+            return {int(allowed[i]): float(scores[i]) for i in order}
+        want = n * 4
+        while True:  # widen the search until enough allowed passages come back
+            scores, rows = dense.search(vector, want)
+            run = {int(r): float(s) for s, r in zip(scores, rows) if mask[r]}
+            if len(run) >= n or want >= dense.count:
+                return dict(list(run.items())[:n])
+            want *= 4
+
+    def fuse(self, bm25: dict[int, float], dense: dict[int, float]) -> dict[int, float]:
+        if self.fusion == "rrf":
+            return rrf([bm25, dense], k=self.rrf_k,
+                       weights=[1 - self.dense_weight, self.dense_weight])
+        return convex([bm25, dense], weights=[1 - self.dense_weight, self.dense_weight])
+
+    # --- the pipeline ----------------------------------------------------------------------
+
+    def search(self, query: str, k: int = 10, mode: str = "hybrid",
+               filters: dict | None = None) -> list[Hit]:
+        """Top ``k`` passages for ``query``; ``mode`` is hybrid, bm25 or dense."""
+        query = self.check_query(query)
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
+        if not isinstance(k, int) or k < 1:
+            raise ValueError(f"k must be a positive integer, got {k!r}")
+        terms = self.data.analyzer.tokenize(query)
+        mask = self.allowed_rows(filters)
+        n = max(CANDIDATES, k)
+        bm25 = self.bm25_run(terms, mask, n) if mode in ("hybrid", "bm25") else {}
+        dense = self.dense_run(query, mask, n) if mode in ("hybrid", "dense") else {}
+        if mode == "hybrid":
+            fused = self.fuse(bm25, dense)
+        else:
+            fused = bm25 or dense
+        ranked = sorted(fused, key=lambda r: (-fused[r], r))[:k]
+        return [self.hit(row, rank, fused[row], bm25.get(row), dense.get(row), set(terms))
+                for rank, row in enumerate(ranked, 1)]
+
+    def hit(self, row: int, rank: int, score: float, bm25: float | None, dense: float | None,
+            terms: set[str]) -> Hit:
+        p = self.data.passages[row]
+        doc = self.data.documents[p.doc_id]
+        meta = doc.metadata
+        answer = best_sentence(p.text, terms, self.data.analyzer) if terms else None
+        return Hit(
+            doc_id=p.doc_id, passage_id=p.passage_id, title=doc.title,
+            citation=citation(meta, section_citation(p.section)), section=p.section,
+            text=p.text, start=p.start, end=p.end, score=float(score), rank=rank,
+            source=doc.source, bm25_score=bm25, dense_score=dense,
+            answer=p.text[answer[0]:answer[1]] if answer else "",
+            answer_start=p.start + answer[0] if answer else None,
+            answer_end=p.start + answer[1] if answer else None,
+            metadata={k: v for k, v in meta.items()
+                      if k in ("code", "doc_type", "issuer", "date", "level", "place")},
+        )
+
+    def document_text(self, doc_id: str) -> str:
+        return self.data.documents[doc_id].text
+
+
+def _passes(meta: dict, doc_id: str, filters: dict) -> bool:
+    for key, want in filters.items():
+        if key == "doc_id":
+            ok = doc_id in (want if isinstance(want, (list, set, tuple)) else [want])
+        elif key == "year":
+            year = int(meta["date"][:4]) if meta.get("date") else None
+            lo, hi = (want if isinstance(want, (list, tuple)) else (want, want))
+            ok = year is not None and int(lo) <= year <= int(hi)
+        elif key in ("doc_type", "issuer", "level", "code"):
+            ok = normalize(str(meta.get(key, ""))) == normalize(str(want))
+        else:
+            raise ValueError(f"unknown filter {key!r}; expected doc_type, issuer, level, year, "
+                             "code or doc_id")
+        if not ok:
+            return False
+    return True

@@ -1,0 +1,44 @@
+import pytest
+
+from eval.gold import load_gold, squash
+from eval.metrics import evaluate
+
+from ..conftest import SAMPLE
+
+
+def test_gold_set_is_grounded_in_the_sample_corpus():
+    questions = load_gold()
+    assert len(questions) >= 40
+    texts = {p.stem: squash(p.read_text(encoding="utf-8").replace("**", ""))
+             for p in SAMPLE.iterdir()}
+    for q in questions:
+        assert q.doc in texts, q.qid
+        assert any(squash(e) in texts[q.doc] for e in q.evidence), q.qid
+    kinds = {q.kind for q in questions}
+    assert {"deadline", "number", "code", "body", "paraphrase", "no_diacritics", "english",
+            "mixed"} <= kinds
+    assert len({q.qid for q in questions}) == len(questions)
+
+
+def test_metrics_by_hand():
+    qrels = {"q1": {"a": 1}, "q2": {"b": 1, "c": 1}}
+    run = {"q1": {"x": 3.0, "a": 2.0}, "q2": {"c": 5.0}}
+    m = evaluate(qrels, run)
+    assert m["R@1"] == pytest.approx((0 + 1) / 2)
+    assert m["R@5"] == pytest.approx(1.0)
+    assert m["MRR@10"] == pytest.approx((1 / 2 + 1) / 2)
+
+
+def test_question_without_hits_counts_as_zero():
+    m = evaluate({"q1": {"a": 1}, "q2": {"b": 1}}, {"q1": {"a": 1.0}, "q2": {}})
+    assert m["R@5"] == pytest.approx(0.5) and m["MRR@10"] == pytest.approx(0.5)
+
+
+@pytest.mark.slow
+def test_gold_run_on_the_sample_index(searcher):
+    from eval.report import run_gold
+
+    questions = load_gold()
+    res = run_gold(searcher, questions, "hybrid")
+    assert set(res["_n"]) >= {"deadline", "english"}
+    assert res["all"]["R@10"] >= res["all"]["R@5"] >= res["all"]["R@1"]

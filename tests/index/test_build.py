@@ -1,0 +1,94 @@
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from index.build import add, build, remove
+from index.embeddings import EmbeddingCache, Embedder
+from index.store import IndexFolderError, load_index
+from search import Searcher
+
+from ..conftest import DOC_683, SAMPLE
+
+pytestmark = pytest.mark.slow
+
+
+def test_manifest_records_settings_and_versions(sample_index):
+    manifest = json.loads((sample_index / "manifest.json").read_text())
+    assert manifest["format_version"] == 1
+    assert manifest["model"] == {"name": "default", "dim": 384}
+    assert manifest["analyzer"]["version"] >= 1
+    assert manifest["bm25"] == {"k1": 1.5, "b": 0.75, "epsilon": 0.25}
+    assert manifest["counts"]["documents"] == 4
+    assert manifest["versions"]["underthesea"]
+    assert not list(sample_index.glob("*.pkl"))
+
+
+def test_load_refuses_other_text_processing(sample_index, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(sample_index, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["analyzer"]["version"] = 999
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IndexFolderError, match="text processing version 999"):
+        load_index(copy)
+    with pytest.raises(IndexFolderError, match="no index here"):
+        load_index(tmp_path / "nothing")
+
+
+def _results(index_dir, queries):
+    s = Searcher.load(index_dir)
+    return {q: [(h.passage_id, round(h.score, 5)) for h in s.search(q, k=8)] for q in queries}
+
+
+def test_add_and_remove_equal_a_fresh_build(sample_index, tmp_path):
+    queries = ["thời hạn báo cáo của chi bộ", "tỉ lệ kết nạp đảng viên mới", "Kế hoạch 38-KH/HU"]
+    others = [p for p in sorted(SAMPLE.iterdir()) if p != DOC_683]
+    grown = tmp_path / "grown"
+    build(others, grown)
+    add([DOC_683], grown)
+    assert _results(grown, queries) == _results(sample_index, queries)
+
+    shrunk = tmp_path / "shrunk"
+    shutil.copytree(sample_index, shrunk)
+    remove([DOC_683.stem], shrunk)
+    fresh = tmp_path / "fresh"
+    build(others, fresh)
+    assert _results(shrunk, queries) == _results(fresh, queries)
+    with pytest.raises(ValueError, match="not in the index"):
+        remove(["no-such-doc"], shrunk)
+
+
+def test_failed_build_leaves_previous_index(sample_index, tmp_path):
+    target = tmp_path / "idx"
+    shutil.copytree(sample_index, target)
+    before = (target / "manifest.json").read_text()
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "empty.txt").write_bytes(b"")
+    with pytest.raises(ValueError, match="no readable documents"):
+        build([bad], target)
+    assert (target / "manifest.json").read_text() == before
+    assert len(Searcher.load(target).search("chi bộ", k=3)) == 3
+
+
+def test_build_skips_bad_files_and_reports_them(tmp_path, capsys):
+    src = tmp_path / "src"
+    src.mkdir()
+    shutil.copy(DOC_683, src)
+    (src / "broken.pdf").write_bytes(b"%PDF-1.4 nothing")
+    report = build([src], tmp_path / "idx")
+    assert report.documents == 1 and len(report.skipped) == 1
+    assert "broken.pdf" in capsys.readouterr().err
+
+
+def test_embedding_cache_only_embeds_new_text(tmp_path):
+    cache = EmbeddingCache(tmp_path / "cache.sqlite")
+    embedder = Embedder("default")
+    first, n1 = embedder.encode_cached(["chi bộ họp", "đảng viên mới"], cache, progress=False)
+    second, n2 = embedder.encode_cached(["chi bộ họp", "đảng viên mới", "báo cáo quý"], cache,
+                                        progress=False)
+    assert (n1, n2) == (2, 1)
+    np.testing.assert_allclose(second[:2], first, atol=1e-6)
+    assert np.allclose(np.linalg.norm(second, axis=1), 1.0, atol=1e-5)

@@ -1,0 +1,45 @@
+import unicodedata
+
+from index.text import Analyzer, find_codes, normalize
+
+
+def test_tone_placement_is_unified():
+    assert normalize("Hoá học, hoà bình, thuỷ lợi, Uỷ ban") == "hóa học, hòa bình, thủy lợi, ủy ban"
+    # tone already on the main vowel, or followed by a final consonant: unchanged
+    assert normalize("hoàng quý khuya") == "hoàng quý khuya"
+
+
+def test_decomposed_input_zero_width_and_odd_spaces():
+    nfd = unicodedata.normalize("NFD", "đảng viên")
+    assert normalize(nfd) == "đảng viên"
+    assert normalize("chi\u200b bộ\u00a0huyện “x”") == 'chi bộ huyện "x"'
+
+
+def test_document_codes_stay_single_tokens():
+    tokens = Analyzer().tokenize("Số 163 - CV/ĐUK theo 21-NQ/TW, 83-KH/ĐUK và Luật 45/2019/QH14")
+    for code in ("163-cv/đuk", "21-nq/tw", "83-kh/đuk", "45/2019/qh14"):
+        assert code in tokens
+    assert "/" not in [t for t in tokens if "-" not in t and "/" not in t]
+
+
+def test_find_codes_ignores_dates_and_ranges():
+    assert find_codes("ngày 10/3/2017, giai đoạn 2020 - 2025, Số 683-CV/HU") == ["683-CV/HU"]
+
+
+def test_words_are_segmented_and_syllables_kept():
+    tokens = Analyzer().tokenize("Đảng viên báo cáo chi bộ.")
+    assert "đảng_viên" in tokens and "báo_cáo" in tokens and "chi_bộ" in tokens
+    assert "đảng" in tokens and "viên" in tokens
+    assert "." not in tokens
+    assert Analyzer(syllables=False).tokenize("Đảng viên") == ["đảng_viên"]
+
+
+def test_settings_round_trip_and_reject_unknown():
+    a = Analyzer(syllables=False)
+    assert Analyzer.from_settings(a.settings()) == a
+    try:
+        Analyzer.from_settings({"stemmer": "x"})
+    except ValueError as exc:
+        assert "stemmer" in str(exc)
+    else:
+        raise AssertionError("unknown setting accepted")

@@ -1,0 +1,35 @@
+import pytest
+
+from search.fusion import convex, normalize, rrf
+
+
+def test_rrf_by_hand():
+    fused = rrf([{1: 9.0, 2: 5.0, 3: 1.0}, {3: 0.9, 1: 0.5}], k=60)
+    assert fused[1] == pytest.approx(1 / 61 + 1 / 62)
+    assert fused[2] == pytest.approx(1 / 62)
+    assert fused[3] == pytest.approx(1 / 63 + 1 / 61)
+
+
+def test_weighted_rrf():
+    fused = rrf([{1: 1.0}, {1: 1.0}], k=10, weights=[0.25, 0.75])
+    assert fused[1] == pytest.approx(0.25 / 11 + 0.75 / 11)
+
+
+def test_minmax_and_zscore():
+    assert normalize({1: 2.0, 2: 4.0, 3: 3.0}) == {1: 0.0, 2: 1.0, 3: 0.5}
+    z = normalize({1: 1.0, 2: 3.0}, "zscore")
+    assert z[1] == pytest.approx(-1.0) and z[2] == pytest.approx(1.0)
+    assert normalize({}) == {}
+    assert normalize({7: 3.0}) == {7: 1.0}
+    with pytest.raises(ValueError, match="minmax"):
+        normalize({1: 1.0}, "rank")
+
+
+def test_convex_by_hand():
+    fused = convex([{1: 10.0, 2: 0.0}, {2: 0.8, 3: 0.4}], weights=[0.3, 0.7])
+    assert fused[1] == pytest.approx(0.3 * 1.0 + 0.7 * 0.0)
+    assert fused[2] == pytest.approx(0.3 * 0.0 + 0.7 * 1.0)
+    assert fused[3] == pytest.approx(0.3 * 0.0 + 0.7 * 0.0)
+    assert convex([{}, {}], weights=[0.5, 0.5]) == {}
+    with pytest.raises(ValueError):
+        convex([{1: 1.0}], weights=[0.5, 0.5])

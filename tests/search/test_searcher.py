@@ -1,0 +1,61 @@
+import pytest
+
+from search import Searcher
+
+pytestmark = pytest.mark.slow
+
+
+def test_hits_carry_citations_and_exact_offsets(searcher):
+    hits = searcher.search("thời hạn báo cáo của chi bộ", k=5)
+    assert len(hits) == 5 and [h.rank for h in hits] == [1, 2, 3, 4, 5]
+    top = hits[0]
+    assert top.doc_id == "2017-03-28_683-CV-HU_Hon-Quan"
+    assert top.citation.startswith("Công văn số 683-CV/HU ngày 28/3/2017 của Huyện ủy Hớn Quản")
+    for h in hits:
+        assert searcher.document_text(h.doc_id)[h.start:h.end] == h.text
+        if h.answer:
+            assert searcher.document_text(h.doc_id)[h.answer_start:h.answer_end] == h.answer
+    assert "Định kỳ" in top.answer
+    assert all(a.score >= b.score for a, b in zip(hits, hits[1:]))
+
+
+@pytest.mark.parametrize("mode", ["bm25", "dense", "hybrid"])
+def test_each_mode_finds_the_admission_target(searcher, mode):
+    hits = searcher.search("tỉ lệ kết nạp đảng viên mới hàng năm", k=3, mode=mode)
+    assert any("3% - 4%" in h.text for h in hits)
+
+
+def test_english_question_finds_vietnamese_passage(searcher):
+    hits = searcher.search("how often must party cells report to the district committee?", k=5)
+    assert any("Định kỳ" in h.text and "báo cáo Huyện ủy" in h.text for h in hits)
+
+
+def test_filters_apply_before_the_cut(searcher):
+    hits = searcher.search("báo cáo định kỳ", k=5, filters={"year": (2019, 2019),
+                                                            "doc_type": "Công văn"})
+    assert len(hits) == 5
+    assert {h.doc_id for h in hits} == {"2019-04-18_163-CV-DUK_Dong-Nai"}
+    with pytest.raises(ValueError, match="unknown filter"):
+        searcher.search("x", filters={"colour": "red"})
+
+
+@pytest.mark.parametrize("query,message", [("", "empty query"), ("   \n", "empty query")])
+def test_bad_queries(searcher, query, message):
+    with pytest.raises(ValueError, match=message):
+        searcher.search(query)
+
+
+def test_bad_mode_and_k(searcher):
+    with pytest.raises(ValueError, match="hybrid, bm25, dense"):
+        searcher.search("chi bộ", mode="fuzzy")
+    with pytest.raises(ValueError, match="positive"):
+        searcher.search("chi bộ", k=0)
+
+
+def test_hybrid_not_below_best_single_mode_on_a_known_question(searcher):
+    query = "Ban Tổ chức Huyện ủy tham mưu sơ kết, tổng kết việc thực hiện Nghị quyết"
+    ranks = {}
+    for mode in ("bm25", "dense", "hybrid"):
+        hits = searcher.search(query, k=10, mode=mode)
+        ranks[mode] = next((h.rank for h in hits if "4. Ban Tổ chức Huyện ủy" in h.text), 99)
+    assert ranks["hybrid"] <= min(ranks["bm25"], ranks["dense"])
