@@ -19,7 +19,11 @@ def main(argv: list[str] | None = None) -> int:
                                      "See also: python -m eval bench --help")
     parser.add_argument("--index", type=Path, default=None,
                         help="index folder (default: the sample-corpus index)")
-    parser.add_argument("--gold", type=Path, default=None, help="gold set (default eval/gold.jsonl)")
+    parser.add_argument("--gold", type=Path, default=None,
+                        help="gold set to gate on (default eval/gold.jsonl)")
+    parser.add_argument("--holdout", type=Path, default=None,
+                        help="second set reported beside it, never tuned on and not gated "
+                             "(default eval/holdout.jsonl; 'none' to skip)")
     parser.add_argument("--modes", default="bm25,dense,hybrid")
     args = parser.parse_args(argv)
 
@@ -27,17 +31,30 @@ def main(argv: list[str] | None = None) -> int:
     from index.store import IndexFolderError
     from search import Searcher
 
-    from .gold import GOLD_FILE, load_gold
+    from .gold import GOLD_FILE, HOLDOUT_FILE, load_gold
     from .report import gold_table, run_gold
 
+    modes = args.modes.split(",")
+    skip_holdout = args.holdout is not None and str(args.holdout).lower() == "none"
+    holdout_path = None if skip_holdout else (args.holdout or HOLDOUT_FILE)
     try:
         questions = load_gold(args.gold or GOLD_FILE)
         searcher = Searcher.load(args.index or ensure_default_index())
-        results = {mode: run_gold(searcher, questions, mode) for mode in args.modes.split(",")}
+        results = {mode: run_gold(searcher, questions, mode) for mode in modes}
+        if holdout_path is not None and Path(holdout_path).exists():
+            held = load_gold(holdout_path)
+            held_results = {mode: run_gold(searcher, held, mode) for mode in modes}
+        else:
+            held = None
     except (ValueError, IndexFolderError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    print(f"Gold set ({args.gold or GOLD_FILE.name}, gated)\n")
     print(gold_table(results, questions))
+    if held is not None:
+        print(f"\nHold-out set ({Path(holdout_path).name}, reported only)\n")
+        print(gold_table(held_results, held))
+    print()
     if "hybrid" not in results:
         return 0
     overall = results["hybrid"]["all"]

@@ -54,7 +54,7 @@ def doc_run(searcher, query: str, mode: str, k_docs: int = 10, k_passages: int =
             ) -> dict[str, float]:
     """Documents ranked by their best passage."""
     best: dict[str, float] = {}
-    for hit in searcher.search(query, k=k_passages, mode=mode):
+    for hit in searcher.search(query, k=k_passages, mode=mode, answers=False):
         if hit.doc_id not in best:
             best[hit.doc_id] = hit.score
     top = sorted(best, key=best.__getitem__, reverse=True)[:k_docs]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 GOLD_FILE = Path(__file__).parent / "gold.jsonl"
+HOLDOUT_FILE = Path(__file__).parent / "holdout.jsonl"  # written apart, never tuned on
 
 
 @dataclass(frozen=True)

@@ -125,25 +125,28 @@ class BM25:
 
     # --- files ---------------------------------------------------------------------------
 
-    def save(self, folder: Path) -> None:
-        np.save(folder / "bm25_indptr.npy", self.tf.indptr.astype(np.int64), allow_pickle=False)
-        np.save(folder / "bm25_indices.npy", self.tf.indices.astype(np.int32), allow_pickle=False)
-        np.save(folder / "bm25_tf.npy", self.tf.data.astype(np.float32), allow_pickle=False)
-        np.save(folder / "bm25_weights.npy", self.weights(), allow_pickle=False)
-        np.save(folder / "bm25_idf.npy", self.idf(), allow_pickle=False)
+    def save(self, folder: Path, prefix: str = "bm25") -> None:
+        arrays = {"indptr": self.tf.indptr.astype(np.int64),
+                  "indices": self.tf.indices.astype(np.int32),
+                  "tf": self.tf.data.astype(np.float32), "weights": self.weights(),
+                  "idf": self.idf()}
+        for name, array in arrays.items():
+            np.save(folder / f"{prefix}_{name}.npy", array, allow_pickle=False)
         terms = sorted(self.vocab, key=self.vocab.__getitem__)
-        (folder / "bm25_vocab.txt").write_text("\n".join(terms) + "\n", encoding="utf-8")
+        (folder / f"{prefix}_vocab.txt").write_text("\n".join(terms) + "\n", encoding="utf-8")
 
     @classmethod
-    def load(cls, folder: Path, n_docs: int, mmap: bool = True, **params) -> "BM25":
+    def load(cls, folder: Path, n_docs: int, prefix: str = "bm25", mmap: bool = True,
+             **params) -> "BM25":
         mode = "r" if mmap else None
-        indptr = np.load(folder / "bm25_indptr.npy", mmap_mode=mode, allow_pickle=False)
-        indices = np.load(folder / "bm25_indices.npy", mmap_mode=mode, allow_pickle=False)
-        tf = np.load(folder / "bm25_tf.npy", mmap_mode=mode, allow_pickle=False)
-        terms = (folder / "bm25_vocab.txt").read_text(encoding="utf-8").split("\n")[:-1]
+
+        def array(name):
+            return np.load(folder / f"{prefix}_{name}.npy", mmap_mode=mode, allow_pickle=False)
+
+        indptr, indices, tf = array("indptr"), array("indices"), array("tf")
+        terms = (folder / f"{prefix}_vocab.txt").read_text(encoding="utf-8").split("\n")[:-1]
         matrix = sparse.csc_matrix((n_docs, len(terms)))
         matrix.data, matrix.indices, matrix.indptr = tf, indices, indptr  # no copy of the arrays
         bm25 = cls(vocab={t: i for i, t in enumerate(terms)}, tf=matrix, **params)
-        bm25._weights = np.load(folder / "bm25_weights.npy", mmap_mode=mode, allow_pickle=False)
-        bm25._idf = np.load(folder / "bm25_idf.npy", mmap_mode=mode, allow_pickle=False)
+        bm25._weights, bm25._idf = array("weights"), array("idf")
         return bm25

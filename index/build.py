@@ -47,19 +47,28 @@ def _progress(items, desc: str, total: int):
     return tqdm(items, desc=desc, total=total, unit="passage", file=sys.stderr)
 
 
+@dataclass
+class _Prepared:
+    passages: list[Passage]
+    tokens: list[list[str]]
+    folded: list[list[str]]
+    vectors: np.ndarray
+    embedded: int
+
+
 def _prepare(docs: list[Document], analyzer: Analyzer, embedder: Embedder,
-             cache: EmbeddingCache | None) -> tuple[list[Passage], list[list[str]], np.ndarray, int]:
-    """Passages, their BM25 terms and vectors for ``docs``."""
+             cache: EmbeddingCache | None) -> _Prepared:
+    """Passages of ``docs`` with their BM25 terms (both fields) and vectors."""
     passages: list[Passage] = []
-    titles: list[str] = []
+    texts: list[str] = []
     for doc in docs:
         for p in split_document(doc, **CHUNKING):
             passages.append(p)
-            titles.append(doc.title)
-    texts = [indexed_text(p, t) for p, t in zip(passages, titles)]
+            texts.append(indexed_text(p, doc))
     tokens = [analyzer.tokenize(t) for t in _progress(texts, "Tokenizing", len(texts))]
+    folded = [analyzer.tokenize_folded(t) for t in texts]
     vectors, embedded = embedder.encode_cached(texts, cache)
-    return passages, tokens, vectors, embedded
+    return _Prepared(passages, tokens, folded, vectors, embedded)
 
 
 def _cache() -> EmbeddingCache | None:
@@ -87,13 +96,14 @@ def build(sources: list[str | Path], out: Path | str, model: str = DEFAULT_MODEL
     _say(f"Read {len(docs)} documents ({len(skipped)} skipped).")
     embedder = Embedder(model)
     cache = _cache() if use_cache else None
-    passages, tokens, vectors, embedded = _prepare(docs, analyzer, embedder, cache)
-    dense = FaissIndex(vectors.shape[1])
-    dense.add(vectors)
-    data = IndexData(documents={d.doc_id: d for d in docs}, passages=passages,
-                     bm25=BM25.from_tokens(tokens), dense=dense, analyzer=analyzer, model=model)
+    new = _prepare(docs, analyzer, embedder, cache)
+    dense = FaissIndex(new.vectors.shape[1])
+    dense.add(new.vectors)
+    data = IndexData(documents={d.doc_id: d for d in docs}, passages=new.passages,
+                     bm25=BM25.from_tokens(new.tokens), folded=BM25.from_tokens(new.folded),
+                     dense=dense, analyzer=analyzer, model=model)
     write_index(data, Path(out), CHUNKING)
-    return BuildReport(len(docs), len(passages), embedded, skipped)
+    return BuildReport(len(docs), len(new.passages), new.embedded, skipped)
 
 
 def _without(data: IndexData, doc_ids: set[str]) -> IndexData:
@@ -101,7 +111,7 @@ def _without(data: IndexData, doc_ids: set[str]) -> IndexData:
                     dtype=np.int64)
     return IndexData(documents={k: v for k, v in data.documents.items() if k not in doc_ids},
                      passages=[data.passages[i] for i in rows], bm25=data.bm25.keep(rows),
-                     dense=data.dense.keep(rows), analyzer=data.analyzer, model=data.model,
+                     folded=data.folded.keep(rows), dense=data.dense.keep(rows), analyzer=data.analyzer, model=data.model,
                      manifest=data.manifest)
 
 
@@ -120,15 +130,14 @@ def add(sources: list[str | Path], index_dir: Path | str, use_cache: bool = True
              + ", ".join(sorted(replaced)))
         data = _without(data, replaced)
     embedder = Embedder(data.model)
-    passages, tokens, vectors, embedded = _prepare(docs, data.analyzer, embedder,
-                                                   _cache() if use_cache else None)
-    data.dense.add(vectors)
+    new = _prepare(docs, data.analyzer, embedder, _cache() if use_cache else None)
+    data.dense.add(new.vectors)
     merged = IndexData(documents={**data.documents, **{d.doc_id: d for d in docs}},
-                       passages=data.passages + passages, bm25=data.bm25.extend(tokens),
-                       dense=data.dense, analyzer=data.analyzer, model=data.model,
-                       manifest=data.manifest)
+                       passages=data.passages + new.passages, bm25=data.bm25.extend(new.tokens),
+                       folded=data.folded.extend(new.folded), dense=data.dense,
+                       analyzer=data.analyzer, model=data.model, manifest=data.manifest)
     write_index(merged, index_dir)
-    return BuildReport(len(docs), len(passages), embedded, skipped)
+    return BuildReport(len(docs), len(new.passages), new.embedded, skipped)
 
 
 def remove(doc_ids: list[str], index_dir: Path | str) -> BuildReport:

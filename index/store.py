@@ -7,6 +7,7 @@
     documents.jsonl    one document per line: doc_id, source, title, metadata, text
     passages.jsonl     one passage per line: passage_id, doc_id, start, end, section, text
     bm25_*.npy         term-major BM25 arrays (see index.bm25), bm25_vocab.txt the terms
+    folded_*.npy       the same for the accent-free field
     dense.faiss        FAISS index, row i = passage i
 
 Nothing is pickled; ``.npy`` files are read with ``allow_pickle=False`` and memory-mapped, the
@@ -30,7 +31,7 @@ from .bm25 import BM25
 from .chunking import SEPARATOR, Passage
 from .dense import FaissIndex
 from .documents import Document
-from .text import TEXT_VERSION, Analyzer, library_versions
+from .text import CODE_RE, TEXT_VERSION, Analyzer, library_versions
 
 FORMAT_VERSION = 1
 
@@ -46,9 +47,22 @@ def _version(name: str) -> str | None:
         return None
 
 
-def indexed_text(passage: Passage, title: str) -> str:
-    """What BM25 and the embedding see: title and section path with the passage text."""
-    head = " ".join(x for x in (title, passage.section.replace(SEPARATOR, " ")) if x)
+def document_label(doc: Document) -> str:
+    """The document as every one of its passages is indexed with: type, own code, issuer and
+    subject, with the codes the subject cites left out (they belong to the passages that cite
+    them, or a query for ``38-KH/HU`` would match every passage of a letter about it)."""
+    meta = doc.metadata
+    if "code" not in meta:
+        return doc.title
+    subject = CODE_RE.sub(" ", meta.get("subject") or meta.get("title_block") or "")
+    parts = (meta.get("doc_type", ""), meta["code"], meta.get("issuer", ""), subject)
+    return " ".join(" ".join(p.split()) for p in parts if p)
+
+
+def indexed_text(passage: Passage, doc: Document) -> str:
+    """What BM25 and the embedding see: document label and section path, then the passage."""
+    head = " ".join(x for x in (document_label(doc), passage.section.replace(SEPARATOR, " "))
+                    if x)
     return f"{head}\n{passage.text}" if head else passage.text
 
 
@@ -59,6 +73,7 @@ class IndexData:
     documents: dict[str, Document]
     passages: list[Passage]
     bm25: BM25
+    folded: BM25
     dense: FaissIndex
     analyzer: Analyzer
     model: str
@@ -74,7 +89,7 @@ class IndexData:
             "bm25": {"k1": self.bm25.k1, "b": self.bm25.b, "epsilon": self.bm25.epsilon},
             "chunking": chunking or self.manifest.get("chunking", {}),
             "counts": {"documents": len(self.documents), "passages": len(self.passages),
-                       "terms": len(self.bm25.vocab)},
+                       "terms": len(self.bm25.vocab), "folded_terms": len(self.folded.vocab)},
             "versions": {
                 "python": platform.python_version(), **library_versions(),
                 **{name: _version(name) for name in ("numpy", "scipy", "faiss-cpu",
@@ -98,7 +113,8 @@ def write_index(data: IndexData, out: Path, chunking: dict | None = None) -> dic
         with (tmp / "passages.jsonl").open("w", encoding="utf-8") as fh:
             for p in data.passages:
                 fh.write(json.dumps(asdict(p), ensure_ascii=False) + "\n")
-        data.bm25.save(tmp)
+        data.bm25.save(tmp, "bm25")
+        data.folded.save(tmp, "folded")
         data.dense.save(tmp)
         manifest = data.manifest_for(chunking)
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2))
@@ -160,11 +176,12 @@ def load_index(folder: Path | str, mmap: bool = True) -> IndexData:
             documents[doc.doc_id] = doc
     with (folder / "passages.jsonl").open(encoding="utf-8") as fh:
         passages = [Passage(**json.loads(line)) for line in fh]
-    bm25 = BM25.load(folder, len(passages), mmap=mmap, **manifest["bm25"])
+    bm25 = BM25.load(folder, len(passages), "bm25", mmap=mmap, **manifest["bm25"])
+    folded = BM25.load(folder, len(passages), "folded", mmap=mmap, **manifest["bm25"])
     dense = FaissIndex.load(folder, manifest["model"]["dim"], mmap=mmap)
     if dense.count != len(passages) or bm25.n_docs != len(passages):
         raise IndexFolderError(f"{folder}: {len(passages)} passages but {dense.count} vectors and "
                           f"{bm25.n_docs} BM25 rows; the folder is damaged, rebuild it")
-    return IndexData(documents=documents, passages=passages, bm25=bm25, dense=dense,
+    return IndexData(documents=documents, passages=passages, bm25=bm25, folded=folded, dense=dense,
                      analyzer=Analyzer.from_settings(manifest["analyzer"]),
                      model=manifest["model"]["name"], manifest=manifest)

@@ -13,6 +13,11 @@ Steps for BM25 terms:
 3. The rest is word-segmented by underthesea (``đảng viên`` → ``đảng_viên``); punctuation is
    dropped.  With ``syllables=True`` each multi-syllable word also yields its syllables, so a
    query segmented differently from the document still meets it.
+
+The accent-free field (:meth:`Analyzer.tokenize_folded`) serves queries typed without
+diacritics: every syllable loses its marks (``đ`` → ``d``) and adjacent syllables also form
+pairs (``ty_le``, ``le_ket``), which stand in for the word segmentation that unaccented text
+cannot get.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import unicodedata
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 
-TEXT_VERSION = 1  # bump when normalize() or tokenize() change what they produce
+TEXT_VERSION = 2  # bump when normalize() or tokenize() change what they produce
 
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 _SPACES = dict.fromkeys(map(ord, "\u00a0\u2007\u202f\u2002\u2003\u2009\u3000"), " ")
@@ -64,6 +69,32 @@ def normalize(text: str) -> str:
     text = unicodedata.normalize("NFC", text).translate(_ZERO_WIDTH).translate(_SPACES)
     text = text.translate(_QUOTES).lower()
     return _WORD_RE.sub(_fix_tone, text)
+
+
+def strip_accents(text: str) -> str:
+    """``Tỉ lệ kết nạp Đảng`` -> ``Ti le ket nap Dang``."""
+    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return unicodedata.normalize("NFC", "".join(ch for ch in text
+                                                 if not unicodedata.combining(ch)))
+
+
+def has_diacritics(text: str) -> bool:
+    """True when ``text`` carries Vietnamese marks (or other accents)."""
+    return strip_accents(text) != unicodedata.normalize("NFC", text)
+
+
+# An unaccented Vietnamese syllable: onset, vowel nucleus, final consonant.
+_VI_SYLLABLE = re.compile(r"^(ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?"
+                          r"(uye|uya|ieu|yeu|uoi|oai|oay|uay|uou|oeo|[aeiouy]{1,2})"
+                          r"(ch|ng|nh|[cmnpt]|[iouy])?$")
+
+
+def looks_vietnamese(word: str) -> bool:
+    """Whether ``word`` can be a Vietnamese syllable (accented, or unaccented but well-formed)."""
+    word = normalize(word)
+    if has_diacritics(word):
+        return True
+    return bool(_VI_SYLLABLE.match(word))
 
 
 def canonical_code(code: str) -> str:
@@ -122,6 +153,18 @@ class Analyzer:
         terms.extend(self._words(text[pos:]))
         return terms
 
+    def tokenize_folded(self, text: str) -> list[str]:
+        """Accent-free terms: codes whole, syllables, and pairs of adjacent syllables."""
+        text = strip_accents(normalize(text))
+        terms: list[str] = []
+        pos = 0
+        for m in CODE_RE.finditer(text):
+            terms.extend(_syllables_and_pairs(text[pos:m.start()]))
+            terms.append(canonical_code(m.group(0)))
+            pos = m.end()
+        terms.extend(_syllables_and_pairs(text[pos:]))
+        return terms
+
     def _words(self, text: str) -> list[str]:
         if not text.strip():
             return []
@@ -134,6 +177,21 @@ class Analyzer:
             if self.syllables and len(parts) > 1:
                 out.extend(p for p in parts if _is_word(p))
         return out
+
+
+_PHRASE = re.compile(r"[^\W_]+(?:[ \t]+[^\W_]+)*")
+
+
+_FINAL_Y = re.compile(r"^(ch|kh|nh|ph|th|tr|ng|[bdghklmnstvx])y$")
+
+
+def _syllables_and_pairs(text: str) -> list[str]:
+    out = []
+    for phrase in _PHRASE.findall(text):
+        syllables = [_FINAL_Y.sub(r"\1i", s) for s in phrase.split()]  # ty/ti, ky/ki, ly/li
+        out.extend(syllables)
+        out.extend(f"{a}_{b}" for a, b in zip(syllables, syllables[1:]))
+    return out
 
 
 def library_versions() -> dict:

@@ -17,9 +17,10 @@ from index.chunking import SEPARATOR
 from index.embeddings import Embedder
 from index.metadata import citation
 from index.store import IndexData, load_index
-from index.text import normalize
+from index.text import has_diacritics, normalize, strip_accents
 
 from .fusion import convex, rrf
+from .query import QueryProfile, dense_weight, profile
 
 MODES = ("hybrid", "bm25", "dense")
 FUSIONS = ("convex", "rrf")
@@ -73,17 +74,33 @@ def section_citation(section: str) -> str:
 
 
 _SENTENCE = re.compile(r"[^.!?;\n]+(?:[.!?;]+|$)")
+_SYLLABLE = re.compile(r"[^\W_]+")
 
 
-def best_sentence(text: str, query_terms: set[str], analyzer) -> tuple[int, int] | None:
-    """Offsets (in ``text``) of the sentence sharing the most query terms, if any."""
+def _units(text: str, accented: bool) -> dict[str, str]:
+    """Syllables and pairs of adjacent syllables of ``text``, mapped to their accent-free form
+    (the form the idf is looked up under).  Accents are kept for matching when ``accented``."""
+    words = _SYLLABLE.findall(normalize(text))
+    folded = [strip_accents(w) for w in words]
+    shown = words if accented else folded
+    units = dict(zip(shown, folded))
+    units.update((f"{a}_{b}", f"{fa}_{fb}") for a, b, fa, fb
+                 in zip(shown, shown[1:], folded, folded[1:]))
+    return units
+
+
+def best_sentence(text: str, query: str, idf) -> tuple[int, int] | None:
+    """Offsets (in ``text``) of the sentence sharing the most query syllables and syllable
+    pairs, each weighted by ``idf`` of its accent-free form; None when none is shared."""
+    accented = has_diacritics(query)
+    wanted = _units(query, accented)
     best, best_score = None, 0.0
     for m in _SENTENCE.finditer(text):
         sentence = m.group(0)
         if len(sentence.strip()) < 8:
             continue
-        terms = set(analyzer.tokenize(sentence))
-        score = len(terms & query_terms) / (1 + 0.002 * len(sentence))
+        shared = wanted.keys() & _units(sentence, accented).keys()
+        score = sum(idf(wanted[u]) for u in shared) / (1 + 0.001 * len(sentence))
         if score > best_score:
             lead = len(sentence) - len(sentence.lstrip())
             best, best_score = (m.start() + lead, m.end()), score
@@ -94,13 +111,14 @@ class Searcher:
     """Hybrid search over one index folder; load once, query many times."""
 
     def __init__(self, data: IndexData, fusion: str = "convex", dense_weight: float = 0.5,
-                 rrf_k: int = 60):
+                 rrf_k: int = 60, adaptive: bool = True):
         if fusion not in FUSIONS:
             raise ValueError(f"unknown fusion {fusion!r}; expected one of {', '.join(FUSIONS)}")
         self.data = data
         self.fusion = fusion
         self.dense_weight = dense_weight
         self.rrf_k = rrf_k
+        self.adaptive = adaptive
         self._embedder = None
 
     @classmethod
@@ -132,8 +150,9 @@ class Searcher:
                      if _passes(doc.metadata, doc_id, filters)}
         return np.array([p.doc_id in keep_docs for p in self.data.passages], dtype=bool)
 
-    def bm25_run(self, terms: list[str], mask: np.ndarray | None, n: int) -> dict[int, float]:
-        scores = self.data.bm25.scores(terms)
+    def bm25_run(self, query: QueryProfile, mask: np.ndarray | None, n: int) -> dict[int, float]:
+        field = self.data.bm25 if query.field == "bm25" else self.data.folded
+        scores = field.scores(list(query.terms))
         if mask is not None:
             scores = np.where(mask, scores, 0.0)
         rows = np.flatnonzero(scores > 0)
@@ -159,41 +178,49 @@ class Searcher:
                 return dict(list(run.items())[:n])
             want *= 4
 
-    def fuse(self, bm25: dict[int, float], dense: dict[int, float]) -> dict[int, float]:
+    def fuse(self, query: QueryProfile, bm25: dict[int, float], dense: dict[int, float]
+             ) -> dict[int, float]:
+        w = dense_weight(query, self.dense_weight) if self.adaptive else self.dense_weight
         if self.fusion == "rrf":
-            return rrf([bm25, dense], k=self.rrf_k,
-                       weights=[1 - self.dense_weight, self.dense_weight])
-        return convex([bm25, dense], weights=[1 - self.dense_weight, self.dense_weight])
+            return rrf([bm25, dense], k=self.rrf_k, weights=[1 - w, w])
+        return convex([bm25, dense], weights=[1 - w, w])
 
     # --- the pipeline ----------------------------------------------------------------------
 
     def search(self, query: str, k: int = 10, mode: str = "hybrid",
-               filters: dict | None = None) -> list[Hit]:
-        """Top ``k`` passages for ``query``; ``mode`` is hybrid, bm25 or dense."""
+               filters: dict | None = None, answers: bool = True) -> list[Hit]:
+        """Top ``k`` passages for ``query``; ``mode`` is hybrid, bm25 or dense.  With
+        ``answers``, each hit marks its sentence that best answers the query."""
         query = self.check_query(query)
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
         if not isinstance(k, int) or k < 1:
             raise ValueError(f"k must be a positive integer, got {k!r}")
-        terms = self.data.analyzer.tokenize(query)
+        query_profile = profile(query, self.data.analyzer)
         mask = self.allowed_rows(filters)
         n = max(CANDIDATES, k)
-        bm25 = self.bm25_run(terms, mask, n) if mode in ("hybrid", "bm25") else {}
+        bm25 = self.bm25_run(query_profile, mask, n) if mode in ("hybrid", "bm25") else {}
         dense = self.dense_run(query, mask, n) if mode in ("hybrid", "dense") else {}
         if mode == "hybrid":
-            fused = self.fuse(bm25, dense)
+            fused = self.fuse(query_profile, bm25, dense)
         else:
             fused = bm25 or dense
         ranked = sorted(fused, key=lambda r: (-fused[r], r))[:k]
-        return [self.hit(row, rank, fused[row], bm25.get(row), dense.get(row), set(terms))
+        return [self.hit(row, rank, fused[row], bm25.get(row), dense.get(row),
+                         query if answers else None)
                 for rank, row in enumerate(ranked, 1)]
 
+    def syllable_idf(self, syllable: str) -> float:
+        folded = self.data.folded
+        j = folded.vocab.get(syllable)
+        return float(folded.idf()[j]) if j is not None else 0.0
+
     def hit(self, row: int, rank: int, score: float, bm25: float | None, dense: float | None,
-            terms: set[str]) -> Hit:
+            query: str | None) -> Hit:
         p = self.data.passages[row]
         doc = self.data.documents[p.doc_id]
         meta = doc.metadata
-        answer = best_sentence(p.text, terms, self.data.analyzer) if terms else None
+        answer = best_sentence(p.text, query, self.syllable_idf) if query else None
         return Hit(
             doc_id=p.doc_id, passage_id=p.passage_id, title=doc.title,
             citation=citation(meta, section_citation(p.section)), section=p.section,

@@ -1,13 +1,14 @@
 import pytest
 
-from eval.gold import load_gold, squash
+from eval.gold import GOLD_FILE, HOLDOUT_FILE, load_gold, squash
 from eval.metrics import evaluate
 
 from ..conftest import SAMPLE
 
 
-def test_gold_set_is_grounded_in_the_sample_corpus():
-    questions = load_gold()
+@pytest.mark.parametrize("path", [GOLD_FILE, HOLDOUT_FILE])
+def test_gold_sets_are_grounded_in_the_sample_corpus(path):
+    questions = load_gold(path)
     assert len(questions) >= 40
     texts = {p.stem: squash(p.read_text(encoding="utf-8").replace("**", ""))
              for p in SAMPLE.iterdir()}

@@ -43,3 +43,21 @@ def test_settings_round_trip_and_reject_unknown():
         assert "stemmer" in str(exc)
     else:
         raise AssertionError("unknown setting accepted")
+
+
+def test_accent_free_field_meets_unaccented_queries():
+    a = Analyzer()
+    doc = a.tokenize_folded("Tỉ lệ kết nạp đảng viên mới, theo 163-CV/ĐUK")
+    query = a.tokenize_folded("ty le ket nap dang vien moi")
+    assert set(query) <= set(doc)  # tỉ/tỷ -> ti, pairs keep the phrase
+    assert "ket_nap" in doc and "163-cv/duk" in doc
+
+
+def test_vietnamese_syllables_and_english_words():
+    from index.text import has_diacritics, looks_vietnamese
+
+    for word in ("chi", "bo", "nghieng", "truong", "khuya", "Đảng", "quy"):
+        assert looks_vietnamese(word), word
+    for word in ("what", "reporting", "deadlines", "party", "cells", "district", "often"):
+        assert not looks_vietnamese(word), word
+    assert has_diacritics("chi bộ") and not has_diacritics("chi bo")
