@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -25,6 +26,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="second set reported beside it, never tuned on and not gated "
                              "(default eval/holdout.jsonl; 'none' to skip)")
     parser.add_argument("--modes", default="bm25,dense,hybrid")
+    parser.add_argument("--fusion", default="convex", help="convex (default) or rrf")
+    parser.add_argument("--dense-weight", type=float, default=0.5,
+                        help="base weight of the dense list (default 0.5)")
+    parser.add_argument("--fixed-weights", action="store_true",
+                        help="do not adapt the weights to the query")
     args = parser.parse_args(argv)
 
     from index.build import ensure_default_index
@@ -39,7 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     holdout_path = None if skip_holdout else (args.holdout or HOLDOUT_FILE)
     try:
         questions = load_gold(args.gold or GOLD_FILE)
-        searcher = Searcher.load(args.index or ensure_default_index())
+        searcher = Searcher.load(args.index or ensure_default_index(), fusion=args.fusion,
+                                 dense_weight=args.dense_weight,
+                                 adaptive=not args.fixed_weights)
         results = {mode: run_gold(searcher, questions, mode) for mode in modes}
         if holdout_path is not None and Path(holdout_path).exists():
             held = load_gold(holdout_path)
@@ -119,4 +127,6 @@ def bench_main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    if hasattr(signal, "SIGPIPE"):  # `... | head` ends quietly
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     sys.exit(main())
