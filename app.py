@@ -58,7 +58,12 @@ def main() -> None:
         st.warning("Hãy nhập câu hỏi hoặc từ khóa.")
         return
     with st.spinner("Đang tìm..."):
+        info = searcher.analyze(query)
         hits = searcher.search(query, k=int(k), mode=MODES[mode])
+    for notice in info.notices:
+        st.caption(f"Lưu ý: {html.escape(notice)}")
+    if info.explain():
+        st.caption(f"Hiểu là: {html.escape(info.explain())}")
     if not hits:
         st.info("Không tìm thấy đoạn văn bản phù hợp.")
         return

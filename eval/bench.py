@@ -50,6 +50,20 @@ def bench_index_dir(corpus: Path, model: str) -> Path:
     return cache_dir() / "bench" / f"{Path(corpus).parent.name}-{digest}-{tag}"
 
 
+def ensure_bench_index(corpus: Path, model: str, index_dir: Path | None = None) -> Path:
+    """The index of a benchmark corpus: reused from the cache, (re)built when missing or made
+    by another version of the text processing."""
+    from index.build import build
+    from index.store import IndexFolderError, check_compatible, read_manifest
+
+    index_dir = Path(index_dir or bench_index_dir(corpus, model))
+    try:
+        check_compatible(read_manifest(index_dir), index_dir)
+    except IndexFolderError:
+        build([corpus], index_dir, model=model)
+    return index_dir
+
+
 def doc_run(searcher, query: str, mode: str, k_docs: int = 10, k_passages: int = 100
             ) -> dict[str, float]:
     """Documents ranked by their best passage."""

@@ -45,6 +45,21 @@ def load_gold(path: Path = GOLD_FILE) -> list[Question]:
     return questions
 
 
+ACCENTED_KINDS = ("deadline", "number", "code", "body", "paraphrase", "variant", "abbreviation")
+COPY_KIND = "copy_no_diacritics"
+
+
+def with_unaccented_copies(questions: list[Question]) -> list[Question]:
+    """The questions plus, for each Vietnamese question written with diacritics, a copy typed
+    without them (kind ``copy_no_diacritics``, id ``<id>-nd``): the same question as it is typed
+    on a phone, so the two can be compared row by row."""
+    from index.text import has_diacritics, strip_accents
+
+    copies = [Question(f"{q.qid}-nd", strip_accents(q.query), COPY_KIND, q.doc, q.evidence)
+              for q in questions if q.kind in ACCENTED_KINDS and has_diacritics(q.query)]
+    return questions + copies
+
+
 def relevant_passages(question: Question, passages) -> dict[str, int]:
     """qrels of one question: passage ids whose text holds one of its quotes."""
     quotes = [squash(q) for q in question.evidence]

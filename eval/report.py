@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .gold import Question, relevant_passages
+from .gold import COPY_KIND, Question, relevant_passages
 from .metrics import GOLD_MEASURES, evaluate
 
 
@@ -15,6 +15,17 @@ def gold_qrels(searcher, questions: list[Question]) -> dict[str, dict[str, int]]
     return qrels
 
 
+def groups(questions: list[Question]) -> dict[str, list[str]]:
+    """Question ids per kind, plus the accented sources of the unaccented copies."""
+    out: dict[str, list[str]] = {}
+    for q in questions:
+        out.setdefault(q.kind, []).append(q.qid)
+    if COPY_KIND in out:
+        sources = [qid[:-3] for qid in out[COPY_KIND]]
+        out[f"{COPY_KIND} (their sources)"] = sources
+    return out
+
+
 def run_gold(searcher, questions: list[Question], mode: str, k: int = 10) -> dict:
     """Metrics for ``mode``: {"all": {...}, kind: {...}, "_n": {kind: count}}."""
     qrels = gold_qrels(searcher, questions)
@@ -22,8 +33,7 @@ def run_gold(searcher, questions: list[Question], mode: str, k: int = 10) -> dic
            for q in questions}
     out = {"all": evaluate(qrels, run)}
     counts = {}
-    for kind in dict.fromkeys(q.kind for q in questions):
-        ids = [q.qid for q in questions if q.kind == kind]
+    for kind, ids in groups(questions).items():
         out[kind] = evaluate({i: qrels[i] for i in ids}, run)
         counts[kind] = len(ids)
     out["_n"] = counts
@@ -36,7 +46,7 @@ def gold_table(results: dict[str, dict], questions: list[Question]) -> str:
     names = list(GOLD_MEASURES)
     lines = ["| kind | n | mode | " + " | ".join(names) + " |",
              "|---|---:|---|" + "---:|" * len(names)]
-    kinds = ["all"] + list(dict.fromkeys(q.kind for q in questions))
+    kinds = ["all"] + list(groups(questions))
     for kind in kinds:
         for mode, res in results.items():
             n = len(questions) if kind == "all" else res["_n"][kind]

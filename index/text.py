@@ -6,8 +6,10 @@ the index manifest, so a document and a query are always cut into terms the same
 Steps for BM25 terms:
 
 1. :func:`normalize`: Unicode NFC; zero-width characters dropped; non-breaking and other
-   spaces made plain; curly quotes made straight; lower case; one tone-mark placement
-   (``hoá`` → ``hóa``, ``uỷ`` → ``ủy``, ``thuỷ`` → ``thủy``).
+   spaces made plain; curly quotes made straight; lower case; one spelling of each variant:
+   tone mark on the main vowel (``hoá`` → ``hóa``, ``uỷ`` → ``ủy``, ``thuỷ`` → ``thủy``), ``i``
+   for ``y`` after a consonant (``tỷ`` → ``tỉ``, ``kỹ`` → ``kĩ``, ``lý`` → ``lí``), and ``hằng``
+   → ``hàng`` before năm/quý/tháng/ngày/tuần.
 2. Document codes (``683-CV/HU``, ``163 - CV/ĐUK``, ``21-NQ/TW``, ``45/2019/QH14``,
    ``10/2012/NĐ-CP``) are cut out first and kept whole, spaces removed.
 3. The rest is word-segmented by underthesea (``đảng viên`` → ``đảng_viên``); punctuation is
@@ -16,7 +18,7 @@ Steps for BM25 terms:
 
 The accent-free field (:meth:`Analyzer.tokenize_folded`) serves queries typed without
 diacritics: every syllable loses its marks (``đ`` → ``d``) and adjacent syllables also form
-pairs (``ty_le``, ``le_ket``), which stand in for the word segmentation that unaccented text
+pairs (``ti_le``, ``le_ket``), which stand in for the word segmentation that unaccented text
 cannot get.
 """
 
@@ -27,7 +29,7 @@ import unicodedata
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 
-TEXT_VERSION = 2  # bump when normalize() or tokenize() change what they produce
+TEXT_VERSION = 3  # bump when normalize() or tokenize() change what they produce
 
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 _SPACES = dict.fromkeys(map(ord, "\u00a0\u2007\u202f\u2002\u2003\u2009\u3000"), " ")
@@ -46,11 +48,21 @@ _TONE_MAP = dict(_TONE_FIXES)
 _WORD_RE = re.compile(r"\w+")
 
 
-def _fix_tone(match: re.Match) -> str:
+_Y_TO_I = dict(zip("yýỳỷỹỵ", "iíìỉĩị"))
+_ONSET_Y = re.compile(r"^(ch|kh|nh|ph|th|tr|ng|[bdđghklmnstvx])([yýỳỷỹỵ])$")
+_HANG = re.compile(r"\bhằng (?=(năm|quý|tháng|ngày|tuần)\b)")
+
+
+def _fix_word(match: re.Match) -> str:
+    """One spelling per word: tone on the main vowel (hoá -> hóa), i for y after a consonant
+    (tỷ -> tỉ, kỹ -> kĩ, lý -> lí)."""
     word = match.group(0)
     tail = word[-2:]
     if tail in _TONE_MAP and not (tail[0] == "u" and word[-3:-2] == "q"):
         return word[:-2] + _TONE_MAP[tail]
+    m = _ONSET_Y.match(word)
+    if m:
+        return m.group(1) + _Y_TO_I[m.group(2)]
     return word
 
 
@@ -68,7 +80,7 @@ def normalize(text: str) -> str:
     """Canonical lower-case form of ``text`` for matching (never for display)."""
     text = unicodedata.normalize("NFC", text).translate(_ZERO_WIDTH).translate(_SPACES)
     text = text.translate(_QUOTES).lower()
-    return _WORD_RE.sub(_fix_tone, text)
+    return _HANG.sub("hàng ", _WORD_RE.sub(_fix_word, text))
 
 
 def strip_accents(text: str) -> str:
@@ -182,13 +194,10 @@ class Analyzer:
 _PHRASE = re.compile(r"[^\W_]+(?:[ \t]+[^\W_]+)*")
 
 
-_FINAL_Y = re.compile(r"^(ch|kh|nh|ph|th|tr|ng|[bdghklmnstvx])y$")
-
-
 def _syllables_and_pairs(text: str) -> list[str]:
     out = []
     for phrase in _PHRASE.findall(text):
-        syllables = [_FINAL_Y.sub(r"\1i", s) for s in phrase.split()]  # ty/ti, ky/ki, ly/li
+        syllables = phrase.split()
         out.extend(syllables)
         out.extend(f"{a}_{b}" for a, b in zip(syllables, syllables[1:]))
     return out

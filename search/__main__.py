@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             index_dir = args.index
         searcher = Searcher.load(index_dir)
+        info = searcher.analyze(args.query)
         hits = searcher.search(args.query, k=args.k, mode=args.mode, filters=filters)
     except (ValueError, TypeError, IndexFolderError, DocumentError, ImportError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -50,8 +51,13 @@ def main(argv: list[str] | None = None) -> int:
     answer = next((h.answer for h in hits if h.answer), "")
     if args.json:
         print(json.dumps({"query": args.query, "hits": [h.to_dict() for h in hits],
-                          "answer": answer}, ensure_ascii=False, indent=2))
+                          "answer": answer, "query_info": info.to_dict()},
+                         ensure_ascii=False, indent=2))
         return 0
+    for notice in info.notices:
+        print(f"note: {notice}", file=sys.stderr)
+    if info.explain():
+        print(f"(hiểu là: {info.explain()})\n")
     if not hits:
         print("Không tìm thấy đoạn văn bản phù hợp.")
         return 0

@@ -1,10 +1,19 @@
-"""What a query is made of, so each retriever gets the weight its evidence deserves.
+"""From what the user typed to what each retriever searches, and how much each is trusted.
 
-BM25 on English words over Vietnamese text is noise, and the embedding model reads Vietnamese
-typed without diacritics poorly.  :func:`profile` measures the query: does it carry diacritics,
-and what share of its words can be Vietnamese syllables (or document codes).  The searcher uses
-the accent-free BM25 field for queries without diacritics, and :func:`dense_weight` to weigh the
-two lists.
+:func:`analyze` runs the steps in order:
+
+1. cut an over-long query (with a notice);
+2. expand abbreviations outside document codes (``BTV HU`` → ``Ban Thường vụ Huyện ủy``; the
+   code ``38-KH/HU`` stays as it is) - the rewritten query is what both retrievers read;
+3. add the Vietnamese terms of the English glossary for the English words of the query (BM25
+   only: the multilingual model reads the English itself);
+4. measure the query: does it carry diacritics, what share of its Vietnamese words are written
+   with them, what share of its words are Vietnamese or glossary terms;
+5. terms for the two BM25 fields (accented words; accent-free syllables and pairs).
+
+:func:`bm25_field_weights` and :func:`dense_weight` turn the measures into weights:
+unaccented Vietnamese leans on the accent-free field and on BM25 (the model reads it poorly);
+English leans on the dense list, more so when little of it is in the glossary.
 """
 
 from __future__ import annotations
@@ -14,37 +23,128 @@ from dataclasses import dataclass
 
 from index.text import CODE_RE, Analyzer, has_diacritics, looks_vietnamese
 
-_WORD = re.compile(r"[^\W_]+")
+from .abbreviations import ABBREVIATIONS
+from .glossary import GLOSSARY
+
+MAX_QUERY_CHARS = 2000
+UNACCENTED_BM25_WEIGHT = 0.7
+
+_WORD = re.compile(r"[^\W_]+(?:/[^\W_]+)?")
+_ABBR = re.compile(r"(?<![\w/-])(" + "|".join(sorted(map(re.escape, ABBREVIATIONS), key=len,
+                                                      reverse=True)) + r")(?![\w/-])",
+                   re.IGNORECASE)
+_GLOSSARY = re.compile(r"(?<![\w-])(" + "|".join(sorted(map(re.escape, GLOSSARY), key=len,
+                                                        reverse=True)) + r")(?![\w-])",
+                       re.IGNORECASE)
+_LOWER_ABBR = {k.lower(): k for k in ABBREVIATIONS}
 
 
 @dataclass(frozen=True)
-class QueryProfile:
-    accented: bool            # carries Vietnamese marks
-    vietnamese_share: float   # share of words that can be Vietnamese (codes count as such)
-    field: str                # BM25 field to use: "bm25" (accented) or "folded"
-    terms: tuple[str, ...]    # BM25 terms of the query in that field
+class QueryInfo:
+    """A query ready for the retrievers, with what was done to it (shown to the user)."""
+
+    text: str                                  # as typed (cut if too long)
+    rewritten: str                             # abbreviations expanded: what is searched
+    expansions: tuple[tuple[str, str], ...]    # (abbreviation, expansion), in order
+    translations: tuple[tuple[str, str], ...]  # (English words, Vietnamese terms) for BM25
+    notices: tuple[str, ...]
+    accented: bool                             # carries Vietnamese marks
+    accent_share: float                        # share of Vietnamese words with marks
+    vietnamese_share: float                    # share of words Vietnamese, coded or in glossary
+    terms: tuple[str, ...]                     # accented-field BM25 terms
+    folded_terms: tuple[str, ...]              # accent-free-field BM25 terms
+
+    @property
+    def bm25_text(self) -> str:
+        return " ".join([self.rewritten, *(vi for _, vi in self.translations)])
+
+    def to_dict(self) -> dict:
+        return {"rewritten": self.rewritten,
+                "expansions": [{"abbreviation": a, "expansion": e} for a, e in self.expansions],
+                "translations": [{"english": en, "vietnamese": vi}
+                                 for en, vi in self.translations],
+                "notices": list(self.notices)}
+
+    def explain(self) -> str:
+        """``BTV HU → Ban Thường vụ Huyện ủy`` style line; empty when nothing was expanded."""
+        parts = []
+        if self.expansions:
+            parts.append(" ".join(a for a, _ in self.expansions) + " → "
+                         + " ".join(e for _, e in self.expansions))
+        parts.extend(f"{en} → {vi}" for en, vi in self.translations)
+        return "; ".join(parts)
 
 
-def profile(query: str, analyzer: Analyzer) -> QueryProfile:
-    codes = CODE_RE.findall(query)
-    words = _WORD.findall(CODE_RE.sub(" ", query))
-    vietnamese = sum(looks_vietnamese(w) for w in words) + len(codes)
-    share = vietnamese / (len(words) + len(codes)) if (words or codes) else 0.0
-    accented = has_diacritics(query)
-    if accented:
-        return QueryProfile(True, share, "bm25", tuple(analyzer.tokenize(query)))
-    return QueryProfile(False, share, "folded", tuple(analyzer.tokenize_folded(query)))
+def _expand_abbreviations(text: str) -> tuple[str, list[tuple[str, str]]]:
+    out, expansions, pos = [], [], 0
+    codes = [m.span() for m in CODE_RE.finditer(text)]
+
+    def in_code(i: int) -> bool:
+        return any(a <= i < b for a, b in codes)
+
+    for m in _ABBR.finditer(text):
+        word = m.group(1)
+        if in_code(m.start()):
+            continue
+        key = word if word in ABBREVIATIONS else _LOWER_ABBR.get(word.lower())
+        if key is None:
+            continue
+        if word != key and word.islower() and looks_vietnamese(word):
+            continue  # "hu", "tu", "cb" typed in lower case are more likely words
+        out.append(text[pos:m.start()])
+        out.append(ABBREVIATIONS[key])
+        expansions.append((word, ABBREVIATIONS[key]))
+        pos = m.end()
+    out.append(text[pos:])
+    return "".join(out), expansions
 
 
-def dense_weight(p: QueryProfile, base: float = 0.5) -> float:
-    """Weight of the dense list in the convex fusion (BM25 gets the rest).
+def _translate(text: str) -> list[tuple[str, str]]:
+    found = []
+    for m in _GLOSSARY.finditer(text):
+        if has_diacritics(m.group(1)):
+            continue
+        found.append((m.group(1), GLOSSARY[m.group(1).lower()]))
+    return found
 
-    Vietnamese typed without diacritics leans on the accent-free BM25 field (the model reads it
-    poorly); the more of a query is English, the more it leans on the multilingual model.
-    """
-    if not p.accented and p.vietnamese_share >= 0.8:
+
+def analyze(query: str, analyzer: Analyzer) -> QueryInfo:
+    notices = []
+    if len(query) > MAX_QUERY_CHARS:
+        notices.append(f"query cut to its first {MAX_QUERY_CHARS:,} characters "
+                       f"(it had {len(query):,})")
+        query = query[:MAX_QUERY_CHARS]
+    rewritten, expansions = _expand_abbreviations(query)
+    codes = CODE_RE.findall(rewritten)
+    words = _WORD.findall(CODE_RE.sub(" ", rewritten))
+    vietnamese = [w for w in words if looks_vietnamese(w)]
+    english = " ".join(w for w in words if not looks_vietnamese(w))
+    translations = _translate(rewritten) if english else []
+    covered = {w.lower() for en, _ in translations for w in en.split()}
+    known = len(vietnamese) + len(codes) + sum(1 for w in words if not looks_vietnamese(w)
+                                                 and w.lower() in covered)
+    total = len(words) + len(codes)
+    marked = sum(1 for w in vietnamese if has_diacritics(w))
+    info_text = " ".join([rewritten, *(vi for _, vi in translations)])
+    accented = has_diacritics(query) or bool(expansions and has_diacritics(rewritten))
+    return QueryInfo(
+        text=query, rewritten=rewritten, expansions=tuple(expansions),
+        translations=tuple(translations), notices=tuple(notices), accented=accented,
+        accent_share=marked / len(vietnamese) if vietnamese else 0.0,
+        vietnamese_share=known / total if total else 0.0,
+        terms=tuple(analyzer.tokenize(info_text)) if accented else (),
+        folded_terms=tuple(analyzer.tokenize_folded(info_text)))
+
+
+def bm25_field_weights(q: QueryInfo) -> tuple[float, float]:
+    """Weights of the accented and the accent-free BM25 fields for ``q``."""
+    if not q.accented:
+        return 0.0, 1.0
+    return 1.0, max(0.0, 1.0 - q.accent_share)
+
+
+def dense_weight(q: QueryInfo, base: float = 0.5) -> float:
+    """Weight of the dense list in the convex fusion (BM25 gets the rest)."""
+    if not q.accented and not q.translations and q.vietnamese_share >= 0.8:
         return 1 - UNACCENTED_BM25_WEIGHT
-    return 1 - (1 - base) * p.vietnamese_share
-
-
-UNACCENTED_BM25_WEIGHT = 0.7
+    return 1 - (1 - base) * q.vietnamese_share

@@ -20,11 +20,10 @@ from index.store import IndexData, load_index
 from index.text import has_diacritics, normalize, strip_accents
 
 from .fusion import convex, rrf
-from .query import QueryProfile, dense_weight, profile
+from .query import MAX_QUERY_CHARS, QueryInfo, analyze, bm25_field_weights, dense_weight
 
 MODES = ("hybrid", "bm25", "dense")
 FUSIONS = ("convex", "rrf")
-MAX_QUERY_CHARS = 2000
 CANDIDATES = 100
 
 
@@ -140,7 +139,11 @@ class Searcher:
         query = query.strip()
         if not query:
             raise ValueError("empty query: type a question or keywords")
-        return query[:MAX_QUERY_CHARS]
+        return query
+
+    def analyze(self, query: str) -> QueryInfo:
+        """What will be searched for ``query``: expansions, translations, notices, terms."""
+        return analyze(self.check_query(query), self.data.analyzer)
 
     def allowed_rows(self, filters: dict | None) -> np.ndarray | None:
         """Boolean mask of passages whose document passes ``filters`` (None: no filter)."""
@@ -150,9 +153,13 @@ class Searcher:
                      if _passes(doc.metadata, doc_id, filters)}
         return np.array([p.doc_id in keep_docs for p in self.data.passages], dtype=bool)
 
-    def bm25_run(self, query: QueryProfile, mask: np.ndarray | None, n: int) -> dict[int, float]:
-        field = self.data.bm25 if query.field == "bm25" else self.data.folded
-        scores = field.scores(list(query.terms))
+    def bm25_run(self, query: QueryInfo, mask: np.ndarray | None, n: int) -> dict[int, float]:
+        accented, folded = bm25_field_weights(query)
+        scores = np.zeros(len(self.data.passages))
+        if accented and query.terms:
+            scores += accented * self.data.bm25.scores(list(query.terms))
+        if folded and query.folded_terms:
+            scores += folded * self.data.folded.scores(list(query.folded_terms))
         if mask is not None:
             scores = np.where(mask, scores, 0.0)
         rows = np.flatnonzero(scores > 0)
@@ -178,7 +185,7 @@ class Searcher:
                 return dict(list(run.items())[:n])
             want *= 4
 
-    def fuse(self, query: QueryProfile, bm25: dict[int, float], dense: dict[int, float]
+    def fuse(self, query: QueryInfo, bm25: dict[int, float], dense: dict[int, float]
              ) -> dict[int, float]:
         w = dense_weight(query, self.dense_weight) if self.adaptive else self.dense_weight
         if self.fusion == "rrf":
@@ -191,23 +198,22 @@ class Searcher:
                filters: dict | None = None, answers: bool = True) -> list[Hit]:
         """Top ``k`` passages for ``query``; ``mode`` is hybrid, bm25 or dense.  With
         ``answers``, each hit marks its sentence that best answers the query."""
-        query = self.check_query(query)
+        info = self.analyze(query)
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
         if not isinstance(k, int) or k < 1:
             raise ValueError(f"k must be a positive integer, got {k!r}")
-        query_profile = profile(query, self.data.analyzer)
         mask = self.allowed_rows(filters)
         n = max(CANDIDATES, k)
-        bm25 = self.bm25_run(query_profile, mask, n) if mode in ("hybrid", "bm25") else {}
-        dense = self.dense_run(query, mask, n) if mode in ("hybrid", "dense") else {}
+        bm25 = self.bm25_run(info, mask, n) if mode in ("hybrid", "bm25") else {}
+        dense = self.dense_run(info.rewritten, mask, n) if mode in ("hybrid", "dense") else {}
         if mode == "hybrid":
-            fused = self.fuse(query_profile, bm25, dense)
+            fused = self.fuse(info, bm25, dense)
         else:
             fused = bm25 or dense
         ranked = sorted(fused, key=lambda r: (-fused[r], r))[:k]
         return [self.hit(row, rank, fused[row], bm25.get(row), dense.get(row),
-                         query if answers else None)
+                         info.bm25_text if answers else None)
                 for rank, row in enumerate(ranked, 1)]
 
     def syllable_idf(self, syllable: str) -> float:

@@ -1,27 +1,58 @@
+import pytest
+
 from index.text import Analyzer
-from search.query import UNACCENTED_BM25_WEIGHT, dense_weight, profile
+from search.query import (MAX_QUERY_CHARS, UNACCENTED_BM25_WEIGHT, analyze, bm25_field_weights,
+                          dense_weight)
 
 A = Analyzer()
 
 
 def test_accented_vietnamese_uses_the_accented_field_and_even_weights():
-    p = profile("thời hạn báo cáo của chi bộ", A)
-    assert p.accented and p.field == "bm25" and p.vietnamese_share == 1.0
-    assert dense_weight(p) == 0.5
+    q = analyze("thời hạn báo cáo của chi bộ", A)
+    assert q.accented and q.vietnamese_share == 1.0 and "báo_cáo" in q.terms
+    assert dense_weight(q) == 0.5
+    accented, folded = bm25_field_weights(q)
+    assert accented == 1.0 and folded == pytest.approx(1 - 6 / 7)  # "chi" carries no mark
 
 
 def test_unaccented_vietnamese_leans_on_the_accent_free_field():
-    p = profile("thoi han bao cao cua chi bo", A)
-    assert not p.accented and p.field == "folded" and "bao_cao" in p.terms
-    assert dense_weight(p) == 1 - UNACCENTED_BM25_WEIGHT
+    q = analyze("thoi han bao cao cua chi bo", A)
+    assert not q.accented and "bao_cao" in q.folded_terms and q.terms == ()
+    assert bm25_field_weights(q) == (0.0, 1.0)
+    assert dense_weight(q) == pytest.approx(1 - UNACCENTED_BM25_WEIGHT)
 
 
-def test_english_leans_on_the_dense_list():
-    p = profile("how often must party cells report to the district committee?", A)
-    assert p.vietnamese_share < 0.3
-    assert dense_weight(p) == 1 - 0.5 * p.vietnamese_share > 0.85
+def test_partly_accented_query_uses_both_fields():
+    q = analyze("ti le kết nạp", A)
+    assert q.accented and q.accent_share == 0.5
+    assert bm25_field_weights(q) == (1.0, 0.5)
+    assert {"ti_le", "ket_nap"} <= set(q.folded_terms)
 
 
-def test_codes_count_as_vietnamese():
-    p = profile("43-KL/TU", A)
-    assert p.vietnamese_share == 1.0 and "43-kl/tu" in p.terms
+def test_english_is_translated_for_bm25_and_leans_on_dense():
+    q = analyze("how often must party cells report to the district party committee?", A)
+    assert ("party cells", "chi bộ") in q.translations
+    assert ("district party committee", "Huyện ủy") in q.translations
+    assert "chi_bộ" not in q.terms and "chi_bo" in q.folded_terms
+    assert 0.5 < dense_weight(q) < 1.0
+    plain = analyze("what colour is the sky over the mountains", A)
+    assert plain.translations == () and dense_weight(plain) > 0.85
+
+
+def test_abbreviations_expand_but_codes_stay_codes():
+    q = analyze("BTV HU yêu cầu gì theo Kế hoạch 38-KH/HU", A)
+    assert q.rewritten == "Ban Thường vụ Huyện ủy yêu cầu gì theo Kế hoạch 38-KH/HU"
+    assert q.expansions == (("BTV", "Ban Thường vụ"), ("HU", "Huyện ủy"))
+    assert q.explain() == "BTV HU → Ban Thường vụ Huyện ủy"
+    assert "38-kh/hu" in q.terms
+
+
+def test_lower_case_abbreviations_only_when_not_a_word():
+    q = analyze("btv hu yeu cau bao cao", A)
+    assert [a for a, _ in q.expansions] == ["btv"]  # "hu" may be a word
+    assert analyze("đ/c Ngọc ký", A).expansions == (("đ/c", "đồng chí"),)
+
+
+def test_long_query_is_cut_with_a_notice():
+    q = analyze("chi bộ " * 2000, A)
+    assert len(q.text) == MAX_QUERY_CHARS and "cut" in q.notices[0]
