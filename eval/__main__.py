@@ -33,6 +33,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="base weight of the dense list (default 0.5)")
     parser.add_argument("--fixed-weights", action="store_true",
                         help="do not adapt the weights to the query")
+    parser.add_argument("--no-glossary", action="store_true",
+                        help="do not translate English words for BM25")
     args = parser.parse_args(argv)
 
     from index.build import ensure_default_index
@@ -49,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
         questions = with_unaccented_copies(load_gold(args.gold or GOLD_FILE))
         searcher = Searcher.load(args.index or ensure_default_index(), fusion=args.fusion,
                                  dense_weight=args.dense_weight,
-                                 adaptive=not args.fixed_weights)
+                                 adaptive=not args.fixed_weights,
+                                 glossary=not args.no_glossary)
         results = {mode: run_gold(searcher, questions, mode) for mode in modes}
         if holdout_path is not None and Path(holdout_path).exists():
             held = with_unaccented_copies(load_gold(holdout_path))
@@ -102,6 +105,8 @@ def bench_main(argv: list[str]) -> int:
     parser.add_argument("--fusion", default="convex", help="convex (default) or rrf")
     parser.add_argument("--dense-weight", type=float, default=0.5,
                         help="base weight of the dense list (default 0.5)")
+    parser.add_argument("--no-glossary", action="store_true",
+                        help="do not translate English words for BM25")
     parser.add_argument("--index", type=Path, default=None,
                         help="index folder to build or reuse (default: in the user cache)")
     parser.add_argument("--run-out", type=Path, default=None,
@@ -124,7 +129,8 @@ def bench_main(argv: list[str]) -> int:
     try:
         queries, qrels = load_queries(args.queries), load_qrels(args.qrels)
         index_dir = ensure_bench_index(args.corpus, args.model, args.index)
-        searcher = Searcher.load(index_dir, fusion=args.fusion, dense_weight=args.dense_weight)
+        searcher = Searcher.load(index_dir, fusion=args.fusion, dense_weight=args.dense_weight,
+                                 glossary=not args.no_glossary)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -35,3 +35,18 @@ ABBREVIATIONS: dict[str, str] = {
     "CTr": "Chương trình", "CTHĐ": "Chương trình hành động", "QĐ": "Quyết định",
     "QĐi": "Quy định", "HD": "Hướng dẫn", "BC": "Báo cáo", "TB": "Thông báo", "TTr": "Tờ trình",
 }
+
+
+def _with_unaccented_keys(table: dict[str, str]) -> dict[str, str]:
+    """``ĐUK`` is also typed ``DUK`` on keyboards without Vietnamese input; add those forms
+    (unless the plain form is an abbreviation of its own, as ``TU`` is for ``TƯ``)."""
+    from index.text import strip_accents
+
+    out = dict(table)
+    for key, value in table.items():
+        plain = strip_accents(key)
+        out.setdefault(plain, value)
+    return out
+
+
+ABBREVIATIONS = _with_unaccented_keys(ABBREVIATIONS)

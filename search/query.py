@@ -108,7 +108,7 @@ def _translate(text: str) -> list[tuple[str, str]]:
     return found
 
 
-def analyze(query: str, analyzer: Analyzer) -> QueryInfo:
+def analyze(query: str, analyzer: Analyzer, glossary: bool = True) -> QueryInfo:
     notices = []
     if len(query) > MAX_QUERY_CHARS:
         notices.append(f"query cut to its first {MAX_QUERY_CHARS:,} characters "
@@ -119,14 +119,14 @@ def analyze(query: str, analyzer: Analyzer) -> QueryInfo:
     words = _WORD.findall(CODE_RE.sub(" ", rewritten))
     vietnamese = [w for w in words if looks_vietnamese(w)]
     english = " ".join(w for w in words if not looks_vietnamese(w))
-    translations = _translate(rewritten) if english else []
+    translations = _translate(rewritten) if english and glossary else []
     covered = {w.lower() for en, _ in translations for w in en.split()}
     known = len(vietnamese) + len(codes) + sum(1 for w in words if not looks_vietnamese(w)
                                                  and w.lower() in covered)
     total = len(words) + len(codes)
     marked = sum(1 for w in vietnamese if has_diacritics(w))
     info_text = " ".join([rewritten, *(vi for _, vi in translations)])
-    accented = has_diacritics(query) or bool(expansions and has_diacritics(rewritten))
+    accented = has_diacritics(query)  # the user's own words; expansions are ours
     return QueryInfo(
         text=query, rewritten=rewritten, expansions=tuple(expansions),
         translations=tuple(translations), notices=tuple(notices), accented=accented,

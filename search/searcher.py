@@ -110,7 +110,7 @@ class Searcher:
     """Hybrid search over one index folder; load once, query many times."""
 
     def __init__(self, data: IndexData, fusion: str = "convex", dense_weight: float = 0.5,
-                 rrf_k: int = 60, adaptive: bool = True):
+                 rrf_k: int = 60, adaptive: bool = True, glossary: bool = True):
         if fusion not in FUSIONS:
             raise ValueError(f"unknown fusion {fusion!r}; expected one of {', '.join(FUSIONS)}")
         self.data = data
@@ -118,6 +118,7 @@ class Searcher:
         self.dense_weight = dense_weight
         self.rrf_k = rrf_k
         self.adaptive = adaptive
+        self.glossary = glossary
         self._embedder = None
 
     @classmethod
@@ -143,7 +144,7 @@ class Searcher:
 
     def analyze(self, query: str) -> QueryInfo:
         """What will be searched for ``query``: expansions, translations, notices, terms."""
-        return analyze(self.check_query(query), self.data.analyzer)
+        return analyze(self.check_query(query), self.data.analyzer, glossary=self.glossary)
 
     def allowed_rows(self, filters: dict | None) -> np.ndarray | None:
         """Boolean mask of passages whose document passes ``filters`` (None: no filter)."""

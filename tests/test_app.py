@@ -27,3 +27,14 @@ def test_user_text_is_escaped(sample_index, monkeypatch):
     at.button[0].click().run()
     assert not at.exception
     assert "<script>" not in " ".join(m.value for m in at.markdown)
+
+
+def test_abbreviation_expansion_is_shown(sample_index, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("TRACUU_INDEX", str(sample_index))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    at.text_input[0].input("BTV HU yêu cầu chi bộ báo cáo gì")
+    at.button[0].click().run()
+    assert not at.exception
+    assert any("BTV HU → Ban Thường vụ Huyện ủy" in c.value for c in at.caption)

@@ -61,3 +61,11 @@ def test_vietnamese_syllables_and_english_words():
     for word in ("what", "reporting", "deadlines", "party", "cells", "district", "often"):
         assert not looks_vietnamese(word), word
     assert has_diacritics("chi bộ") and not has_diacritics("chi bo")
+
+
+def test_spelling_variants_meet():
+    a = Analyzer()
+    assert a.tokenize("tỷ lệ kỹ năng lý luận hằng quý") == a.tokenize("tỉ lệ kĩ năng lí luận hàng quý")
+    assert a.tokenize("Uỷ ban, chuyển hoá, thuỷ lợi") == a.tokenize("Ủy ban, chuyển hóa, thủy lợi")
+    assert normalize("hằng số") == "hằng số"  # only before năm/quý/tháng/ngày/tuần
+    assert normalize("y tế") == "y tế"

@@ -56,3 +56,15 @@ def test_lower_case_abbreviations_only_when_not_a_word():
 def test_long_query_is_cut_with_a_notice():
     q = analyze("chi bộ " * 2000, A)
     assert len(q.text) == MAX_QUERY_CHARS and "cut" in q.notices[0]
+
+
+def test_unaccented_query_with_abbreviations_stays_unaccented():
+    q = analyze("btv hu de nghi gi, DUK yeu cau gi", A)
+    assert not q.accented and q.terms == ()
+    assert ("DUK", "Đảng ủy khối") in q.expansions
+    assert "dang_uy" in q.folded_terms
+
+
+def test_glossary_can_be_switched_off():
+    assert analyze("reporting deadlines", A, glossary=False).translations == ()
+    assert analyze("reporting deadlines", A).translations
