@@ -189,6 +189,8 @@ def citation(meta: dict, section: str = "") -> str:
     if "issuer" in meta:
         parts.append(f"của {meta['issuer']}")
     out = " ".join(parts)
-    if section:
+    if section == "Nơi nhận":
+        out += ", phần Nơi nhận"
+    elif section:
         out += f", mục {section}"
     return out

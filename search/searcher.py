@@ -17,7 +17,7 @@ from index.chunking import SEPARATOR
 from index.embeddings import Embedder
 from index.metadata import citation
 from index.store import IndexData, load_index
-from index.text import has_diacritics, normalize, strip_accents
+from index.text import CODE_RE, canonical_code, has_diacritics, normalize, strip_accents
 
 from .fusion import convex, rrf
 from .query import MAX_QUERY_CHARS, QueryInfo, analyze, bm25_field_weights, dense_weight
@@ -48,6 +48,7 @@ class Hit:
     answer_start: int | None = None  # offsets of the answering sentence in the document
     answer_end: int | None = None
     metadata: dict = field(default_factory=dict)
+    cited_by: list[dict] = field(default_factory=list)  # other indexed documents citing this one
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -120,6 +121,7 @@ class Searcher:
         self.adaptive = adaptive
         self.glossary = glossary
         self._embedder = None
+        self._by_code, self._cited_by = _code_maps(data)
 
     @classmethod
     def load(cls, index_dir: str | Path, **options) -> "Searcher":
@@ -212,10 +214,34 @@ class Searcher:
             fused = self.fuse(info, bm25, dense)
         else:
             fused = bm25 or dense
-        ranked = sorted(fused, key=lambda r: (-fused[r], r))[:k]
+        ranked = sorted(fused, key=lambda r: (-fused[r], r))
+        ranked = self.codes_first(info, ranked, mask)[:k]
         return [self.hit(row, rank, fused[row], bm25.get(row), dense.get(row),
                          info.bm25_text if answers else None)
                 for rank, row in enumerate(ranked, 1)]
+
+    def codes_first(self, info: QueryInfo, ranked: list[int], mask: np.ndarray | None
+                    ) -> list[int]:
+        """For a query that is or contains document codes: the best passage of each document
+        with that code first, then the passages that cite the code, then the rest."""
+        codes = [code_key(c) for c in CODE_RE.findall(info.rewritten)]
+        if not codes:
+            return ranked
+        passages = self.data.passages
+        allowed = (lambda r: True) if mask is None else (lambda r: bool(mask[r]))
+        order = {r: i for i, r in enumerate(ranked)}
+        own, citing = [], []
+        for code in codes:
+            rows = [r for r, p in enumerate(passages)
+                    if p.doc_id in self._by_code.get(code, ()) and allowed(r)]
+            if rows:
+                own.append(min(rows, key=lambda r: order.get(r, len(order) + r)))
+            cites = [r for r, p in enumerate(passages)
+                     if allowed(r) and code in {code_key(c) for c in CODE_RE.findall(p.text)}
+                     and p.doc_id not in self._by_code.get(code, ())]
+            citing.extend(sorted(cites, key=lambda r: order.get(r, len(order) + r)))
+        first = list(dict.fromkeys(own + citing))
+        return first + [r for r in ranked if r not in set(first)]
 
     def syllable_idf(self, syllable: str) -> float:
         folded = self.data.folded
@@ -238,10 +264,32 @@ class Searcher:
             answer_end=p.start + answer[1] if answer else None,
             metadata={k: v for k, v in meta.items()
                       if k in ("code", "doc_type", "issuer", "date", "level", "place")},
+            cited_by=[{"doc_id": d, "citation": citation(self.data.documents[d].metadata)}
+                      for d in self._cited_by.get(p.doc_id, [])],
         )
 
     def document_text(self, doc_id: str) -> str:
         return self.data.documents[doc_id].text
+
+
+def code_key(code: str) -> str:
+    """Comparable form of a document code: ``163 - CV/ĐUK``, ``163-cv/duk`` -> ``163-CV/DUK``."""
+    return strip_accents(canonical_code(code)).upper()
+
+
+def _code_maps(data: IndexData) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """code -> documents bearing it, and doc_id -> other documents whose text cites its code."""
+    by_code: dict[str, list[str]] = {}
+    for doc_id, doc in data.documents.items():
+        if doc.metadata.get("code"):
+            by_code.setdefault(code_key(doc.metadata["code"]), []).append(doc_id)
+    cited_by: dict[str, list[str]] = {}
+    for doc_id, doc in data.documents.items():
+        for ref in doc.metadata.get("references", []):
+            for target in by_code.get(code_key(ref), []):
+                if target != doc_id:
+                    cited_by.setdefault(target, []).append(doc_id)
+    return by_code, cited_by
 
 
 def _passes(meta: dict, doc_id: str, filters: dict) -> bool:

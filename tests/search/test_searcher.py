@@ -59,3 +59,38 @@ def test_hybrid_not_below_best_single_mode_on_a_known_question(searcher):
         hits = searcher.search(query, k=10, mode=mode)
         ranks[mode] = next((h.rank for h in hits if "4. Ban Tổ chức Huyện ủy" in h.text), 99)
     assert ranks["hybrid"] <= min(ranks["bm25"], ranks["dense"])
+
+
+@pytest.mark.parametrize("query", ["683-CV/HU", "Công văn 683-cv/hu yêu cầu gì?"])
+def test_code_query_returns_the_document_first(searcher, query):
+    hits = searcher.search(query, k=5)
+    assert hits[0].doc_id == "2017-03-28_683-CV-HU_Hon-Quan"
+
+
+def test_code_typed_without_d_stroke_finds_the_document(searcher):
+    assert searcher.search("163-cv/duk", k=3)[0].doc_id == "2019-04-18_163-CV-DUK_Dong-Nai"
+
+
+def test_code_not_indexed_brings_the_passages_citing_it_first(searcher):
+    hits = searcher.search("Kế hoạch 38-KH/HU", k=3)
+    assert "38-KH/HU" in hits[0].text and "38-KH/HU" in hits[1].text
+
+
+def test_hits_list_the_documents_citing_them(tmp_path):
+    from index.build import build
+
+    from ..conftest import DOC_683
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / DOC_683.name).write_bytes(DOC_683.read_bytes())
+    (src / "bao-cao.txt").write_text(
+        "HUYỆN ỦY HỚN QUẢN\n\nSố 05-BC/HU\n\nHớn Quản, ngày 10 tháng 7 năm 2017\n\n"
+        "Thực hiện Công văn số 683-CV/HU ngày 28/3/2017, các chi bộ đã báo cáo định kỳ hàng quý "
+        "số lượng và mức độ suy thoái tư tưởng chính trị.\n", encoding="utf-8")
+    build([src], tmp_path / "idx")
+    hits = Searcher.load(tmp_path / "idx").search("683-CV/HU", k=3)
+    assert hits[0].doc_id == DOC_683.stem
+    assert [c["doc_id"] for c in hits[0].cited_by] == ["bao-cao"]
+    assert hits[0].cited_by[0]["citation"].startswith("Báo cáo số 05-BC/HU ngày 10/7/2017")
+    assert hits[1].doc_id == "bao-cao"  # then the passage citing it
