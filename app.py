@@ -13,6 +13,7 @@ import streamlit as st
 
 from index.build import ensure_default_index
 from index.paths import default_index_dir
+from index.store import IndexFolderError
 from search import Searcher
 
 MODES = {"Kết hợp": "hybrid", "Từ khóa (BM25)": "bm25", "Ngữ nghĩa": "dense"}
@@ -37,10 +38,13 @@ def main() -> None:
     st.set_page_config(page_title="Tra cứu văn bản Đảng", page_icon="📄", layout="wide")
     st.title("Tra cứu văn bản Đảng")
     index_dir = Path(os.environ.get("TRACUU_INDEX") or default_index_dir())
-    if not (index_dir / "manifest.json").exists():
-        with st.spinner("Đang lập chỉ mục bộ văn bản mẫu (lần đầu, khoảng 1 phút)..."):
-            ensure_default_index(index_dir)
-    searcher = load_searcher(str(index_dir))
+    with st.spinner("Đang chuẩn bị chỉ mục (lần đầu: lập chỉ mục bộ văn bản mẫu, khoảng 1 phút)..."):
+        ensure_default_index(index_dir)
+    try:
+        searcher = load_searcher(str(index_dir))
+    except IndexFolderError as exc:
+        st.error(f"Không mở được chỉ mục: {exc}")
+        st.stop()
     manifest = searcher.data.manifest
     st.caption(f"{manifest['counts']['documents']} văn bản, {manifest['counts']['passages']} "
                f"đoạn; lập chỉ mục lúc {manifest['built_at']}")

@@ -158,15 +158,18 @@ def remove(doc_ids: list[str], index_dir: Path | str) -> BuildReport:
 
 
 def ensure_default_index(index_dir: Path | str | None = None) -> Path:
-    """The default index folder, built from the sample corpus on first use, and rebuilt when it
-    was made by another version of the text processing (it is the project's own, not a user's)."""
-    from .paths import SAMPLE_CORPUS, default_index_dir
+    """The default index folder, built from the sample corpus on first use.  The project's own
+    sample index (``.tracuu/index``) is also rebuilt when another version of the text processing
+    made it; an index elsewhere is never overwritten (loading it says to rebuild)."""
+    from .paths import PROJECT_ROOT, SAMPLE_CORPUS, default_index_dir
     from .store import check_compatible, read_manifest
 
     index_dir = Path(index_dir or default_index_dir())
     if not (index_dir / "manifest.json").exists():
         _say(f"No index at {index_dir}: building it from the sample corpus ({SAMPLE_CORPUS}) ...")
         build([SAMPLE_CORPUS], index_dir)
+        return index_dir
+    if index_dir.resolve() != (PROJECT_ROOT / ".tracuu" / "index").resolve():
         return index_dir
     try:
         check_compatible(read_manifest(index_dir), index_dir)
