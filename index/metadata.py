@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from .text import canonical_code, find_codes
+from .text import CODE_RE, canonical_code, find_codes
 
 DOC_TYPES = {  # type letters in a code -> document type
     "CV": "Công văn", "KH": "Kế hoạch", "CTR": "Chương trình hành động", "NQ": "Nghị quyết",
@@ -131,10 +131,62 @@ def parse_metadata(text: str) -> dict:
     signer = _signer(lines)
     if signer:
         meta.update(signer)
-    refs = [c for c in find_codes(text) if c != meta.get("code")]
+    if "subject" not in meta and "title_block" in meta:
+        meta["subject"] = meta["title_block"]
+    recipients = _list_after(lines, _RECIPIENTS)
+    if recipients:
+        meta["recipients"] = recipients
+    distribution = _list_after(lines, _DISTRIBUTION)
+    if distribution:
+        meta["distribution"] = distribution
+    refs = references(text, own=meta.get("code"))
     if refs:
         meta["references"] = refs
     return meta
+
+
+_DISTRIBUTION = re.compile(r"^\s*Nơi\s+nhận\s*:?\s*(.*)$", re.IGNORECASE)
+_REF_DATE = re.compile(r"^[,\s]*(?:ngày\s+)?(\d{1,2})[/-](\d{1,2})[/-](\d{4})")
+
+
+def _list_after(lines: list[str], start: re.Pattern) -> list[str]:
+    """Items of a ``Kính gửi`` / ``Nơi nhận`` list: the rest of its line and the ``-`` lines
+    that follow it (blank lines between them allowed)."""
+    for i, line in enumerate(lines):
+        m = start.match(line)
+        if not m:
+            continue
+        items = [m.group(1)] if m.group(1).strip() else []
+        for nxt in lines[i + 1:]:
+            if not nxt.strip():
+                continue
+            if not nxt.lstrip().startswith(("-", "+", "•")):
+                break
+            items.append(nxt)
+        cleaned = [re.sub(r"^[\s\-+•]+|[\s;,.]+$", "", item) for item in items]
+        return [c for c in cleaned if c]
+    return []
+
+
+def references(text: str, own: str | None = None) -> list[dict]:
+    """Every document code cited in ``text`` (not ``own``), with its type and, where written
+    right after it, its date: ``{"code": "38-KH/HU", "doc_type": "Kế hoạch",
+    "date": "2016-09-23"}``."""
+    out: dict[str, dict] = {}
+    for m in CODE_RE.finditer(text):
+        code = canonical_code(m.group(0))
+        if code == own or not any(ch.isalpha() for ch in code):
+            continue
+        ref = out.setdefault(code, {"code": code})
+        kind = parse_code(code).get("doc_type")
+        if kind:
+            ref.setdefault("doc_type", kind)
+        d = _REF_DATE.match(text[m.end():m.end() + 20])
+        if d and "date" not in ref:
+            day, month, year = int(d.group(1)), int(d.group(2)), int(d.group(3))
+            if 1 <= day <= 31 and 1 <= month <= 12:
+                ref["date"] = f"{year:04d}-{month:02d}-{day:02d}"
+    return list(out.values())
 
 
 def _title(meta: dict, lines: list[str]) -> str:

@@ -286,7 +286,7 @@ def _code_maps(data: IndexData) -> tuple[dict[str, list[str]], dict[str, list[st
     cited_by: dict[str, list[str]] = {}
     for doc_id, doc in data.documents.items():
         for ref in doc.metadata.get("references", []):
-            for target in by_code.get(code_key(ref), []):
+            for target in by_code.get(code_key(ref["code"]), []):
                 if target != doc_id:
                     cited_by.setdefault(target, []).append(doc_id)
     return by_code, cited_by

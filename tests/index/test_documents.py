@@ -20,7 +20,32 @@ def test_header_metadata_of_a_party_document():
     assert meta["doc_type"] == "Công văn"
     assert meta["issuer"] == "Huyện ủy Hớn Quản"
     assert meta["date"] == "2017-03-28"
-    assert "38-KH/HU" in meta["references"]
+    assert meta["recipients"][0] == "UBND huyện" and len(meta["recipients"]) == 5
+    assert meta["distribution"][-1] == "Lưu VPHU"
+    assert meta["signer"] == "Nguyễn Thị Kim Ngọc" and meta["signer_title"] == "T/M BAN THƯỜNG VỤ"
+    refs = {r["code"]: r for r in meta["references"]}
+    assert refs["1155-CV/TU"] == {"code": "1155-CV/TU", "doc_type": "Công văn",
+                                  "date": "2017-03-10"}
+    assert refs["38-KH/HU"]["doc_type"] == "Kế hoạch" and "683-CV/HU" not in refs
+
+
+def test_header_with_spaced_code_and_title_block():
+    from ..conftest import SAMPLE
+
+    meta = read_file(SAMPLE / "2019-04-18_163-CV-DUK_Dong-Nai.txt").metadata
+    assert meta["code"] == "163-CV/ĐUK" and meta["level"] == "tỉnh"
+    assert meta["issuer"] == "Đảng ủy khối các cơ quan tỉnh"
+    assert meta["parent_issuer"] == "Đảng bộ tỉnh Đồng Nai"
+    assert meta["recipients"] == ["Các cấp ủy chi, đảng bộ cơ sở trực thuộc",
+                                  "Báo cáo viên Đảng ủy khối"]
+    assert meta["subject"].startswith("tiếp tục quan tâm lãnh đạo")
+    program = read_file(SAMPLE / "2022_27-CTr-HU_thuc-hien-NQ-21-NQ-TW.txt").metadata
+    assert program["doc_type"] == "Chương trình hành động"
+    assert program["subject"].startswith("CHƯƠNG TRÌNH HÀNH ĐỘNG thực hiện Nghị quyết 21-NQ/TW")
+    assert program["signer"] == "Đình Tấn Hoàng"
+    news = read_file(SAMPLE / "2019_tin-bai_Giong-Rieng_Kien-Giang.txt").metadata
+    assert "code" not in news and news["title"].startswith("Đảng bộ huyện")
+    assert {r["code"] for r in news["references"]} >= {"71-KH/HU", "40-KH/HU"}
 
 
 def test_docx(tmp_path):
