@@ -33,7 +33,7 @@ from .dense import FaissIndex
 from .documents import Document
 from .text import CODE_RE, TEXT_VERSION, Analyzer, library_versions
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: references in metadata are {code, doc_type, date} records
 
 
 class IndexFolderError(Exception):

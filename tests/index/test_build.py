@@ -6,7 +6,7 @@ import pytest
 
 from index.build import add, build, remove
 from index.embeddings import EmbeddingCache, Embedder
-from index.store import IndexFolderError, load_index
+from index.store import FORMAT_VERSION, IndexFolderError, load_index
 from search import Searcher
 
 from ..conftest import DOC_683, SAMPLE
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 
 def test_manifest_records_settings_and_versions(sample_index):
     manifest = json.loads((sample_index / "manifest.json").read_text())
-    assert manifest["format_version"] == 1
+    assert manifest["format_version"] == FORMAT_VERSION
     assert manifest["model"] == {"name": "default", "dim": 384}
     assert manifest["analyzer"]["version"] >= 1
     assert manifest["bm25"] == {"k1": 1.5, "b": 0.75, "epsilon": 0.25}
