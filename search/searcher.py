@@ -122,6 +122,7 @@ class Searcher:
         self.glossary = glossary
         self._embedder = None
         self._by_code, self._cited_by = _code_maps(data)
+        self._code_index = None
 
     @classmethod
     def load(cls, index_dir: str | Path, **options) -> "Searcher":
@@ -220,6 +221,23 @@ class Searcher:
                          info.bm25_text if answers else None)
                 for rank, row in enumerate(ranked, 1)]
 
+    def _code_rows(self) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
+        """code -> rows of the documents bearing it, code -> rows of passages citing it (built on
+        the first code query, once)."""
+        if self._code_index is None:
+            doc_rows: dict[str, list[int]] = {}
+            for row, p in enumerate(self.data.passages):
+                doc_rows.setdefault(p.doc_id, []).append(row)
+            own = {code: [r for d in docs for r in doc_rows.get(d, [])]
+                   for code, docs in self._by_code.items()}
+            citing: dict[str, list[int]] = {}
+            for row, p in enumerate(self.data.passages):
+                for code in {code_key(c) for c in CODE_RE.findall(p.text)}:
+                    if p.doc_id not in self._by_code.get(code, ()):
+                        citing.setdefault(code, []).append(row)
+            self._code_index = (own, citing)
+        return self._code_index
+
     def codes_first(self, info: QueryInfo, ranked: list[int], mask: np.ndarray | None
                     ) -> list[int]:
         """For a query that is or contains document codes: the best passage of each document
@@ -227,21 +245,24 @@ class Searcher:
         codes = [code_key(c) for c in CODE_RE.findall(info.rewritten)]
         if not codes:
             return ranked
-        passages = self.data.passages
-        allowed = (lambda r: True) if mask is None else (lambda r: bool(mask[r]))
+        own_rows, citing_rows = self._code_rows()
         order = {r: i for i, r in enumerate(ranked)}
+
+        def rank(r: int) -> int:
+            return order.get(r, len(order) + r)
+
+        def allowed(rows: list[int]) -> list[int]:
+            return rows if mask is None else [r for r in rows if mask[r]]
+
         own, citing = [], []
         for code in codes:
-            rows = [r for r, p in enumerate(passages)
-                    if p.doc_id in self._by_code.get(code, ()) and allowed(r)]
+            rows = allowed(own_rows.get(code, []))
             if rows:
-                own.append(min(rows, key=lambda r: order.get(r, len(order) + r)))
-            cites = [r for r, p in enumerate(passages)
-                     if allowed(r) and code in {code_key(c) for c in CODE_RE.findall(p.text)}
-                     and p.doc_id not in self._by_code.get(code, ())]
-            citing.extend(sorted(cites, key=lambda r: order.get(r, len(order) + r)))
+                own.append(min(rows, key=rank))
+            citing.extend(sorted(allowed(citing_rows.get(code, [])), key=rank))
         first = list(dict.fromkeys(own + citing))
-        return first + [r for r in ranked if r not in set(first)]
+        seen = set(first)
+        return first + [r for r in ranked if r not in seen]
 
     def syllable_idf(self, syllable: str) -> float:
         folded = self.data.folded
