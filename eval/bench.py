@@ -54,12 +54,10 @@ def ensure_bench_index(corpus: Path, model: str, index_dir: Path | None = None) 
     """The index of a benchmark corpus: reused from the cache, (re)built when missing or made
     by another version of the text processing."""
     from index.build import build
-    from index.store import IndexFolderError, check_compatible, read_manifest
+    from index.store import unusable_reason
 
     index_dir = Path(index_dir or bench_index_dir(corpus, model))
-    try:
-        check_compatible(read_manifest(index_dir), index_dir)
-    except IndexFolderError:
+    if unusable_reason(index_dir):
         build([corpus], index_dir, model=model)
     return index_dir
 

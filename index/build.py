@@ -162,7 +162,7 @@ def ensure_default_index(index_dir: Path | str | None = None) -> Path:
     sample index (``.tracuu/index``) is also rebuilt when another version of the text processing
     made it; an index elsewhere is never overwritten (loading it says to rebuild)."""
     from .paths import PROJECT_ROOT, SAMPLE_CORPUS, default_index_dir
-    from .store import check_compatible, read_manifest
+    from .store import unusable_reason
 
     index_dir = Path(index_dir or default_index_dir())
     if not (index_dir / "manifest.json").exists():
@@ -171,10 +171,9 @@ def ensure_default_index(index_dir: Path | str | None = None) -> Path:
         return index_dir
     if index_dir.resolve() != (PROJECT_ROOT / ".tracuu" / "index").resolve():
         return index_dir
-    try:
-        check_compatible(read_manifest(index_dir), index_dir)
-    except IndexFolderError as exc:
-        _say(f"{exc}\nRebuilding the sample index ...")
+    reason = unusable_reason(index_dir)
+    if reason:
+        _say(f"{reason}\nRebuilding the sample index ...")
         build([SAMPLE_CORPUS], index_dir)
     return index_dir
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from .text import CODE_RE, canonical_code, find_codes
+from .text import canonical_code, find_codes, iter_codes
 
 DOC_TYPES = {  # type letters in a code -> document type
     "CV": "Công văn", "KH": "Kế hoạch", "CTR": "Chương trình hành động", "NQ": "Nghị quyết",
@@ -173,15 +173,14 @@ def references(text: str, own: str | None = None) -> list[dict]:
     right after it, its date: ``{"code": "38-KH/HU", "doc_type": "Kế hoạch",
     "date": "2016-09-23"}``."""
     out: dict[str, dict] = {}
-    for m in CODE_RE.finditer(text):
-        code = canonical_code(m.group(0))
-        if code == own or not any(ch.isalpha() for ch in code):
+    for code, end in iter_codes(text):
+        if code == own:
             continue
         ref = out.setdefault(code, {"code": code})
         kind = parse_code(code).get("doc_type")
         if kind:
             ref.setdefault("doc_type", kind)
-        d = _REF_DATE.match(text[m.end():m.end() + 20])
+        d = _REF_DATE.match(text[end:end + 20])
         if d and "date" not in ref:
             day, month, year = int(d.group(1)), int(d.group(2)), int(d.group(3))
             if 1 <= day <= 31 and 1 <= month <= 12:

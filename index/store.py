@@ -164,6 +164,16 @@ def check_compatible(manifest: dict, folder: Path) -> list[str]:
     return warnings
 
 
+def unusable_reason(folder: Path) -> str | None:
+    """Why ``folder`` cannot be loaded by this code (missing, old format, other text
+    processing), or None when it can."""
+    try:
+        check_compatible(read_manifest(folder), folder)
+    except IndexFolderError as exc:
+        return str(exc)
+    return None
+
+
 def load_index(folder: Path | str, mmap: bool = True) -> IndexData:
     folder = Path(folder)
     manifest = read_manifest(folder)

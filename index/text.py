@@ -28,6 +28,7 @@ import re
 import unicodedata
 from dataclasses import asdict, dataclass
 from functools import lru_cache
+from typing import Iterator
 
 TEXT_VERSION = 3  # bump when normalize() or tokenize() change what they produce
 
@@ -114,14 +115,17 @@ def canonical_code(code: str) -> str:
     return re.sub(r"\s+", "", code)
 
 
-def find_codes(text: str) -> list[str]:
-    """Document codes cited in ``text``, canonical, in order of appearance, without repeats."""
-    seen: dict[str, None] = {}
-    for m in CODE_RE.finditer(unicodedata.normalize("NFC", text)):
+def iter_codes(text: str) -> Iterator[tuple[str, int]]:
+    """(canonical code, end offset) of every document code in NFC ``text``, repeats included."""
+    for m in CODE_RE.finditer(text):
         code = canonical_code(m.group(0))
         if any(ch.isalpha() for ch in code):
-            seen.setdefault(code, None)
-    return list(seen)
+            yield code, m.end()
+
+
+def find_codes(text: str) -> list[str]:
+    """Document codes cited in ``text``, canonical, in order of appearance, without repeats."""
+    return list(dict.fromkeys(code for code, _ in iter_codes(unicodedata.normalize("NFC", text))))
 
 
 @lru_cache(maxsize=1)

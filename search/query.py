@@ -56,7 +56,7 @@ class QueryInfo:
 
     @property
     def bm25_text(self) -> str:
-        return " ".join([self.rewritten, *(vi for _, vi in self.translations)])
+        return _bm25_text(self.rewritten, self.translations)
 
     def to_dict(self) -> dict:
         return {"rewritten": self.rewritten,
@@ -108,6 +108,11 @@ def _translate(text: str) -> list[tuple[str, str]]:
     return found
 
 
+def _bm25_text(rewritten: str, translations) -> str:
+    """The rewritten query with the glossary's Vietnamese terms: what BM25 reads."""
+    return " ".join([rewritten, *(vi for _, vi in translations)])
+
+
 def analyze(query: str, analyzer: Analyzer, glossary: bool = True) -> QueryInfo:
     notices = []
     if len(query) > MAX_QUERY_CHARS:
@@ -117,15 +122,15 @@ def analyze(query: str, analyzer: Analyzer, glossary: bool = True) -> QueryInfo:
     rewritten, expansions = _expand_abbreviations(query)
     codes = CODE_RE.findall(rewritten)
     words = _WORD.findall(CODE_RE.sub(" ", rewritten))
-    vietnamese = [w for w in words if looks_vietnamese(w)]
-    english = " ".join(w for w in words if not looks_vietnamese(w))
+    is_vietnamese = {w: looks_vietnamese(w) for w in words}
+    vietnamese = [w for w in words if is_vietnamese[w]]
+    english = [w for w in words if not is_vietnamese[w]]
     translations = _translate(rewritten) if english and glossary else []
     covered = {w.lower() for en, _ in translations for w in en.split()}
-    known = len(vietnamese) + len(codes) + sum(1 for w in words if not looks_vietnamese(w)
-                                                 and w.lower() in covered)
+    known = len(vietnamese) + len(codes) + sum(1 for w in english if w.lower() in covered)
     total = len(words) + len(codes)
     marked = sum(1 for w in vietnamese if has_diacritics(w))
-    info_text = " ".join([rewritten, *(vi for _, vi in translations)])
+    info_text = _bm25_text(rewritten, translations)
     accented = has_diacritics(query)  # the user's own words; expansions are ours
     return QueryInfo(
         text=query, rewritten=rewritten, expansions=tuple(expansions),

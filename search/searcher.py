@@ -20,7 +20,7 @@ from index.store import IndexData, load_index
 from index.text import CODE_RE, canonical_code, has_diacritics, normalize, strip_accents
 
 from .fusion import convex, rrf
-from .query import MAX_QUERY_CHARS, QueryInfo, analyze, bm25_field_weights, dense_weight
+from .query import QueryInfo, analyze, bm25_field_weights, dense_weight
 
 MODES = ("hybrid", "bm25", "dense")
 FUSIONS = ("convex", "rrf")
