@@ -9,6 +9,8 @@ from pathlib import Path
 
 GATE = {"R@5": 0.90, "MRR@10": 0.75}  # hybrid on the gold set
 KIND_GATE = {"english": 0.80, "mixed": 0.80}  # hybrid R@5 per kind
+ANSWER_GATE = 0.80  # found hits whose highlighted sentence holds the evidence (hybrid, gold)
+ABSTAIN_GATE = {"false": 0.02, "offtopic": 0.70}  # abstention: at most / at least
 COPY_GAP = 0.05  # unaccented copies: R@5 at most this far under their accented sources
 
 
@@ -41,8 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     from index.store import IndexFolderError
     from search import Searcher
 
-    from .gold import GOLD_FILE, HOLDOUT_FILE, load_gold, with_unaccented_copies
-    from .report import gold_table, run_gold
+    from .gold import GOLD_FILE, HOLDOUT_FILE, OFFTOPIC_FILE, load_gold, with_unaccented_copies
+    from .report import answer_lines, gold_table, offtopic_abstentions, run_gold
 
     modes = args.modes.split(",")
     skip_holdout = args.holdout is not None and str(args.holdout).lower() == "none"
@@ -59,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
             held_results = {mode: run_gold(searcher, held, mode) for mode in modes}
         else:
             held = None
+        offtopic = offtopic_abstentions(searcher, OFFTOPIC_FILE) if "hybrid" in modes else None
     except (ValueError, IndexFolderError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -70,7 +73,15 @@ def main(argv: list[str] | None = None) -> int:
     print()
     if "hybrid" not in results:
         return 0
-    failed, passed = gate(results["hybrid"])
+    print("Answers (hybrid)\n")
+    for line in answer_lines(results["hybrid"], questions, "gold"):
+        print(f"- {line}")
+    if held is not None:
+        for line in answer_lines(held_results["hybrid"], held, "hold-out"):
+            print(f"- {line}")
+    print(f"- off-topic ({OFFTOPIC_FILE.name}): abstained on {offtopic[0]}/{offtopic[1]} "
+          f"({offtopic[0] / offtopic[1]:.1%})\n")
+    failed, passed = gate(results["hybrid"], offtopic)
     if failed:
         print(f"GATE FAILED (hybrid): {'; '.join(failed)}")
         return 1
@@ -78,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def gate(hybrid: dict) -> tuple[list[str], list[str]]:
+def gate(hybrid: dict, offtopic: tuple[int, int] | None = None) -> tuple[list[str], list[str]]:
     """(failed, passed) checks of the gate on the hybrid results of the gold set."""
     from .gold import COPY_KIND
 
@@ -90,6 +101,16 @@ def gate(hybrid: dict) -> tuple[list[str], list[str]]:
         copy, source = hybrid[COPY_KIND]["R@5"], hybrid[f"{COPY_KIND} (their sources)"]["R@5"]
         checks.append((f"unaccented copies R@5 {copy:.3f} within {COPY_GAP} of accented "
                        f"{source:.3f}", copy >= source - COPY_GAP - 1e-9))
+    marked, found = hybrid["_answers"]
+    share = marked / max(found, 1)
+    checks.append((f"answer sentences {share:.3f} >= {ANSWER_GATE}", share >= ANSWER_GATE))
+    false = len(hybrid["_abstained"]) / max(len(hybrid["_run"]), 1)
+    checks.append((f"false abstentions {false:.3f} <= {ABSTAIN_GATE['false']}",
+                   false <= ABSTAIN_GATE["false"]))
+    if offtopic:
+        rate = offtopic[0] / max(offtopic[1], 1)
+        checks.append((f"off-topic abstentions {rate:.3f} >= {ABSTAIN_GATE['offtopic']}",
+                       rate >= ABSTAIN_GATE["offtopic"]))
     return [c for c, ok in checks if not ok], [c for c, ok in checks if ok]
 
 
@@ -115,7 +136,13 @@ def bench_main(argv: list[str]) -> int:
 
     from search import MODES, Searcher
 
-    from .bench import ensure_bench_index, load_qrels, load_queries, run_bench, write_trec_run
+    from .bench import (
+        ensure_bench_index,
+        load_qrels,
+        load_queries,
+        run_bench,
+        write_trec_run,
+    )
 
     modes = args.mode.split(",")
     bad = [m for m in modes if m not in MODES]

@@ -83,5 +83,4 @@ def write_trec_run(run: dict[str, dict[str, float]], path: Path, tag: str) -> No
     with Path(path).open("w", encoding="utf-8") as fh:
         for qid, docs in run.items():
             ranked = sorted(docs, key=docs.__getitem__, reverse=True)
-            for rank, doc in enumerate(ranked, 1):
-                fh.write(f"{qid} Q0 {doc} {rank} {docs[doc]:.6f} {tag}\n")
+            fh.writelines(f"{qid} Q0 {doc} {rank} {docs[doc]:.6f} {tag}\n" for rank, doc in enumerate(ranked, 1))

@@ -14,6 +14,7 @@ from pathlib import Path
 
 GOLD_FILE = Path(__file__).parent / "gold.jsonl"
 HOLDOUT_FILE = Path(__file__).parent / "holdout.jsonl"  # written apart, never tuned on
+OFFTOPIC_FILE = Path(__file__).parent / "offtopic.jsonl"  # questions the corpus cannot answer
 
 
 @dataclass(frozen=True)

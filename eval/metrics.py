@@ -7,7 +7,7 @@ k (ir-measures ``Success@k``); ``MRR@10`` is ``RR@10``; ``nDCG@10`` uses every e
 from __future__ import annotations
 
 import ir_measures
-from ir_measures import RR, Success, nDCG, R
+from ir_measures import RR, R, Success, nDCG
 
 GOLD_MEASURES = {"R@1": Success @ 1, "R@5": Success @ 5, "R@10": Success @ 10,
                  "MRR@10": RR @ 10, "nDCG@10": nDCG @ 10}

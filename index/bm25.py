@@ -41,7 +41,7 @@ class BM25:
 
     @classmethod
     def from_tokens(cls, docs: list[list[str]], vocab: dict[str, int] | None = None,
-                    **params) -> "BM25":
+                    **params) -> BM25:
         vocab = dict(vocab or {})
         rows, cols, vals = [], [], []
         for i, tokens in enumerate(docs):
@@ -101,7 +101,7 @@ class BM25:
 
     # --- changes -------------------------------------------------------------------------
 
-    def keep(self, rows: np.ndarray) -> "BM25":
+    def keep(self, rows: np.ndarray) -> BM25:
         """A new BM25 over the passages ``rows`` only (terms no passage holds are dropped)."""
         tf = self.tf.tocsr()[rows].tocsc()
         used = np.flatnonzero(np.diff(tf.indptr))
@@ -111,7 +111,7 @@ class BM25:
         tf.sort_indices()
         return BM25(vocab=vocab, tf=tf, k1=self.k1, b=self.b, epsilon=self.epsilon)
 
-    def extend(self, docs: list[list[str]]) -> "BM25":
+    def extend(self, docs: list[list[str]]) -> BM25:
         """A new BM25 with passages ``docs`` appended."""
         new = BM25.from_tokens(docs, vocab=self.vocab, k1=self.k1, b=self.b, epsilon=self.epsilon)
         old = self.tf
@@ -137,7 +137,7 @@ class BM25:
 
     @classmethod
     def load(cls, folder: Path, n_docs: int, prefix: str = "bm25", mmap: bool = True,
-             **params) -> "BM25":
+             **params) -> BM25:
         mode = "r" if mmap else None
 
         def array(name):

@@ -18,7 +18,7 @@ from .bm25 import BM25
 from .chunking import Passage, split_document
 from .dense import FaissIndex
 from .documents import Document, read_sources
-from .embeddings import DEFAULT_MODEL, EmbeddingCache, Embedder
+from .embeddings import DEFAULT_MODEL, Embedder, EmbeddingCache
 from .paths import cache_dir
 from .store import IndexData, IndexFolderError, indexed_text, load_index, write_index
 from .text import Analyzer
@@ -178,4 +178,4 @@ def ensure_default_index(index_dir: Path | str | None = None) -> Path:
     return index_dir
 
 
-__all__ = ["BuildReport", "build", "add", "remove", "ensure_default_index", "IndexFolderError"]
+__all__ = ["BuildReport", "IndexFolderError", "add", "build", "ensure_default_index", "remove"]

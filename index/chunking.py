@@ -16,8 +16,8 @@ Every passage is the exact span ``document.text[start:end]``.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from .documents import Document
 
@@ -60,6 +60,7 @@ class _Block:
     end: int
     rank: int | None  # heading rank, None for paragraphs and list items
     marker: str
+    clause: tuple[str, str] = ("", "")  # (khoản, điểm) inside a law's article
 
 
 def _blocks(text: str) -> Iterator[_Block]:
@@ -122,19 +123,36 @@ def _label(line: str, marker: str) -> str:
     return marker
 
 
+_ARTICLE_RANK = 2
+_KHOAN_RANK, _DIEM_RANK = 4, 7
+
+
 def _sections(doc: Document) -> Iterator[tuple[tuple[str, str], list[_Block]]]:
-    """Group blocks into ((part, section path), blocks) in document order."""
+    """Group blocks into ((part, section path), blocks) in document order.
+
+    Inside a law's article (``Điều 5``) the numbered items are its khoản (``1.``) and điểm
+    (``a)``): they stay in the article's section, each block remembering its (khoản, điểm), so
+    short clauses pack together and a passage is labelled with the clauses it covers."""
     text = doc.text
     stack: list[tuple[int, str]] = []
     part = "header"
     current: list[_Block] = []
     current_key = ("header", "")
+    clause = ("", "")
     for block in _joined(text, _blocks(text)):
         line = text[block.start:block.end]
         if part == "header" and (block.rank is not None or block.end - block.start > _BODY_CHARS):
             part = "body"
         if _CLOSING.match(line):
             part, stack = "closing", []
+        in_article = any(rank == _ARTICLE_RANK for rank, _ in stack)
+        if in_article and block.rank in (_KHOAN_RANK, _DIEM_RANK):
+            number = block.marker.rstrip(".) ").strip()
+            clause = (number, "") if block.rank == _KHOAN_RANK else (clause[0], number)
+            block = _Block(block.start, block.end, None, block.marker)
+        elif block.rank is not None and block.rank <= _ARTICLE_RANK:
+            clause = ("", "")
+        block.clause = clause if in_article or block.rank is None else ("", "")
         if block.rank is not None and part == "body":
             while stack and stack[-1][0] >= block.rank:
                 stack.pop()
@@ -191,41 +209,73 @@ def _trim(text: str, spans: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
             yield s, e
 
 
+def _clause_label(first: tuple[str, str], last: tuple[str, str]) -> str:
+    """``("2", "")``, ``("3", "")`` -> ``Khoản 2–3``; ``("2", "a")``, ``("2", "c")`` ->
+    ``Khoản 2 › Điểm a–c``; ``""`` outside clauses."""
+    if not first[0]:
+        return ""
+    if first[0] != last[0]:
+        return f"Khoản {first[0]}–{last[0]}"
+    label = f"Khoản {first[0]}"
+    if first[1]:
+        span = first[1] if first[1] == last[1] or not last[1] else f"{first[1]}–{last[1]}"
+        label += f"{SEPARATOR}Điểm {span}"
+    return label
+
+
+def _is_within(outer: tuple[str, str], inner: tuple[str, str]) -> bool:
+    """True when section ``outer`` is ``inner`` or one of its ancestors (the header counts as
+    the ancestor of every body section)."""
+    if outer[0] == "header":
+        return True
+    return outer[0] == inner[0] and (inner[1] == outer[1]
+                                     or inner[1].startswith(outer[1] + SEPARATOR))
+
+
 def split_document(doc: Document, max_words: int = 250, min_words: int = 40,
                    max_chars: int = 1200, pack_words: int = 120) -> list[Passage]:
     """Passages of ``doc`` following its structure (see the module docstring)."""
     text = doc.text
-    spans: list[tuple[int, int, str]] = []
+    spans: list[list] = []  # [start, end, key, first clause, last clause]
     for key, blocks in _sections(doc):
-        pieces: list[tuple[int, int]] = []
+        pieces: list[tuple[int, int, tuple[str, str]]] = []
         for block in blocks:
-            pieces.extend(_cut(text, block.start, block.end, max_chars, max_words))
-        packed: list[list[int]] = []
-        for s, e in pieces:
+            pieces.extend((s, e, block.clause)
+                          for s, e in _cut(text, block.start, block.end, max_chars, max_words))
+        packed: list[list] = []
+        for s, e, clause in pieces:
             if packed:
-                ps, pe = packed[-1]
+                ps, pe = packed[-1][:2]
                 if (_words(text[ps:pe]) < pack_words and e - ps <= max_chars
                         and _words(text[ps:e]) <= max_words):
                     packed[-1][1] = e
+                    packed[-1][3] = clause
+                    if not packed[-1][2][0]:  # the article's opening lines, then its clauses
+                        packed[-1][2] = clause
                     continue
-            packed.append([s, e])
+            packed.append([s, e, clause, clause])
         if len(packed) > 1 and _words(text[packed[-1][0]:packed[-1][1]]) < min_words:
             if packed[-1][1] - packed[-2][0] <= max_chars:
                 tail = packed.pop()
                 packed[-1][1] = tail[1]
-        spans.extend([s, e, key] for s, e in packed)
+                packed[-1][3] = tail[3]
+        spans.extend([s, e, key, first, last] for s, e, first, last in packed)
     # a section too short to stand alone (a bare heading, a header line) opens the next one
+    # when that one lies inside it; a short sibling stays on its own, under its own label
     for i in range(len(spans) - 2, -1, -1):
-        s, e, key = spans[i]
+        s, e, key = spans[i][:3]
         nxt = spans[i + 1]
         if (_words(text[s:e]) < min_words and nxt[2] != key and nxt[2][0] != "closing"
-                and nxt[1] - s <= max_chars):
+                and _is_within(key, nxt[2]) and nxt[1] - s <= max_chars):
             nxt[0] = s
             del spans[i]
     passages = []
-    for s, e, (_, section) in spans:
+    for s, e, (_, section), first, last in spans:
         if not any(ch.isalnum() for ch in text[s:e]):
             continue
+        clauses = _clause_label(first, last)
+        if clauses:
+            section = f"{section}{SEPARATOR}{clauses}" if section else clauses
         passages.append(Passage(passage_id=f"{doc.doc_id}#{len(passages)}", doc_id=doc.doc_id,
                                 text=text[s:e], start=s, end=e, section=section))
     return passages

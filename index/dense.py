@@ -70,7 +70,7 @@ class FaissIndex:
         vectors = np.stack([self.index.reconstruct(int(r)) for r in rows])
         return vectors @ query
 
-    def keep(self, rows: np.ndarray) -> "FaissIndex":
+    def keep(self, rows: np.ndarray) -> FaissIndex:
         out = FaissIndex(self.dim, self.hnsw_threshold)
         out.add(self.vectors()[rows])
         return out
@@ -79,7 +79,7 @@ class FaissIndex:
         _faiss().write_index(self.index, str(folder / FILE))
 
     @classmethod
-    def load(cls, folder: Path, dim: int, mmap: bool = True) -> "FaissIndex":
+    def load(cls, folder: Path, dim: int, mmap: bool = True) -> FaissIndex:
         faiss = _faiss()
         flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap else 0
         try:

@@ -13,9 +13,9 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 from .metadata import parse_metadata
 
@@ -140,6 +140,20 @@ def _read_html(path: Path) -> str:
 _READERS = {".docx": _read_docx, ".pdf": _read_pdf, ".html": _read_html, ".htm": _read_html}
 
 
+_NAME_DATE = re.compile(r"^((?:19|20)\d\d)(?:-(\d\d)-(\d\d))?(?=[_\-. ])")
+
+
+def date_from_name(name: str) -> dict:
+    """A headerless document (a news report) dated by its file name: ``2019-05-02_...`` ->
+    ``{"date": "2019-05-02"}``, ``2019_...`` -> ``{"year": 2019}``."""
+    m = _NAME_DATE.match(name)
+    if not m:
+        return {}
+    if m.group(2) and 1 <= int(m.group(2)) <= 12 and 1 <= int(m.group(3)) <= 31:
+        return {"date": f"{m.group(1)}-{m.group(2)}-{m.group(3)}"}
+    return {"year": int(m.group(1))}
+
+
 def doc_id_for(path: Path) -> str:
     """Readable, stable document id: the file name without its extension."""
     return path.stem
@@ -169,6 +183,8 @@ def read_file(path: Path | str, doc_id: str | None = None) -> Document:
     if not any(ch.isalnum() for ch in text):
         raise DocumentError(path, "no text in the file")
     metadata = parse_metadata(text)
+    if "date" not in metadata:
+        metadata.update(date_from_name(path.name))
     return Document(doc_id=doc_id or doc_id_for(path), text=text, source=str(path),
                     title=metadata.get("title", ""), metadata=metadata)
 

@@ -170,7 +170,15 @@ def _state_dict(model: dict) -> dict:
 
 
 def _tokenizer(model: dict):
-    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+    from tokenizers import (
+        Regex,
+        Tokenizer,
+        decoders,
+        models,
+        normalizers,
+        pre_tokenizers,
+        processors,
+    )
 
     sp = model["special"]
     vocab = list(zip(model["pieces"], model["scores"]))

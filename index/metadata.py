@@ -21,12 +21,16 @@ LEVELS = {"TW": "Trung ương", "TU": "tỉnh", "TƯ": "Trung ương", "HU": "hu
           "TVU": "huyện", "ĐUK": "tỉnh", "ĐU": "cơ sở", "CB": "cơ sở"}
 
 _HEADER_LINES = 25
-_NUMBER = re.compile(r"^\s*Số\s*:?\s*(.+?)\s*$", re.IGNORECASE)
+_NUMBER = re.compile(r"^\s*(?:(Bộ luật|Luật|Pháp lệnh)\s+)?Số\s*:?\s*(.+?)\s*$", re.IGNORECASE)
+_RULE = re.compile(r"\s*[-*_=–—]{3,}\s*")  # ``QUỐC HỘI --------``: a rule drawn with dashes
+_REPUBLIC = re.compile(r"CỘNG H[OÒ]À XÃ HỘI CHỦ NGHĨA", re.IGNORECASE)
+_LAW_CODE = re.compile(r"^\d+/\d{4}/QH\d+$")
+_ENACTING = re.compile(r"ban hành\s+(Bộ luật|Luật)\s+([^.;:\n]{2,120})")
 _DATE = re.compile(r"^\s*([^,\n]{2,40}),\s*ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})",
                    re.IGNORECASE | re.MULTILINE)
 _SUBJECT = re.compile(r"^\s*(?:V/v|Về việc|Vì)\s+(.+)$", re.IGNORECASE)
 _RECIPIENTS = re.compile(r"^\s*Kính\s+gửi\s*:?\s*(.*)$", re.IGNORECASE)
-_TITLE_TYPES = ("CHƯƠNG TRÌNH HÀNH ĐỘNG", "KẾ HOẠCH", "NGHỊ QUYẾT", "KẾT LUẬN", "CHỈ THỊ",
+_TITLE_TYPES = ("BỘ LUẬT", "LUẬT", "CHƯƠNG TRÌNH HÀNH ĐỘNG", "KẾ HOẠCH", "NGHỊ QUYẾT", "KẾT LUẬN", "CHỈ THỊ",
                 "QUYẾT ĐỊNH", "QUY ĐỊNH", "HƯỚNG DẪN", "THÔNG BÁO", "BÁO CÁO", "CÔNG VĂN",
                 "CHƯƠNG TRÌNH", "TỜ TRÌNH", "ĐỀ ÁN")
 _ISSUER_START = re.compile(r"^(ĐẢNG BỘ|ĐẢNG ỦY|ĐẢNG UỶ|HUYỆN ỦY|HUYỆN UỶ|TỈNH ỦY|TỈNH UỶ|THÀNH ỦY|"
@@ -44,9 +48,7 @@ def _title_case(line: str) -> str:
     for i, word in enumerate(words):
         nxt = words[i + 1] if i + 1 < len(words) else ""
         out.append(word.capitalize() if place or i == 0 else word)
-        if word in _UNITS and nxt not in {"ủy", "uỷ", "phố", "xã", "trấn"}:
-            place = True
-        elif word in {"ủy", "uỷ", "phố", "trấn"} and i > 0 and words[i - 1] in _UNITS | {"phố"}:
+        if word in _UNITS and nxt not in {"ủy", "uỷ", "phố", "xã", "trấn"} or word in {"ủy", "uỷ", "phố", "trấn"} and i > 0 and words[i - 1] in _UNITS | {"phố"}:
             place = True
     return " ".join(out)
 
@@ -74,7 +76,8 @@ def parse_metadata(text: str) -> dict:
     """Best-effort header metadata of ``text``; keys absent when not found."""
     meta: dict = {}
     lines = [ln.strip() for ln in text.splitlines()]
-    head = [ln for ln in lines[:_HEADER_LINES * 2] if ln][:_HEADER_LINES]
+    head = [_RULE.sub(" ", ln).strip() for ln in lines[:_HEADER_LINES * 2]]
+    head = [ln for ln in head if ln][:_HEADER_LINES]
     issuers = []
     subject_lines: list[str] = []
     in_subject = False
@@ -83,9 +86,11 @@ def parse_metadata(text: str) -> dict:
         if len(line) > 200:
             break
         if (m := _NUMBER.match(line)) and "code" not in meta:
-            codes = find_codes(m.group(1))
+            codes = find_codes(re.sub(r"(QH)\s+(\d)", r"\1\2", m.group(2)))
             if codes:
                 meta.update(parse_code(codes[0]))
+                if m.group(1):
+                    meta["doc_type"] = m.group(1).capitalize()
             in_subject = False
             continue
         if (m := _SUBJECT.match(line)) and "subject" not in meta:
@@ -102,7 +107,7 @@ def parse_metadata(text: str) -> dict:
             subject_lines.append(line)
             continue
         in_subject = False
-        if line.upper().startswith("ĐẢNG CỘNG SẢN VIỆT NAM"):
+        if line.upper().startswith("ĐẢNG CỘNG SẢN VIỆT NAM") or _REPUBLIC.search(line):
             continue
         if line.isupper() and _ISSUER_START.match(line) and not title_block:
             issuers.append(line)
@@ -127,10 +132,15 @@ def parse_metadata(text: str) -> dict:
         for t in _TITLE_TYPES:
             if title_block[0].upper().startswith(t) and "doc_type" not in meta:
                 meta["doc_type"] = t.capitalize()
+    if _LAW_CODE.match(meta.get("code", "")) or meta.get("doc_type") in ("Luật", "Bộ luật"):
+        _law(meta, head, text)
     meta["title"] = _title(meta, lines)
     signer = _signer(lines)
     if signer:
         meta.update(signer)
+        on_behalf = re.match(r"^(?:T/M|TM\.|THAY MẶT)\s*(.+)$", signer.pop("_first_title", ""))
+        if "issuer" not in meta and on_behalf and _ISSUER_START.match(on_behalf.group(1)):
+            meta["issuer"] = _title_case(on_behalf.group(1))
     if "subject" not in meta and "title_block" in meta:
         meta["subject"] = meta["title_block"]
     recipients = _list_after(lines, _RECIPIENTS)
@@ -188,7 +198,41 @@ def references(text: str, own: str | None = None) -> list[dict]:
     return list(out.values())
 
 
+def _law(meta: dict, head: list[str], text: str) -> None:
+    """A law: ``Luật số: 08/2017/QH14`` issued by the Quốc hội; its name from the enacting
+    line (``Quốc hội ban hành Luật Thủy lợi.``) or from the title block (``LUẬT`` /
+    ``THỦY LỢI``)."""
+    meta["issuer"] = "Quốc hội"
+    meta["level"] = "Trung ương"
+    meta.pop("parent_issuer", None)
+    name = ""
+    if m := _ENACTING.search(text[:6000]):
+        name = f"{m.group(1)} {m.group(2).strip()}"
+    else:
+        for i, line in enumerate(head[:-1]):
+            if line in ("LUẬT", "BỘ LUẬT") and head[i + 1].isupper():
+                rest = head[i + 1].lower()
+                name = f"{line.capitalize()} {rest[:1].upper()}{rest[1:]}"
+                break
+    if name:
+        kind = "Bộ luật" if name.startswith("Bộ") else "Luật"
+        rest = " ".join(name.split()[2 if kind == "Bộ luật" else 1:])
+        name = f"{kind} {rest[:1].upper()}{rest[1:]}"
+        meta["law_name"] = name
+        meta["subject"] = name
+        meta.setdefault("doc_type", "Bộ luật" if name.startswith("Bộ luật") else "Luật")
+        if meta["doc_type"] not in ("Luật", "Bộ luật"):
+            meta["doc_type"] = "Bộ luật" if name.startswith("Bộ luật") else "Luật"
+    meta.pop("title_block", None)
+
+
+def is_law(meta: dict) -> bool:
+    return meta.get("doc_type") in ("Luật", "Bộ luật") and "code" in meta
+
+
 def _title(meta: dict, lines: list[str]) -> str:
+    if is_law(meta) and "law_name" in meta:
+        return f"{meta['law_name']} số {meta['code']}"
     if "code" in meta:
         label = f"{meta.get('doc_type', 'Văn bản')} số {meta['code']}"
         if meta.get("subject"):
@@ -214,7 +258,7 @@ def _signer(lines: list[str]) -> dict:
             while rest and rest[0].isupper():
                 titles.append(rest.pop(0))
             names = [ln for ln in rest if not ln.startswith("(") and len(ln.split()) <= 6]
-            out = {"signer_title": " ".join(titles)}
+            out = {"signer_title": " ".join(titles), "_first_title": line}
             if names:
                 out["signer"] = names[-1]
             return out
@@ -227,21 +271,71 @@ def format_date(iso: str) -> str:
     return f"{int(day)}/{int(month)}/{year}"
 
 
+_ARTICLE = re.compile(r"^Điều\s+(\d+[a-z]?)", re.IGNORECASE)
+_CLAUSE = re.compile(r"^(Khoản|Điểm)\s+(.+)$")
+
+
+def law_position(section: str) -> str:
+    """``Chương I › Điều 3. Giải thích từ ngữ › Khoản 2`` -> ``Điều 3 khoản 2``; ``""`` when
+    the section is not inside an article."""
+    parts = section.split(" › ") if section else []
+    out = []
+    for part in parts:
+        if m := _ARTICLE.match(part):
+            out = [f"Điều {m.group(1)}"]
+        elif out and (m := _CLAUSE.match(part)):
+            out.append(f"{m.group(1).lower()} {m.group(2)}")
+    return " ".join(out)
+
+
+def section_markers(section: str) -> str:
+    """``IV- NHIỆM VỤ › 2. Nâng cao ... › 2.2.`` -> ``IV, 2.2`` (the markers a reader cites)."""
+    if not section:
+        return ""
+    markers: list[str] = []
+    for label in section.split(" › "):
+        m = re.match(r"^((?:Chương|Mục|Điều|Phần thứ|Khoản|Điểm)\s+\S+|[IVXLC]+|\d+(?:\.\d+)*"
+                     r"|[a-zđ]\))", label, re.IGNORECASE)
+        if not m:
+            markers.append(label)
+            continue
+        marker = m.group(1).rstrip(".")
+        if markers and marker.startswith(markers[-1] + "."):
+            markers[-1] = marker
+        else:
+            markers.append(marker)
+    return ", ".join(markers)
+
+
 def citation(meta: dict, section: str = "") -> str:
     """Vietnamese administrative citation, e.g. ``Công văn số 683-CV/HU ngày 28/3/2017 của
-    Huyện ủy Hớn Quản, mục 1. Các chi, đảng bộ trực thuộc``."""
+    Huyện ủy Hớn Quản, mục 1. Các chi, đảng bộ trực thuộc``; for a law ``Điều 3 khoản 2,
+    Bộ luật Lao động số 45/2019/QH14``; for a document without a header (a news report) its
+    title in quotes and its date (or year) where known."""
+    if is_law(meta):
+        name = f"{meta.get('law_name') or meta['doc_type']} số {meta['code']}"
+        where = law_position(section)
+        if where:
+            return f"{where}, {name}"
+        return f"{name}, {section_markers(section)}" if section else name
     parts = []
     if "code" in meta:
         parts.append(f"{meta.get('doc_type', 'Văn bản')} số {meta['code']}")
+    elif meta.get("title"):
+        parts.append(f"“{meta['title']}”")
     else:
-        parts.append(meta.get("title") or "Văn bản")
+        parts.append("Văn bản")
     if "date" in meta:
         parts.append(f"ngày {format_date(meta['date'])}")
+    elif "year" in meta:
+        parts.append(f"năm {meta['year']}")
     if "issuer" in meta:
         parts.append(f"của {meta['issuer']}")
     out = " ".join(parts)
+    if "code" not in meta and len(parts) > 1:
+        out = out.replace("” ", "”, ", 1)
     if section == "Nơi nhận":
         out += ", phần Nơi nhận"
     elif section:
-        out += f", mục {section}"
+        out += f", mục {section_markers(section)}"
     return out

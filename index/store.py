@@ -33,7 +33,7 @@ from .dense import FaissIndex
 from .documents import Document
 from .text import CODE_RE, TEXT_VERSION, Analyzer, library_versions
 
-FORMAT_VERSION = 2  # 2: references in metadata are {code, doc_type, date} records
+FORMAT_VERSION = 3  # 2: reference records in metadata; 3: law fields, years, clause labels
 
 
 class IndexFolderError(Exception):

@@ -26,9 +26,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from functools import lru_cache
-from typing import Iterator
 
 TEXT_VERSION = 3  # bump when normalize() or tokenize() change what they produce
 
@@ -150,7 +150,7 @@ class Analyzer:
         return asdict(self)
 
     @classmethod
-    def from_settings(cls, settings: dict) -> "Analyzer":
+    def from_settings(cls, settings: dict) -> Analyzer:
         unknown = set(settings) - set(cls.__dataclass_fields__)
         if unknown:
             raise ValueError(f"unknown analyzer settings {sorted(unknown)}; "

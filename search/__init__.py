@@ -2,4 +2,4 @@
 
 from .searcher import FUSIONS, MODES, Hit, Searcher
 
-__all__ = ["Searcher", "Hit", "MODES", "FUSIONS"]
+__all__ = ["FUSIONS", "MODES", "Hit", "Searcher"]

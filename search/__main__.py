@@ -1,4 +1,5 @@
-"""Command line: ``python -m search "QUERY" [--index DIR] [--k 10] [--mode M] [--json]``."""
+"""Command line: ``python -m search "QUERY" [--index DIR] [--k 10] [--mode M] [--json]``, and
+``python -m search --open PASSAGE_ID`` to read a cited passage in its whole document."""
 
 from __future__ import annotations
 
@@ -13,7 +14,10 @@ from pathlib import Path
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m search",
                                      description="Search a Tra cứu index and print cited passages.")
-    parser.add_argument("query")
+    parser.add_argument("query", nargs="?", default=None)
+    parser.add_argument("--open", metavar="PASSAGE_ID", default=None,
+                        help="print the whole document of a hit's passage_id, the passage "
+                             "marked with ⟦ ⟧ (with --json: text and offsets)")
     parser.add_argument("--index", type=Path, default=None,
                         help="index folder (default: the project's index, built from the sample "
                              "corpus on first use)")
@@ -29,6 +33,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from .searcher import MODES, Searcher
 
+    if args.open is not None:
+        return open_main(args)
+    if args.query is None:
+        parser.error("a QUERY (or --open PASSAGE_ID) is required")
     try:
         if args.mode not in MODES:
             raise ValueError(f"unknown mode {args.mode!r}; expected one of {', '.join(MODES)}")
@@ -44,29 +52,63 @@ def main(argv: list[str] | None = None) -> int:
             index_dir = args.index
         searcher = Searcher.load(index_dir)
         info = searcher.analyze(args.query)
-        hits = searcher.search(args.query, k=args.k, mode=args.mode, filters=filters)
+        answer = searcher.ask(args.query, k=args.k, mode=args.mode, filters=filters)
     except (ValueError, TypeError, IndexFolderError, DocumentError, ImportError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    answer = next((h.answer for h in hits if h.answer), "")
+    hits = answer.hits
     if args.json:
         print(json.dumps({"query": args.query, "hits": [h.to_dict() for h in hits],
-                          "answer": answer, "query_info": info.to_dict()},
+                          "answer": answer.to_dict(), "query_info": info.to_dict()},
                          ensure_ascii=False, indent=2))
         return 0
     for notice in info.notices:
         print(f"note: {notice}", file=sys.stderr)
     if info.explain():
         print(f"(hiểu là: {info.explain()})\n")
-    if not hits:
-        print("Không tìm thấy đoạn văn bản phù hợp.")
+    if answer.abstained:
+        print(f"{answer.message}.")
         return 0
+    if answer.obligations:
+        print("Nghĩa vụ tìm thấy:")
+        for ob in answer.obligations:
+            line = f"- {ob.who or '?'}: {ob.action} [{'; '.join(ob.when)}]"
+            if ob.to:
+                line += f" → {ob.to}" + (f" (qua {ob.via})" if ob.via else "")
+            print(textwrap.fill(line, 100, subsequent_indent="  "))
+            print(f"  ({ob.citation})")
+        print()
     for h in hits:
         print(f"{h.rank}. [{h.score:.3f}] {h.citation}")
         print(textwrap.indent(textwrap.fill(" ".join(h.text.split())[:600], 100), "   "))
         if h.answer:
             print(textwrap.indent(textwrap.fill("» " + " ".join(h.answer.split()), 100), "   "))
         print()
+    return 0
+
+
+def open_main(args) -> int:
+    from index.store import IndexFolderError
+
+    from .searcher import Searcher
+
+    try:
+        if args.index is None:
+            from index.build import ensure_default_index
+
+            index_dir = ensure_default_index()
+        else:
+            index_dir = args.index
+        doc = Searcher.load(index_dir).open_passage(args.open)
+    except (KeyError, IndexFolderError, ValueError) as exc:
+        print(f"error: {exc.args[0] if isinstance(exc, KeyError) else exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(doc, ensure_ascii=False, indent=2))
+        return 0
+    text, a, b = doc["text"], doc["start"], doc["end"]
+    print(f"{doc['citation']}\n{doc['source']}\n")
+    print(text[:a] + "⟦" + text[a:b] + "⟧" + text[b:])
     return 0
 
 

@@ -13,12 +13,29 @@ from pathlib import Path
 
 import numpy as np
 
-from index.chunking import SEPARATOR
 from index.embeddings import Embedder
 from index.metadata import citation
 from index.store import IndexData, load_index
-from index.text import CODE_RE, canonical_code, has_diacritics, normalize, strip_accents
+from index.text import (
+    CODE_RE,
+    canonical_code,
+    has_diacritics,
+    looks_vietnamese,
+    normalize,
+    strip_accents,
+)
 
+from .answers import (
+    ABSTAIN_DENSE,
+    ABSTAIN_SCORE,
+    NO_EVIDENCE,
+    Obligation,
+    asks_about_reports,
+    asks_for_obligations,
+    best_sentence,
+    coverage,
+    extract_obligations,
+)
 from .fusion import convex, rrf
 from .query import QueryInfo, analyze, bm25_field_weights, dense_weight
 
@@ -54,57 +71,40 @@ class Hit:
         return asdict(self)
 
 
-def section_citation(section: str) -> str:
-    """``IV- NHIỆM VỤ › 2. Nâng cao ... › 2.2.`` -> ``IV, 2.2`` (the markers a reader cites)."""
-    if not section:
-        return ""
-    markers = []
-    for label in section.split(SEPARATOR):
-        m = re.match(r"^((?:Chương|Mục|Điều|Phần thứ)\s+\S+|[IVXLC]+|\d+(?:\.\d+)*|[a-zđ]\))", label,
-                     re.IGNORECASE)
-        if not m:
-            markers.append(label)
-            continue
-        marker = m.group(1).rstrip(".")
-        if markers and marker.startswith(markers[-1] + "."):
-            markers[-1] = marker
-        else:
-            markers.append(marker)
-    return ", ".join(markers)
+_ACTORS = ("chi bo", "dang bo", "cap uy", "dang uy", "bi thu", "dang vien", "ban tuyen giao",
+           "ban thuong vu", "huyen uy", "tinh uy")
 
 
-_SENTENCE = re.compile(r"[^.!?;\n]+(?:[.!?;]+|$)")
-_SYLLABLE = re.compile(r"[^\W_]+")
+def _actor_text(text: str) -> str:
+    """Accent-free text for naming bodies, ``chi, đảng bộ`` read as ``chi bộ, đảng bộ``."""
+    return re.sub(r"\bchi\s*,\s*dang bo", "chi bo, dang bo", strip_accents(normalize(text)))
 
 
-def _units(text: str, accented: bool) -> dict[str, str]:
-    """Syllables and pairs of adjacent syllables of ``text``, mapped to their accent-free form
-    (the form the idf is looked up under).  Accents are kept for matching when ``accented``."""
-    words = _SYLLABLE.findall(normalize(text))
-    folded = [strip_accents(w) for w in words]
-    shown = words if accented else folded
-    units = dict(zip(shown, folded))
-    units.update((f"{a}_{b}", f"{fa}_{fb}") for a, b, fa, fb
-                 in zip(shown, shown[1:], folded, folded[1:]))
-    return units
+@dataclass
+class Answer:
+    """What :meth:`Searcher.ask` returns: the hits, the answering sentence of the best one and
+    its citation, the obligations a duty question asks for - or an abstention."""
 
+    query: str
+    hits: list[Hit]
+    text: str = ""
+    citation: str = ""
+    passage_id: str = ""
+    start: int | None = None
+    end: int | None = None
+    obligations: list[Obligation] = field(default_factory=list)
+    abstained: bool = False
+    message: str = ""
+    evidence: dict = field(default_factory=dict)
+    closest: list[Hit] = field(default_factory=list)  # shown on request when abstaining
 
-def best_sentence(text: str, query: str, idf) -> tuple[int, int] | None:
-    """Offsets (in ``text``) of the sentence sharing the most query syllables and syllable
-    pairs, each weighted by ``idf`` of its accent-free form; None when none is shared."""
-    accented = has_diacritics(query)
-    wanted = _units(query, accented)
-    best, best_score = None, 0.0
-    for m in _SENTENCE.finditer(text):
-        sentence = m.group(0)
-        if len(sentence.strip()) < 8:
-            continue
-        shared = wanted.keys() & _units(sentence, accented).keys()
-        score = sum(idf(wanted[u]) for u in shared) / (1 + 0.001 * len(sentence))
-        if score > best_score:
-            lead = len(sentence) - len(sentence.lstrip())
-            best, best_score = (m.start() + lead, m.end()), score
-    return best
+    def to_dict(self) -> dict:
+        """The JSON ``answer`` object (hits are listed beside it, not inside)."""
+        out = {"text": self.text, "citation": self.citation, "passage_id": self.passage_id,
+               "start": self.start, "end": self.end, "abstained": self.abstained,
+               "message": self.message, "evidence": self.evidence,
+               "obligations": [ob.to_dict() for ob in self.obligations]}
+        return out
 
 
 class Searcher:
@@ -123,9 +123,10 @@ class Searcher:
         self._embedder = None
         self._by_code, self._cited_by = _code_maps(data)
         self._code_index = None
+        self._rows: dict[str, int] | None = None
 
     @classmethod
-    def load(cls, index_dir: str | Path, **options) -> "Searcher":
+    def load(cls, index_dir: str | Path, **options) -> Searcher:
         return cls(load_index(index_dir), **options)
 
     @property
@@ -274,10 +275,11 @@ class Searcher:
         p = self.data.passages[row]
         doc = self.data.documents[p.doc_id]
         meta = doc.metadata
-        answer = best_sentence(p.text, query, self.syllable_idf) if query else None
+        answer = (best_sentence(p.text, query, self.syllable_idf, meta.get("signer", ""))
+                  if query else None)
         return Hit(
             doc_id=p.doc_id, passage_id=p.passage_id, title=doc.title,
-            citation=citation(meta, section_citation(p.section)), section=p.section,
+            citation=citation(meta, p.section), section=p.section,
             text=p.text, start=p.start, end=p.end, score=float(score), rank=rank,
             source=doc.source, bm25_score=bm25, dense_score=dense,
             answer=p.text[answer[0]:answer[1]] if answer else "",
@@ -291,6 +293,109 @@ class Searcher:
 
     def document_text(self, doc_id: str) -> str:
         return self.data.documents[doc_id].text
+
+    def open_passage(self, passage_id: str) -> dict:
+        """The whole document of ``passage_id`` and where the passage lies in it: what a reader
+        sees on opening a citation (``text[start:end]`` is the passage)."""
+        row = self._passage_rows().get(passage_id)
+        if row is None:
+            raise KeyError(f"no passage {passage_id!r} in this index")
+        p = self.data.passages[row]
+        doc = self.data.documents[p.doc_id]
+        return {"doc_id": p.doc_id, "passage_id": passage_id, "title": doc.title,
+                "citation": citation(doc.metadata, p.section), "source": doc.source,
+                "metadata": doc.metadata, "text": doc.text, "start": p.start, "end": p.end}
+
+    def _passage_rows(self) -> dict[str, int]:
+        if self._rows is None:
+            self._rows = {p.passage_id: i for i, p in enumerate(self.data.passages)}
+        return self._rows
+
+    # --- answers ------------------------------------------------------------------------------
+
+    def ask(self, query: str, k: int = 10, mode: str = "hybrid",
+            filters: dict | None = None) -> Answer:
+        """Search, then answer: the hits with their answering sentences, the obligations the
+        question asks for, or :data:`NO_EVIDENCE` when the best hits do not cover it."""
+        info = self.analyze(query)
+        hits = self.search(query, k=k, mode=mode, filters=filters)
+        strength = self.evidence(info, hits)
+        if not hits or strength["weak"]:
+            return Answer(query=query, hits=[], abstained=True, message=NO_EVIDENCE,
+                          evidence=strength, closest=hits)
+        best = next((h for h in hits if h.answer), hits[0])
+        obligations = []
+        if asks_for_obligations(info.bm25_text):
+            obligations = self.obligations(info, mode, filters)
+        return Answer(query=query, hits=hits, text=best.answer, citation=best.citation,
+                      passage_id=best.passage_id, start=best.answer_start,
+                      end=best.answer_end, obligations=obligations, evidence=strength)
+
+    def evidence(self, info: QueryInfo, hits: list[Hit]) -> dict:
+        """How well the top three hits cover the question: the evidence score of
+        :func:`search.answers.coverage` (for an English question, over its accented words and
+        glossary terms) and the best dense cosine.  Weak when both are under their thresholds
+        (in a BM25-only search, when the score is); never for an indexed document's code."""
+        top = hits[:3]
+        words = re.findall(r"[^\W\d_]+", CODE_RE.sub(" ", info.rewritten))
+        share = sum(map(looks_vietnamese, words)) / len(words) if words else 1.0
+        if share >= 0.6:
+            asked, strict = info.rewritten, True
+        else:  # English or mostly English: the Vietnamese words and what the glossary made
+            vietnamese = " ".join(w for w in words if has_diacritics(w))
+            asked = " ".join([vietnamese] + [vi for _, vi in info.translations])
+            strict = False
+        cover = coverage(asked, [f"{h.title}\n{h.section}\n{h.text}" for h in top],
+                         self.syllable_idf, unknown_missing=strict)
+        dense = max((h.dense_score for h in top if h.dense_score is not None), default=None)
+        weak = cover < ABSTAIN_SCORE and (dense is None or dense < ABSTAIN_DENSE)
+        if any(code_key(c) in self._by_code for c in CODE_RE.findall(info.rewritten)):
+            weak = False  # an indexed document's own code is evidence enough
+        return {"coverage": round(cover, 3), "dense": None if dense is None else round(dense, 3),
+                "weak": weak}
+
+    def obligations(self, info: QueryInfo, mode: str = "hybrid", filters: dict | None = None,
+                    candidates: int = 40) -> list[Obligation]:
+        """Duties across the best ``candidates`` passages for the question, in rank order:
+        reporting duties only when the question is about reports, and those of the bodies it
+        names (``chi bộ``) when any are found."""
+        rows = self.search(info.text, k=candidates, mode=mode, filters=filters, answers=False)
+        found: list[Obligation] = []
+        seen = set()
+        for hit in rows:
+            doc = self.data.documents[hit.doc_id]
+            for ob in extract_obligations(hit.text, hit.start, self.default_actor(hit, doc)):
+                if (hit.doc_id, ob.start) in seen:
+                    continue
+                seen.add((hit.doc_id, ob.start))
+                ob.doc_id = hit.doc_id
+                ob.citation = hit.citation
+                found.append(ob)
+        if asks_about_reports(info.bm25_text):
+            found = [ob for ob in found if ob.is_report]
+        named = [a for a in _ACTORS if a in _actor_text(info.bm25_text)]
+        if named:
+            about = [ob for ob in found
+                     if any(a in _actor_text(f"{ob.who} {ob.sentence}") for a in named)]
+            found = about or found
+        return found
+
+    @staticmethod
+    def default_actor(hit: Hit, doc) -> str:
+        """Who a duty falls on when its sentence names nobody: the body a section heading names
+        (``1. Các chi, đảng bộ trực thuộc``, ``2. **Ban Tuyên giáo Huyện ủy:**``), else the
+        letter's addressees."""
+        labels = [hit.section.split(" › ")[i] for i in range(len(hit.section.split(" › ")))
+                  ] if hit.section else []
+        lead = re.match(r"^\s*\d+(?:\.\d+)*\.?\s*\*\*([^*]+?):?\*\*", hit.text)
+        candidates = ([lead.group(1)] if lead else []) + labels[::-1]
+        for label in candidates:
+            label = re.sub(r"^[\dIVXLC.\-)\s]+|[*:]", "", label).strip()
+            if label and len(label.split()) <= 12 and re.search(
+                    r"chi bộ|đảng bộ|cấp ủy|Ban |Huyện ủy|Tỉnh ủy|đảng ủy|UBND|đoàn thể", label,
+                    re.IGNORECASE):
+                return label
+        return "; ".join(doc.metadata.get("recipients", []))
 
 
 def code_key(code: str) -> str:
