@@ -3,8 +3,26 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY      = $(VENV)/bin/python
+# Debian packages for scanned PDFs (OCR in Vietnamese) and legacy .doc files; the OCR test
+# draws its scan with the DejaVu font
+DEBIAN_PACKAGES = tesseract-ocr tesseract-ocr-vie poppler-utils antiword \
+                  libreoffice-writer-nogui fonts-dejavu-core
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: app test install eval clean-index
+.PHONY: app test install system eval clean-index
+
+# installs the Debian packages only when one of their programs (or the Vietnamese OCR model)
+# is missing
+system:
+	@if command -v tesseract >/dev/null && tesseract --list-langs 2>/dev/null | grep -qx vie \
+	    && command -v pdftoppm >/dev/null && command -v antiword >/dev/null \
+	    && command -v soffice >/dev/null \
+	    && [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then :; \
+	elif command -v apt-get >/dev/null; then \
+	    echo "Installing $(DEBIAN_PACKAGES)"; \
+	    $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install \
+	        -y -qq --no-install-recommends $(DEBIAN_PACKAGES) >/dev/null; \
+	else echo "warning: install $(DEBIAN_PACKAGES) for OCR and .doc files" >&2; fi
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,12 +31,12 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
-install: $(VENV)/.installed
+install: system $(VENV)/.installed
 
-app: $(VENV)/.installed
+app: system $(VENV)/.installed
 	$(VENV)/bin/streamlit run app.py
 
-test: $(VENV)/.installed
+test: system $(VENV)/.installed
 	$(PY) -m pytest
 	$(PY) -m eval
 

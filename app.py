@@ -34,6 +34,24 @@ def highlighted(hit) -> str:
             + html.escape(text[b:])).replace("\n", "<br>")
 
 
+def opened_document(opened: dict) -> str:
+    """The whole document, escaped, with the cited passage marked (its offsets)."""
+    text, a, b = opened["text"], opened["start"], opened["end"]
+    return ("<div style='white-space: pre-wrap; max-height: 32em; overflow-y: auto'>"
+            + html.escape(text[:a]) + "<mark id='passage'>" + html.escape(text[a:b])
+            + "</mark>" + html.escape(text[b:]) + "</div>")
+
+
+def show_obligations(obligations) -> None:
+    st.subheader("Nghĩa vụ, thời hạn tìm thấy")
+    rows = []
+    for ob in obligations:
+        rows.append({"Ai": ob.who or "—", "Việc": ob.action, "Thời hạn": "; ".join(ob.when),
+                     "Gửi đến": ob.to + (f" (qua {ob.via})" if ob.via else ""),
+                     "Căn cứ": ob.citation})
+    st.dataframe(rows, hide_index=True, use_container_width=True)
+
+
 def main() -> None:
     st.set_page_config(page_title="Tra cứu văn bản Đảng", page_icon="📄", layout="wide")
     st.title("Tra cứu văn bản Đảng")
@@ -63,20 +81,31 @@ def main() -> None:
         return
     with st.spinner("Đang tìm..."):
         info = searcher.analyze(query)
-        hits = searcher.search(query, k=int(k), mode=MODES[mode])
+        answer = searcher.ask(query, k=int(k), mode=MODES[mode])
     for notice in info.notices:
         st.caption(f"Lưu ý: {html.escape(notice)}")
     if info.explain():
         st.caption(f"Hiểu là: {html.escape(info.explain())}")
-    if not hits:
-        st.info("Không tìm thấy đoạn văn bản phù hợp.")
+    if answer.abstained:
+        st.warning(f"{answer.message}.")
+        if answer.closest:
+            with st.expander("Xem các đoạn gần nhất (độ tin cậy thấp)"):
+                for hit in answer.closest:
+                    st.markdown(f"**{html.escape(hit.citation)}**")
+                    st.markdown(f"<div>{highlighted(hit)}</div>", unsafe_allow_html=True)
         return
-    for hit in hits:
+    if answer.obligations:
+        show_obligations(answer.obligations)
+    for hit in answer.hits:
         with st.container(border=True):
             st.markdown(f"**{hit.rank}. {html.escape(hit.citation)}**")
             st.markdown(f"<div>{highlighted(hit)}</div>", unsafe_allow_html=True)
             st.caption(f"điểm {hit.score:.3f} · {html.escape(hit.doc_id)} · ký tự "
                        f"{hit.start}–{hit.end}")
+            with st.expander("Mở toàn văn"):
+                opened = searcher.open_passage(hit.passage_id)
+                st.caption(html.escape(opened["source"]))
+                st.markdown(opened_document(opened), unsafe_allow_html=True)
 
 
 main()

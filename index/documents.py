@@ -1,8 +1,10 @@
 """Reading source files into :class:`Document` records.
 
 Supported: ``.txt`` and ``.md`` (markdown emphasis markers removed, offsets refer to the cleaned
-text), ``.docx`` (python-docx), ``.pdf`` with a text layer (pypdf), ``.html``/``.htm``, and BEIR
-``corpus.jsonl`` files (one document per row: ``_id``, ``title``, ``text``).
+text), ``.docx`` (python-docx), ``.pdf`` (pypdf for the text layer; pages without one - scans -
+through Tesseract OCR in Vietnamese), legacy ``.doc`` (antiword or LibreOffice), ``.html``/``.htm``,
+and BEIR ``corpus.jsonl`` files (one document per row: ``_id``, ``title``, ``text``).  The
+programs behind OCR and ``.doc`` are in :mod:`index.external`.
 
 A file that cannot be read raises :class:`DocumentError` with the file and the reason; callers
 (:func:`read_sources`) report it on one line and go on with the other files.
@@ -20,7 +22,8 @@ from pathlib import Path
 from .metadata import parse_metadata
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
-SUFFIXES = TEXT_SUFFIXES | {".docx", ".pdf", ".html", ".htm", ".jsonl"}
+SUFFIXES = TEXT_SUFFIXES | {".docx", ".doc", ".pdf", ".html", ".htm", ".jsonl"}
+_MIN_PAGE_CHARS = 20  # a page with fewer letters and digits than this has no text layer
 MAX_FILE_BYTES = 200 * 1024 * 1024
 
 
@@ -122,9 +125,27 @@ def _read_pdf(path: Path) -> str:
         raise DocumentError(path, f"corrupt or unreadable PDF ({type(exc).__name__}: {exc})") from None
     except Exception as exc:  # pypdf raises many kinds on damaged files
         raise DocumentError(path, f"corrupt or unreadable PDF ({type(exc).__name__}: {exc})") from None
-    if not any(p.strip() for p in pages):
-        raise DocumentError(path, "the PDF has no text layer (a scan?); OCR is not supported yet")
+    from .external import ToolError, ocr_pdf_page
+
+    for number, text in enumerate(pages, 1):
+        if sum(ch.isalnum() for ch in text) < _MIN_PAGE_CHARS:  # a scanned page
+            try:
+                pages[number - 1] = ocr_pdf_page(path, number)
+            except ToolError as exc:
+                raise DocumentError(path, f"page {number} has no text layer (a scan) and "
+                                          f"OCR is unavailable: {exc}") from None
     return "\n\n".join(p.strip() for p in pages if p.strip())
+
+
+def _read_doc(path: Path) -> str:
+    from .external import ToolError, read_doc
+
+    if path.read_bytes()[:8] != b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise DocumentError(path, "not a Word 97-2003 .doc file (no OLE header)")
+    try:
+        return read_doc(path)
+    except ToolError as exc:
+        raise DocumentError(path, f"cannot read .doc: {exc}") from None
 
 
 def _read_html(path: Path) -> str:
@@ -137,7 +158,8 @@ def _read_html(path: Path) -> str:
     return "\n\n".join(line for line in lines if line)
 
 
-_READERS = {".docx": _read_docx, ".pdf": _read_pdf, ".html": _read_html, ".htm": _read_html}
+_READERS = {".docx": _read_docx, ".doc": _read_doc, ".pdf": _read_pdf, ".html": _read_html,
+            ".htm": _read_html}
 
 
 _NAME_DATE = re.compile(r"^((?:19|20)\d\d)(?:-(\d\d)-(\d\d))?(?=[_\-. ])")

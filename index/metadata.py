@@ -77,12 +77,16 @@ def parse_metadata(text: str) -> dict:
     meta: dict = {}
     lines = [ln.strip() for ln in text.splitlines()]
     head = [_RULE.sub(" ", ln).strip() for ln in lines[:_HEADER_LINES * 2]]
-    head = [ln for ln in head if ln][:_HEADER_LINES]
+    kept = [i for i, ln in enumerate(head) if ln][:_HEADER_LINES]
+    head = head[:kept[-1] + 1] if kept else []  # blank lines kept: they end a subject
     issuers = []
     subject_lines: list[str] = []
     in_subject = False
     title_block: list[str] = []
     for i, line in enumerate(head):
+        if not line:
+            in_subject = False
+            continue
         if len(line) > 200:
             break
         if (m := _NUMBER.match(line)) and "code" not in meta:
@@ -103,7 +107,8 @@ def parse_metadata(text: str) -> dict:
         if _DATE.match(line):
             in_subject = False
             continue
-        if in_subject and not line.isupper():
+        if (in_subject and not line.isupper() and len(subject_lines) < 6
+                and not line.endswith((".", ":"))):  # a wrapped subject, not the body
             subject_lines.append(line)
             continue
         in_subject = False
@@ -113,8 +118,8 @@ def parse_metadata(text: str) -> dict:
             issuers.append(line)
             continue
         if any(line.upper().startswith(t) for t in _TITLE_TYPES) and line.isupper():
-            title_block = [line] + [ln for ln in head[i + 1:i + 5]
-                                    if ln and len(ln) < 120 and not ln.isupper()
+            title_block = [line] + [ln for ln in [x for x in head[i + 1:] if x][:4]
+                                    if len(ln) < 120 and not ln.isupper()
                                     and not _NUMBER.match(ln)][:4]
     if subject_lines:
         meta["subject"] = " ".join(subject_lines).strip()
@@ -205,6 +210,7 @@ def _law(meta: dict, head: list[str], text: str) -> None:
     meta["issuer"] = "Quốc hội"
     meta["level"] = "Trung ương"
     meta.pop("parent_issuer", None)
+    head = [ln for ln in head if ln]
     name = ""
     if m := _ENACTING.search(text[:6000]):
         name = f"{m.group(1)} {m.group(2).strip()}"

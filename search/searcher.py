@@ -423,7 +423,7 @@ def _passes(meta: dict, doc_id: str, filters: dict) -> bool:
         if key == "doc_id":
             ok = doc_id in (want if isinstance(want, (list, set, tuple)) else [want])
         elif key == "year":
-            year = int(meta["date"][:4]) if meta.get("date") else None
+            year = int(meta["date"][:4]) if meta.get("date") else meta.get("year")
             lo, hi = (want if isinstance(want, (list, tuple)) else (want, want))
             ok = year is not None and int(lo) <= year <= int(hi)
         elif key in ("doc_type", "issuer", "level", "code"):

@@ -58,7 +58,28 @@ def test_search_json_with_network_off(sample_index):
     hit = out["hits"][0]
     for key in ("doc_id", "title", "citation", "section", "text", "start", "end", "score"):
         assert key in hit
-    assert "683-CV/HU" in hit["citation"] and out["answer"]
+    assert "683-CV/HU" in hit["citation"]
+    answer = out["answer"]
+    assert not answer["abstained"] and "Định kỳ" in answer["text"]
+    assert answer["obligations"] and all(o["citation"] for o in answer["obligations"])
+
+
+@pytest.mark.slow
+def test_open_a_cited_passage_and_abstain(sample_index):
+    result = run("-m", "search", "tỉ lệ kết nạp đảng viên mới", "--index", str(sample_index),
+                 "--json", "--k", "1")
+    hit = json.loads(result.stdout)["hits"][0]
+    result = run("-m", "search", "--open", hit["passage_id"], "--index", str(sample_index),
+                 "--json")
+    opened = json.loads(result.stdout)
+    assert opened["text"][opened["start"]:opened["end"]] == hit["text"]
+    result = run("-m", "search", "--open", hit["passage_id"], "--index", str(sample_index))
+    assert f"⟦{hit['text']}⟧" in result.stdout
+    result = run("-m", "search", "--open", "nope#1", "--index", str(sample_index))
+    assert result.returncode == 1 and "no passage 'nope#1'" in result.stderr
+    result = run("-m", "search", "Công thức nấu phở bò Nam Định", "--index", str(sample_index))
+    assert result.returncode == 0
+    assert "Không tìm thấy căn cứ trong các văn bản đã lập chỉ mục" in result.stdout
 
 
 @pytest.mark.slow

@@ -37,6 +37,12 @@ def test_filters_apply_before_the_cut(searcher):
     assert {h.doc_id for h in hits} == {"2019-04-18_163-CV-DUK_Dong-Nai"}
     with pytest.raises(ValueError, match="unknown filter"):
         searcher.search("x", filters={"colour": "red"})
+    # documents dated only by a year (a news report, a program without a dated header) count
+    dated_by_year = searcher.search("chi bộ", k=20, filters={"year": (2019, 2022),
+                                                              "level": "huyện"})
+    assert {h.doc_id for h in dated_by_year} == {"2022_27-CTr-HU_thuc-hien-NQ-21-NQ-TW"}
+    news = searcher.search("chi bộ", k=3, filters={"year": (2019, 2019)})
+    assert "2019_tin-bai_Giong-Rieng_Kien-Giang" in {h.doc_id for h in news}
 
 
 @pytest.mark.parametrize("query,message", [("", "empty query"), ("   \n", "empty query")])

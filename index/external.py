@@ -1,0 +1,95 @@
+"""Formats read through programs outside Python: scanned PDF pages and legacy Word ``.doc``.
+
+- A PDF page without a text layer (a scan) is rendered at :data:`OCR_DPI` by ``pdftoppm``
+  (Debian ``poppler-utils``) and read by Tesseract with its Vietnamese model (Debian
+  ``tesseract-ocr`` and ``tesseract-ocr-vie``), which keeps the diacritics.
+- A ``.doc`` file is read by ``antiword`` (Debian ``antiword``); when antiword cannot read it
+  (a file saved by a newer Word, or not a Word 97-2003 file), by LibreOffice headless
+  (``soffice --convert-to txt``, Debian ``libreoffice-writer-nogui``).
+
+``make install`` (and so ``make app`` / ``make test``) installs these packages.  When a program
+is missing the reader says which package to install; nothing is downloaded at run time.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+OCR_DPI = 300
+OCR_LANGUAGES = "vie+eng"
+TIMEOUT = 300  # seconds for one page or one file
+
+PACKAGES = {"pdftoppm": "poppler-utils", "tesseract": "tesseract-ocr tesseract-ocr-vie",
+            "antiword": "antiword", "soffice": "libreoffice-writer-nogui"}
+
+
+class ToolError(Exception):
+    """A program needed for a format is missing or failed; the message says what to do."""
+
+
+def _need(program: str) -> str:
+    found = shutil.which(program)
+    if not found:
+        raise ToolError(f"{program} is not installed (Debian: apt-get install "
+                        f"{PACKAGES[program]}; `make install` does it)")
+    return found
+
+
+def _run(args: list[str], what: str) -> subprocess.CompletedProcess:
+    try:
+        done = subprocess.run(args, capture_output=True, timeout=TIMEOUT, check=False)
+    except subprocess.TimeoutExpired:
+        raise ToolError(f"{what} took longer than {TIMEOUT} s") from None
+    if done.returncode != 0:
+        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise ToolError(f"{what} failed: {message[-1] if message else done.returncode}")
+    return done
+
+
+def ocr_languages() -> set[str]:
+    done = _run([_need("tesseract"), "--list-langs"], "tesseract --list-langs")
+    return {line.strip() for line in done.stdout.decode().splitlines()[1:] if line.strip()}
+
+
+def ocr_pdf_page(path: Path, page: int) -> str:
+    """Text of page ``page`` (1-based) of the PDF at ``path``, read by OCR."""
+    pdftoppm, tesseract = _need("pdftoppm"), _need("tesseract")
+    if "vie" not in ocr_languages():
+        raise ToolError("Tesseract has no Vietnamese model (Debian: apt-get install "
+                        "tesseract-ocr-vie)")
+    with tempfile.TemporaryDirectory(prefix="tracuu-ocr-") as tmp:
+        image = Path(tmp) / "page"
+        _run([pdftoppm, "-r", str(OCR_DPI), "-gray", "-png", "-singlefile", "-f", str(page),
+              "-l", str(page), str(path), str(image)], f"pdftoppm (page {page})")
+        done = _run([tesseract, f"{image}.png", "stdout", "-l", OCR_LANGUAGES, "--psm", "3"],
+                    f"tesseract (page {page})")
+    return done.stdout.decode("utf-8", "replace")
+
+
+def read_doc(path: Path) -> str:
+    """Text of a legacy Word ``.doc`` file: antiword, else LibreOffice headless."""
+    errors = []
+    if shutil.which("antiword"):
+        try:
+            done = _run(["antiword", "-w", "0", "-m", "UTF-8.txt", str(path)], "antiword")
+            text = done.stdout.decode("utf-8", "replace")
+            if text.strip():
+                return text
+        except ToolError as exc:
+            errors.append(str(exc))
+    if shutil.which("soffice"):
+        with tempfile.TemporaryDirectory(prefix="tracuu-doc-") as tmp:
+            _run(["soffice", f"-env:UserInstallation=file://{tmp}/profile", "--headless",
+                  "--convert-to", "txt:Text (encoded):UTF8", "--outdir", tmp, str(path)],
+                 "LibreOffice")
+            out = Path(tmp) / f"{path.stem}.txt"
+            if out.exists():
+                return out.read_text(encoding="utf-8-sig", errors="replace")
+            errors.append("LibreOffice wrote no text")
+    if not errors:
+        raise ToolError("no .doc reader installed (Debian: apt-get install antiword, or "
+                        "libreoffice-writer-nogui)")
+    raise ToolError("; ".join(errors))
