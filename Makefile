@@ -4,9 +4,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY      = $(VENV)/bin/python
 # Debian packages for scanned PDFs (OCR in Vietnamese) and legacy .doc files; the OCR test
-# draws its scan with the DejaVu font
+# draws its scan with the DejaVu font; the browser test drives Debian's chromium
 DEBIAN_PACKAGES = tesseract-ocr tesseract-ocr-vie poppler-utils antiword \
-                  libreoffice-writer-nogui fonts-dejavu-core
+                  libreoffice-writer-nogui fonts-dejavu-core chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: app test install system eval clean-index
@@ -16,7 +16,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 system:
 	@if command -v tesseract >/dev/null && tesseract --list-langs 2>/dev/null | grep -qx vie \
 	    && command -v pdftoppm >/dev/null && command -v antiword >/dev/null \
-	    && command -v soffice >/dev/null \
+	    && command -v soffice >/dev/null && command -v chromium >/dev/null \
 	    && [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then :; \
 	elif command -v apt-get >/dev/null; then \
 	    echo "Installing $(DEBIAN_PACKAGES)"; \

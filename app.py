@@ -1,111 +1,364 @@
-"""Tra cứu - search page (Streamlit).  UI only: every step calls index/ and search/.
+"""Tra cứu - the Streamlit app: search with filters, answers and cited passages, a briefing
+basket exported as DOCX or Markdown, and the document library (upload, list, remove).
 
-Run with ``streamlit run app.py``; the index of the sample corpus is built on first use.
+UI only: every step calls index/ and search/.  Run with ``streamlit run app.py``; the index of
+the sample corpus is built on first use (``TRACUU_INDEX`` points to another index folder).
 """
 
 from __future__ import annotations
 
 import html
 import os
+import time
 from pathlib import Path
 
 import streamlit as st
 
+from index.build import add as add_documents
 from index.build import ensure_default_index
+from index.build import remove as remove_documents
+from index.documents import DocumentError
+from index.library import (
+    MAX_UPLOAD_BYTES,
+    UPLOAD_SUFFIXES,
+    documents_table,
+    filter_options,
+    save_uploads,
+    status,
+    uploads_dir,
+)
 from index.paths import default_index_dir
 from index.store import IndexFolderError
-from search import Searcher
+from search import Searcher, briefing
+from search.highlight import query_words, to_html, word_spans
 
-MODES = {"Kết hợp": "hybrid", "Từ khóa (BM25)": "bm25", "Ngữ nghĩa": "dense"}
+MODES = {"Kết hợp": "hybrid", "Từ khóa": "bm25", "Ngữ nghĩa": "dense"}
+MODE_HELP = ("Kết hợp: từ khóa (BM25) và ngữ nghĩa (mô hình nhúng) cùng xếp hạng. "
+             "Từ khóa: khớp từ, tốt cho số hiệu, tên riêng. Ngữ nghĩa: khớp ý, tốt cho câu hỏi "
+             "diễn đạt khác văn bản và câu hỏi tiếng Anh.")
+TERM = ("<mark style='background:#fff3a3;padding:0 1px'>", "</mark>")
+ANSWER = ("<span style='font-weight:600;text-decoration:underline;text-decoration-color:"
+          "#c0392b;text-decoration-thickness:2px'>", "</span>")
+PASSAGE = ("<mark id='passage' style='background:#ffe08a'>", "</mark>")
 
+
+def block(inner_html: str) -> None:
+    """Escaped HTML as one block (one line: markdown syntax inside is left alone)."""
+    st.markdown(f"<div>{inner_html}</div>", unsafe_allow_html=True)
+
+
+# --- index and searcher ---------------------------------------------------------------------
 
 @st.cache_resource(show_spinner=False)
-def load_searcher(index_dir: str) -> Searcher:
-    return Searcher.load(index_dir)
+def load_searcher(index_dir: str, version: int) -> Searcher:
+    """One Searcher per index version (the manifest's write time): reloaded after changes.
+    The embedding model is loaded here, once, so that the first search is as quick as the
+    next ones."""
+    searcher = Searcher.load(index_dir)
+    searcher.embedder.encode(["khởi động"], "query")
+    return searcher
 
 
-def highlighted(hit) -> str:
-    """The passage, escaped, with the answering sentence marked."""
-    text = hit.text
-    if hit.answer_start is None:
-        return html.escape(text).replace("\n", "<br>")
-    a, b = hit.answer_start - hit.start, hit.answer_end - hit.start
-    return (html.escape(text[:a]) + "<mark>" + html.escape(text[a:b]) + "</mark>"
-            + html.escape(text[b:])).replace("\n", "<br>")
+def index_version(index_dir: Path) -> int:
+    return (index_dir / "manifest.json").stat().st_mtime_ns
 
 
-def opened_document(opened: dict) -> str:
-    """The whole document, escaped, with the cited passage marked (its offsets)."""
-    text, a, b = opened["text"], opened["start"], opened["end"]
-    return ("<div style='white-space: pre-wrap; max-height: 32em; overflow-y: auto'>"
-            + html.escape(text[:a]) + "<mark id='passage'>" + html.escape(text[a:b])
-            + "</mark>" + html.escape(text[b:]) + "</div>")
+def searcher_for(index_dir: Path) -> Searcher:
+    return load_searcher(str(index_dir), index_version(index_dir))
 
 
-def show_obligations(obligations) -> None:
-    st.subheader("Nghĩa vụ, thời hạn tìm thấy")
-    rows = []
-    for ob in obligations:
-        rows.append({"Ai": ob.who or "—", "Việc": ob.action, "Thời hạn": "; ".join(ob.when),
-                     "Gửi đến": ob.to + (f" (qua {ob.via})" if ob.via else ""),
-                     "Căn cứ": ob.citation})
-    st.dataframe(rows, hide_index=True, use_container_width=True)
+# --- search tab -----------------------------------------------------------------------------
+
+def sidebar_filters(searcher: Searcher) -> dict:
+    options = filter_options(searcher.data)
+    st.sidebar.header("Bộ lọc")
+    filters: dict = {}
+    picked = st.sidebar.multiselect("Loại văn bản", options["doc_type"], placeholder="Tất cả")
+    if picked:
+        filters["doc_type"] = picked
+    picked = st.sidebar.multiselect("Cơ quan ban hành", options["issuer"], placeholder="Tất cả")
+    if picked:
+        filters["issuer"] = picked
+    picked = st.sidebar.multiselect("Cấp", options["level"], placeholder="Tất cả")
+    if picked:
+        filters["level"] = picked
+    if options["years"]:
+        lo, hi = options["years"]
+        if lo < hi:
+            years = st.sidebar.slider("Năm ban hành", lo, hi, (lo, hi))
+            if years != (lo, hi):
+                filters["year"] = years
+        else:
+            st.sidebar.caption(f"Năm ban hành: {lo}")
+    st.sidebar.caption("Bộ lọc áp dụng trước khi xếp hạng: luôn trả đủ số kết quả nếu có.")
+    return filters
 
 
-def main() -> None:
-    st.set_page_config(page_title="Tra cứu văn bản Đảng", page_icon="📄", layout="wide")
-    st.title("Tra cứu văn bản Đảng")
-    index_dir = Path(os.environ.get("TRACUU_INDEX") or default_index_dir())
-    with st.spinner("Đang chuẩn bị chỉ mục (lần đầu: lập chỉ mục bộ văn bản mẫu, khoảng 1 phút)..."):
-        ensure_default_index(index_dir)
-    try:
-        searcher = load_searcher(str(index_dir))
-    except IndexFolderError as exc:
-        st.error(f"Không mở được chỉ mục: {exc}")
-        st.stop()
-    manifest = searcher.data.manifest
-    st.caption(f"{manifest['counts']['documents']} văn bản, {manifest['counts']['passages']} "
-               f"đoạn; lập chỉ mục lúc {manifest['built_at']}")
+def run_search(searcher: Searcher, query: str, mode: str, k: int, filters: dict):
+    """The answer for the current query, kept for reruns (buttons) until the query, the
+    options or the index change."""
+    key = (query, mode, k, repr(sorted(filters.items())), id(searcher))
+    if st.session_state.get("answer_key") != key:
+        started = time.perf_counter()
+        answer = searcher.ask(query, k=k, mode=mode, filters=filters or None)
+        st.session_state.answer = answer
+        st.session_state.answer_seconds = time.perf_counter() - started
+        st.session_state.answer_key = key
+    return st.session_state.answer
 
-    with st.form("search"):
-        query = st.text_input("Câu hỏi hoặc từ khóa",
-                              placeholder="vd: thời hạn báo cáo của chi bộ")
-        cols = st.columns([2, 1])
-        mode = cols[0].radio("Chế độ tìm", list(MODES), horizontal=True)
-        k = cols[1].number_input("Số kết quả", min_value=1, max_value=50, value=10)
-        submitted = st.form_submit_button("Tìm")
-    if not submitted:
-        return
-    if not query.strip():
-        st.warning("Hãy nhập câu hỏi hoặc từ khóa.")
-        return
-    with st.spinner("Đang tìm..."):
-        info = searcher.analyze(query)
-        answer = searcher.ask(query, k=int(k), mode=MODES[mode])
-    for notice in info.notices:
-        st.caption(f"Lưu ý: {html.escape(notice)}")
-    if info.explain():
-        st.caption(f"Hiểu là: {html.escape(info.explain())}")
+
+def passage_html(hit, words: set[str], accented: bool) -> str:
+    marks = [(s, e, *TERM) for s, e in word_spans(hit.text, words, accented)]
+    if hit.answer_start is not None:
+        marks.insert(0, (hit.answer_start - hit.start, hit.answer_end - hit.start, *ANSWER))
+    return to_html(hit.text, marks)
+
+
+def show_answer_panel(answer) -> None:
     if answer.abstained:
         st.warning(f"{answer.message}.")
         if answer.closest:
             with st.expander("Xem các đoạn gần nhất (độ tin cậy thấp)"):
                 for hit in answer.closest:
-                    st.markdown(f"**{html.escape(hit.citation)}**")
-                    st.markdown(f"<div>{highlighted(hit)}</div>", unsafe_allow_html=True)
+                    block(f"<b>{html.escape(hit.citation)}</b><br>"
+                          f"{html.escape(' '.join(hit.text.split())[:400])}…")
         return
-    if answer.obligations:
-        show_obligations(answer.obligations)
+    with st.container(border=True):
+        st.markdown("**Trả lời**")
+        block(f"{html.escape(answer.text)}<br><i>({html.escape(answer.citation)})</i>")
+        if answer.obligations:
+            st.markdown("**Nghĩa vụ, thời hạn tìm thấy**")
+            rows = [{"Ai": ob.who or "—", "Việc": ob.action, "Thời hạn": "; ".join(ob.when),
+                     "Gửi đến": ob.to + (f" (qua {ob.via})" if ob.via else ""),
+                     "Căn cứ": ob.citation} for ob in answer.obligations]
+            st.dataframe(rows, hide_index=True, width="stretch")
+
+
+def show_viewer(searcher: Searcher) -> None:
+    """The whole document of the passage being viewed, scrolled to it, highlighted."""
+    passage_id = st.session_state.get("viewing")
+    if not passage_id:
+        return
+    try:
+        opened = searcher.open_passage(passage_id)
+    except KeyError:
+        st.session_state.viewing = None
+        return
+    with st.container(border=True):
+        cols = st.columns([6, 1])
+        cols[0].markdown(f"**Toàn văn:** {html.escape(opened['citation'])}")
+        if cols[1].button("Đóng", key="close-viewer"):
+            st.session_state.viewing = None
+            st.rerun()
+        block(f"<span style='color:#777;font-size:0.85em'>"
+              f"{html.escape(Path(opened['source']).name)} · đoạn: ký tự {opened['start']}–"
+              f"{opened['end']}</span>")
+        body = to_html(opened["text"], [(opened["start"], opened["end"], *PASSAGE)])
+        st.iframe("<html><body style='font-family:sans-serif;font-size:15px;line-height:1.5'>"
+                  f"<div id='document'>{body}</div><script>document.getElementById('passage')"
+                  ".scrollIntoView({block: 'center'});</script></body></html>", height=480)
+
+
+def show_hit(searcher: Searcher, hit, words: set[str], accented: bool) -> None:
+    in_basket = any(i.passage_id == hit.passage_id for i in st.session_state.basket)
+    with st.container(border=True):
+        block(f"<b>{hit.rank}. {html.escape(hit.citation)}</b>")
+        if hit.section:
+            block(f"<span style='color:#777;font-size:0.85em'>{html.escape(hit.section)}</span>")
+        block(passage_html(hit, words, accented))
+        cols = st.columns([1, 1, 3])
+        if cols[0].button("Xem toàn văn", key=f"view-{hit.passage_id}"):
+            st.session_state.viewing = hit.passage_id
+            st.rerun()
+        if cols[1].button("Đã có trong tập" if in_basket else "Thêm vào tập trích dẫn",
+                          key=f"add-{hit.passage_id}", disabled=in_basket):
+            st.session_state.basket = briefing.add(st.session_state.basket,
+                                                   briefing.item_from_hit(hit))
+            st.rerun()
+        with st.expander("Vì sao có kết quả này?"):
+            parts = hit.contributions
+            lines = [f"Điểm tổng hợp: {hit.score:.3f}"]
+            if parts:
+                lines.append(f"Phần từ khóa (BM25): {parts['bm25']:.3f} · phần ngữ nghĩa: "
+                             f"{parts['dense']:.3f} (trọng số ngữ nghĩa "
+                             f"{parts['dense_weight']:.2f}, hợp nhất {parts['fusion']})")
+            if hit.bm25_score is not None:
+                lines.append(f"Điểm BM25 gốc: {hit.bm25_score:.3f}")
+            if hit.dense_score is not None:
+                lines.append(f"Độ tương đồng cosine: {hit.dense_score:.3f}")
+            if hit.cited_by:
+                lines.append("Được trích dẫn bởi: "
+                             + "; ".join(c["citation"] for c in hit.cited_by))
+            for line in lines:
+                st.text(line)
+
+
+def search_tab(searcher: Searcher, filters: dict) -> None:
+    with st.form("search"):
+        query = st.text_input("Câu hỏi hoặc từ khóa", placeholder="vd: thời hạn báo cáo của "
+                              "chi bộ · 683-CV/HU · what are the reporting deadlines?",
+                              help="Gõ có dấu hoặc không dấu, tiếng Việt hoặc tiếng Anh; viết "
+                                   "tắt (BTV, HU, UBND) và số hiệu văn bản đều được hiểu.")
+        cols = st.columns([3, 1])
+        mode = cols[0].radio("Cách tìm", list(MODES), horizontal=True, help=MODE_HELP)
+        k = cols[1].number_input("Số kết quả", min_value=1, max_value=50, value=10)
+        if st.form_submit_button("Tìm", type="primary"):
+            st.session_state.query = query
+            st.session_state.viewing = None
+    query = st.session_state.get("query", "")
+    if not query:
+        st.caption("Nhập câu hỏi rồi bấm Tìm. Kết quả kèm trích dẫn văn bản (số hiệu, ngày, "
+                   "cơ quan ban hành, mục) và câu trả lời được tô đậm.")
+        return
+    if not query.strip():
+        st.warning("Hãy nhập câu hỏi hoặc từ khóa.")
+        return
+    info = searcher.analyze(query)
+    answer = run_search(searcher, query, MODES[mode], int(k), filters)
+    for notice in info.notices:
+        st.caption(f"Lưu ý: {html.escape(notice)}")
+    if info.explain():
+        st.caption(f"Hiểu là: {html.escape(info.explain())}")
+    show_answer_panel(answer)
+    if answer.abstained:
+        return
+    st.caption(f"{len(answer.hits)} đoạn văn bản · {st.session_state.answer_seconds:.2f} giây")
+    show_viewer(searcher)
+    words, accented = query_words(query, searcher.syllable_idf,
+                                  " ".join(vi for _, vi in info.translations))
     for hit in answer.hits:
+        show_hit(searcher, hit, words, accented)
+
+
+# --- basket tab -------------------------------------------------------------------------------
+
+def basket_tab() -> None:
+    items = st.session_state.basket
+    if not items:
+        st.info("Tập trích dẫn đang trống. Ở trang Tra cứu, bấm \"Thêm vào tập trích dẫn\" dưới "
+                "mỗi đoạn cần dùng.")
+        return
+    title = st.text_input("Tiêu đề tài liệu", value=briefing.DEFAULT_TITLE, key="basket-title")
+    for i, item in enumerate(items):
         with st.container(border=True):
-            st.markdown(f"**{hit.rank}. {html.escape(hit.citation)}**")
-            st.markdown(f"<div>{highlighted(hit)}</div>", unsafe_allow_html=True)
-            st.caption(f"điểm {hit.score:.3f} · {html.escape(hit.doc_id)} · ký tự "
-                       f"{hit.start}–{hit.end}")
-            with st.expander("Mở toàn văn"):
-                opened = searcher.open_passage(hit.passage_id)
-                st.caption(html.escape(opened["source"]))
-                st.markdown(opened_document(opened), unsafe_allow_html=True)
+            block(f"<b>{i + 1}. {html.escape(item.citation)}</b>")
+            block(html.escape(" ".join(item.text.split())))
+            note = st.text_area("Ghi chú", value=item.note, key=f"note-{item.passage_id}",
+                                height=68)
+            if note.strip() != item.note:
+                st.session_state.basket = items = briefing.annotate(items, i, note)
+            cols = st.columns([1, 1, 1, 5])
+            if cols[0].button("↑ Lên", key=f"up-{item.passage_id}", disabled=i == 0):
+                st.session_state.basket = briefing.move(items, i, -1)
+                st.rerun()
+            if cols[1].button("↓ Xuống", key=f"down-{item.passage_id}",
+                              disabled=i == len(items) - 1):
+                st.session_state.basket = briefing.move(items, i, 1)
+                st.rerun()
+            if cols[2].button("Bỏ", key=f"remove-{item.passage_id}"):
+                st.session_state.basket = briefing.remove(items, i)
+                st.rerun()
+    cols = st.columns(3)
+    cols[0].download_button("Tải về DOCX", briefing.to_docx(items, title),
+                            file_name="tai-lieu-tham-khao.docx",
+                            mime="application/vnd.openxmlformats-officedocument."
+                                 "wordprocessingml.document")
+    cols[1].download_button("Tải về Markdown", briefing.to_markdown(items, title),
+                            file_name="tai-lieu-tham-khao.md", mime="text/markdown")
+    if cols[2].button("Xóa cả tập"):
+        st.session_state.basket = []
+        st.rerun()
+
+
+# --- library tab ------------------------------------------------------------------------------
+
+def library_tab(searcher: Searcher, index_dir: Path) -> None:
+    info = status(searcher.data)
+    cols = st.columns(4)
+    cols[0].metric("Văn bản", info["documents"])
+    cols[1].metric("Đoạn", info["passages"])
+    cols[2].metric("Mô hình", info["model"])
+    cols[3].metric("Lập chỉ mục lúc", info["built_at"][:16].replace("T", " "))
+    for line in st.session_state.pop("library_messages", []):
+        getattr(st, line[0])(line[1])
+    with st.form("upload", clear_on_submit=True):
+        files = st.file_uploader(
+            "Thêm văn bản vào chỉ mục", accept_multiple_files=True,
+            type=[s.lstrip(".") for s in UPLOAD_SUFFIXES],
+            help=f"Nhiều tệp một lúc, mỗi tệp tối đa {MAX_UPLOAD_BYTES // 2**20} MB. Bản quét "
+                 "PDF được nhận dạng chữ (OCR).")
+        submitted = st.form_submit_button("Lập chỉ mục các tệp đã chọn")
+    if submitted and files:
+        upload(files, index_dir)
+        st.rerun()
+    st.subheader("Văn bản đã lập chỉ mục")
+    rows = documents_table(searcher.data)
+    st.dataframe([{"Mã": r["doc_id"], "Loại": r["doc_type"], "Số hiệu": r["code"],
+                   "Cơ quan": r["issuer"], "Ngày": r["date"], "Tiêu đề": r["title"],
+                   "Số đoạn": r["passages"]} for r in rows], hide_index=True, width="stretch")
+    with st.form("remove"):
+        doc_id = st.selectbox("Gỡ văn bản khỏi chỉ mục", [r["doc_id"] for r in rows])
+        if st.form_submit_button("Gỡ"):
+            try:
+                remove_documents([doc_id], index_dir)
+            except ValueError as exc:
+                st.session_state.library_messages = [("error", f"Không gỡ được: {exc}")]
+            else:
+                uploaded = [p for p in uploads_dir(index_dir).glob(f"{doc_id}.*")]
+                for path in uploaded:
+                    path.unlink()
+                st.session_state.library_messages = [("success", f"Đã gỡ {doc_id}.")]
+            st.rerun()
+
+
+def upload(files, index_dir: Path) -> None:
+    """Save the uploaded files, add them to the index with a progress bar, and leave the
+    messages (one per refused or unreadable file) for the next run to show."""
+    saved = save_uploads([(f.name, f.getvalue()) for f in files], uploads_dir(index_dir))
+    messages = [("error", f"{name}: {reason}") for name, reason in saved.refused]
+    if saved.paths:
+        bar = st.progress(0.0, text="Đang lập chỉ mục...")
+        try:
+            report = add_documents(saved.paths, index_dir,
+                                   progress=lambda share, text: bar.progress(share, text=text))
+        except (ValueError, DocumentError, IndexFolderError) as exc:
+            messages.append(("error", f"Không lập chỉ mục được: {exc}"))
+        else:
+            messages += [("error", f"{Path(path).name}: {reason}")
+                         for path, reason in report.skipped]
+            messages.append(("success", f"Đã thêm {report.documents} văn bản "
+                                        f"({report.passages} đoạn)."))
+            for path in {Path(p) for p, _ in report.skipped}:
+                path.unlink(missing_ok=True)
+    st.session_state.library_messages = messages
+
+
+# --- page -------------------------------------------------------------------------------------
+
+def main() -> None:
+    st.set_page_config(page_title="Tra cứu văn bản Đảng", page_icon="📄", layout="wide")
+    st.title("Tra cứu văn bản Đảng")
+    st.session_state.setdefault("basket", [])
+    index_dir = Path(os.environ.get("TRACUU_INDEX") or default_index_dir())
+    with st.spinner("Đang chuẩn bị chỉ mục (lần đầu: lập chỉ mục bộ văn bản mẫu, khoảng 1 phút)..."):
+        ensure_default_index(index_dir)
+    try:
+        with st.spinner("Đang nạp chỉ mục và mô hình..."):
+            searcher = searcher_for(index_dir)
+    except (IndexFolderError, OSError) as exc:
+        st.error(f"Không mở được chỉ mục: {exc}")
+        st.stop()
+    filters = sidebar_filters(searcher)
+    info = status(searcher.data)
+    st.sidebar.caption(f"Chỉ mục: {info['documents']} văn bản, {info['passages']} đoạn.")
+    tabs = st.tabs(["Tra cứu", f"Tập trích dẫn ({len(st.session_state.basket)})",
+                    "Thư viện văn bản"])
+    with tabs[0]:
+        search_tab(searcher, filters)
+    with tabs[1]:
+        basket_tab()
+    with tabs[2]:
+        library_tab(searcher, index_dir)
 
 
 main()

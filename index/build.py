@@ -9,6 +9,7 @@ are recomputed over the whole collection, so the result equals a fresh build.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,8 +57,11 @@ class _Prepared:
     embedded: int
 
 
+Progress = Callable[[float, str], None]  # (share done, what is being done) for a UI
+
+
 def _prepare(docs: list[Document], analyzer: Analyzer, embedder: Embedder,
-             cache: EmbeddingCache | None) -> _Prepared:
+             cache: EmbeddingCache | None, progress: Progress | None = None) -> _Prepared:
     """Passages of ``docs`` with their BM25 terms (both fields) and vectors."""
     passages: list[Passage] = []
     texts: list[str] = []
@@ -65,9 +69,16 @@ def _prepare(docs: list[Document], analyzer: Analyzer, embedder: Embedder,
         for p in split_document(doc, **CHUNKING):
             passages.append(p)
             texts.append(indexed_text(p, doc))
+    if progress:
+        progress(0.1, f"Tách từ {len(texts)} đoạn")
     tokens = [analyzer.tokenize(t) for t in _progress(texts, "Tokenizing", len(texts))]
     folded = [analyzer.tokenize_folded(t) for t in texts]
-    vectors, embedded = embedder.encode_cached(texts, cache)
+
+    def on_batch(done: int, total: int) -> None:
+        if progress:
+            progress(0.2 + 0.7 * done / total, f"Nhúng vector: {done}/{total} đoạn mới")
+
+    vectors, embedded = embedder.encode_cached(texts, cache, on_batch=on_batch)
     return _Prepared(passages, tokens, folded, vectors, embedded)
 
 
@@ -115,9 +126,13 @@ def _without(data: IndexData, doc_ids: set[str]) -> IndexData:
                      manifest=data.manifest)
 
 
-def add(sources: list[str | Path], index_dir: Path | str, use_cache: bool = True) -> BuildReport:
-    """Add (or replace, by doc_id) documents in an existing index."""
+def add(sources: list[str | Path], index_dir: Path | str, use_cache: bool = True,
+        progress: Progress | None = None) -> BuildReport:
+    """Add (or replace, by doc_id) documents in an existing index.  ``progress(share,
+    message)``, when given, hears how far the work is (for a progress bar)."""
     index_dir = Path(index_dir)
+    if progress:
+        progress(0.0, "Đọc văn bản")
     data = load_index(index_dir, mmap=False)
     docs, skipped = read_sources(sources)
     _report_skipped(skipped)
@@ -130,13 +145,17 @@ def add(sources: list[str | Path], index_dir: Path | str, use_cache: bool = True
              + ", ".join(sorted(replaced)))
         data = _without(data, replaced)
     embedder = Embedder(data.model)
-    new = _prepare(docs, data.analyzer, embedder, _cache() if use_cache else None)
+    new = _prepare(docs, data.analyzer, embedder, _cache() if use_cache else None, progress)
+    if progress:
+        progress(0.95, "Ghi chỉ mục")
     data.dense.add(new.vectors)
     merged = IndexData(documents={**data.documents, **{d.doc_id: d for d in docs}},
                        passages=data.passages + new.passages, bm25=data.bm25.extend(new.tokens),
                        folded=data.folded.extend(new.folded), dense=data.dense,
                        analyzer=data.analyzer, model=data.model, manifest=data.manifest)
     write_index(merged, index_dir)
+    if progress:
+        progress(1.0, "Xong")
     return BuildReport(len(docs), len(new.passages), new.embedded, skipped)
 
 

@@ -17,6 +17,7 @@ import hashlib
 import os
 import sqlite3
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -88,6 +89,9 @@ class EmbeddingCache:
         self.db.close()
 
 
+_STEP = 128  # passages embedded (and cached) between two progress reports
+
+
 class Embedder:
     """A sentence-transformers model, loaded on first use, with query/passage prompts."""
 
@@ -138,10 +142,17 @@ class Embedder:
         return np.asarray(vectors, dtype=np.float32)
 
     def encode_cached(self, texts: list[str], cache: EmbeddingCache | None,
-                      progress: bool = True) -> tuple[np.ndarray, int]:
-        """Passage vectors, embedding only texts missing from ``cache``: (vectors, n_embedded)."""
+                      progress: bool = True, on_batch: Callable[[int, int], None] | None = None
+                      ) -> tuple[np.ndarray, int]:
+        """Passage vectors, embedding only texts missing from ``cache``: (vectors, n_embedded).
+        ``on_batch(done, total)`` is called as the missing passages are embedded."""
         if cache is None:
-            return self.encode(texts, "passage", progress), len(texts)
+            vectors = []
+            for i in range(0, len(texts), _STEP):
+                vectors.append(self.encode(texts[i:i + _STEP], "passage", progress))
+                if on_batch:
+                    on_batch(min(i + _STEP, len(texts)), len(texts))
+            return (np.concatenate(vectors) if vectors else self.encode([], "passage")), len(texts)
         key = model_key(self.model)
         hashes = [cache.text_hash("passage\x00" + t) for t in texts]
         found = cache.get(key, list(dict.fromkeys(hashes)))
@@ -151,10 +162,12 @@ class Embedder:
             print(f"Embedding {len(missing)} passages ({len(texts) - len(missing)} from cache) "
                   f"with {self.model} ...", file=sys.stderr, flush=True)
             todo = [by_hash[h] for h in missing]
-            for i in range(0, len(todo), 256):  # store as we go: an interrupted build resumes
-                vectors = self.encode(todo[i:i + 256], "passage", progress)
-                cache.put(key, list(zip(missing[i:i + 256], vectors)))
-                found.update(zip(missing[i:i + 256], vectors))
+            for i in range(0, len(todo), _STEP):  # store as we go: an interrupted build resumes
+                vectors = self.encode(todo[i:i + _STEP], "passage", progress)
+                cache.put(key, list(zip(missing[i:i + _STEP], vectors)))
+                found.update(zip(missing[i:i + _STEP], vectors))
+                if on_batch:
+                    on_batch(min(i + _STEP, len(todo)), len(todo))
         dim = len(next(iter(found.values()))) if found else self.dim
         out = np.stack([found[h] for h in hashes]) if hashes else np.zeros((0, dim), np.float32)
         return out.astype(np.float32), len(missing)

@@ -145,6 +145,7 @@ _NAME_HEAD = re.compile(r"(?:Ban|Huyện ủy|Huyện uỷ|Tỉnh ủy|Tỉnh u�
                         r"Ủy ban|UBND|cấp ủy cấp trên|cấp trên)\b")
 _NAME_TAIL = {"ủy", "uỷ", "khối", "vụ", "trực", "giáo", "chức", "tra", "vận", "huyện", "tỉnh",
               "xã", "thị", "trấn", "nhân", "dân", "các", "cơ", "quan", "trên"}
+_GIVEN_TO = re.compile(r"^\s*(?:Giao(?:\s+cho)?|Đề nghị|Yêu cầu)\s+(?=[A-ZĐÀ-Ỹ])")
 _VIA = re.compile(r"\(?\s*(?:thông qua|qua)\s+(?=Ban|Văn phòng|Ủy ban)", re.IGNORECASE)
 
 
@@ -235,8 +236,11 @@ def extract_obligations(text: str, offset: int = 0, default_who: str = "") -> li
     …).  ``default_who`` (the section's heading or the letter's addressees) stands in when
     the sentence names nobody."""
     out = []
+    assigned = ""  # ``Giao Ban Tuyên giáo …``: the body the next sentences speak of
     for s, e in _obligation_sentences(text):
         sentence = text[s:e]
+        if m := _GIVEN_TO.match(sentence):
+            assigned = _name_at(sentence, m.end()) or assigned
         when = [" ".join(m.group(0).split()) for m in _TIME.finditer(sentence)]
         duty = _DUTY.search(sentence)
         if not when or not duty:
@@ -247,7 +251,7 @@ def extract_obligations(text: str, offset: int = 0, default_who: str = "") -> li
         action = sentence[anchor.start():].strip()
         action = re.sub(r"\s*\(\*\*.*$|\s*[.;]+/?\.?$", "", action)[:240]
         out.append(Obligation(
-            who=_who(sentence, anchor.start(), default_who), action=action,
+            who=_who(sentence, anchor.start(), assigned or default_who), action=action,
             when=list(dict.fromkeys(when)), to=to, via=via, sentence=sentence.strip(),
             start=offset + s, end=offset + e, is_report=bool(report),
         ))

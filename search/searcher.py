@@ -37,6 +37,7 @@ from .answers import (
     extract_obligations,
 )
 from .fusion import convex, rrf
+from .fusion import normalize as normalize_run
 from .query import QueryInfo, analyze, bm25_field_weights, dense_weight
 
 MODES = ("hybrid", "bm25", "dense")
@@ -66,6 +67,7 @@ class Hit:
     answer_end: int | None = None
     metadata: dict = field(default_factory=dict)
     cited_by: list[dict] = field(default_factory=list)  # other indexed documents citing this one
+    contributions: dict = field(default_factory=dict)  # hybrid: BM25 and dense parts of score
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -190,12 +192,30 @@ class Searcher:
                 return dict(list(run.items())[:n])
             want *= 4
 
+    def weight(self, query: QueryInfo) -> float:
+        """Weight of the dense list for ``query`` (that of BM25 is one minus it)."""
+        return dense_weight(query, self.dense_weight) if self.adaptive else self.dense_weight
+
     def fuse(self, query: QueryInfo, bm25: dict[int, float], dense: dict[int, float]
              ) -> dict[int, float]:
-        w = dense_weight(query, self.dense_weight) if self.adaptive else self.dense_weight
+        w = self.weight(query)
         if self.fusion == "rrf":
             return rrf([bm25, dense], k=self.rrf_k, weights=[1 - w, w])
         return convex([bm25, dense], weights=[1 - w, w])
+
+    def contributions(self, query: QueryInfo, bm25: dict[int, float], dense: dict[int, float],
+                      rows: list[int]) -> dict[int, dict]:
+        """What each list gave to the fused score of ``rows``: the parts that add up to it
+        (for the "why" of a result)."""
+        w = self.weight(query)
+        if self.fusion == "rrf":
+            parts = [rrf([run], k=self.rrf_k, weights=[weight])
+                     for run, weight in ((bm25, 1 - w), (dense, w))]
+        else:
+            parts = [{r: weight * v for r, v in normalize_run(run).items()}
+                     for run, weight in ((bm25, 1 - w), (dense, w))]
+        return {r: {"fusion": self.fusion, "dense_weight": round(w, 3),
+                    "bm25": parts[0].get(r, 0.0), "dense": parts[1].get(r, 0.0)} for r in rows}
 
     # --- the pipeline ----------------------------------------------------------------------
 
@@ -218,9 +238,13 @@ class Searcher:
             fused = bm25 or dense
         ranked = sorted(fused, key=lambda r: (-fused[r], r))
         ranked = self.codes_first(info, ranked, mask)[:k]
-        return [self.hit(row, rank, fused[row], bm25.get(row), dense.get(row),
+        parts = self.contributions(info, bm25, dense, ranked) if mode == "hybrid" else {}
+        hits = [self.hit(row, rank, fused[row], bm25.get(row), dense.get(row),
                          info.bm25_text if answers else None)
                 for rank, row in enumerate(ranked, 1)]
+        for hit, row in zip(hits, ranked):
+            hit.contributions = parts.get(row, {})
+        return hits
 
     def _code_rows(self) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
         """code -> rows of the documents bearing it, code -> rows of passages citing it (built on
@@ -383,14 +407,15 @@ class Searcher:
     @staticmethod
     def default_actor(hit: Hit, doc) -> str:
         """Who a duty falls on when its sentence names nobody: the body a section heading names
-        (``1. Các chi, đảng bộ trực thuộc``, ``2. **Ban Tuyên giáo Huyện ủy:**``), else the
+        (``1. Các chi, đảng bộ trực thuộc``, ``2. Ban Tuyên giáo Huyện ủy: …``), else the
         letter's addressees."""
         labels = [hit.section.split(" › ")[i] for i in range(len(hit.section.split(" › ")))
                   ] if hit.section else []
-        lead = re.match(r"^\s*\d+(?:\.\d+)*\.?\s*\*\*([^*]+?):?\*\*", hit.text)
+        lead = re.match(r"^\s*\d+(?:\.\d+)*\.?\s*([^:\n.;]{3,80}):", hit.text)
         candidates = ([lead.group(1)] if lead else []) + labels[::-1]
         for label in candidates:
-            label = re.sub(r"^[\dIVXLC.\-)\s]+|[*:]", "", label).strip()
+            label = re.sub(r"^(?:[IVXLC]+\s?[.\-)–]|\d+(?:\.\d+)*\.?\)?)\s*|[*:]", "",
+                           label).strip()
             if label and len(label.split()) <= 12 and re.search(
                     r"chi bộ|đảng bộ|cấp ủy|Ban |Huyện ủy|Tỉnh ủy|đảng ủy|UBND|đoàn thể", label,
                     re.IGNORECASE):
@@ -427,7 +452,8 @@ def _passes(meta: dict, doc_id: str, filters: dict) -> bool:
             lo, hi = (want if isinstance(want, (list, tuple)) else (want, want))
             ok = year is not None and int(lo) <= year <= int(hi)
         elif key in ("doc_type", "issuer", "level", "code"):
-            ok = normalize(str(meta.get(key, ""))) == normalize(str(want))
+            wanted = want if isinstance(want, (list, set, tuple)) else [want]
+            ok = normalize(str(meta.get(key, ""))) in {normalize(str(w)) for w in wanted}
         else:
             raise ValueError(f"unknown filter {key!r}; expected doc_type, issuer, level, year, "
                              "code or doc_id")

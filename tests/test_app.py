@@ -1,48 +1,150 @@
+"""The Streamlit app driven by AppTest: search, filters, answers, the document viewer, the
+briefing basket and its export, and the document library (upload, remove)."""
+
+import io
+import shutil
+
+import docx
 import pytest
+
+from search import briefing
 
 from .conftest import ROOT
 
 pytestmark = pytest.mark.slow
 
 
-def _search(sample_index, monkeypatch, query):
-    """The app on the sample index after typing ``query`` and pressing Tìm."""
+def _app(index_dir, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
-    monkeypatch.setenv("TRACUU_INDEX", str(sample_index))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    monkeypatch.setenv("TRACUU_INDEX", str(index_dir))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
     assert not at.exception
+    return at
+
+
+def _search(at, query):
     at.text_input[0].input(query)
     at.button[0].click().run()
     assert not at.exception
     return at
 
 
-def test_search_page_shows_cited_passages(sample_index, monkeypatch):
-    at = _search(sample_index, monkeypatch, "thời hạn báo cáo của chi bộ")
-    shown = " ".join(m.value for m in at.markdown)
-    assert "683-CV/HU" in shown and "<mark>" in shown
+def _buttons(at, prefix):
+    return [b for b in at.button if b.key and b.key.startswith(prefix)]
+
+
+def _html(at) -> str:
+    return " ".join(m.value for m in at.markdown)
+
+
+def test_search_page_shows_cited_passages_and_the_answer(sample_index, monkeypatch):
+    at = _search(_app(sample_index, monkeypatch), "thời hạn báo cáo của chi bộ")
+    shown = _html(at)
+    assert "1. Công văn số 683-CV/HU ngày 28/3/2017 của Huyện ủy Hớn Quản, mục 1" in shown
+    assert "<mark" in shown and "text-decoration:underline" in shown  # words and answer marked
+    assert "Trả lời" in shown and "Định kỳ hàng quý" in shown
+    assert any("đoạn văn bản ·" in c.value and "giây" in c.value for c in at.caption)
+    why = [e for e in at.expander if e.label == "Vì sao có kết quả này?"]
+    assert why and any("Phần từ khóa (BM25)" in t.value for t in at.text)
 
 
 def test_user_text_is_escaped(sample_index, monkeypatch):
-    at = _search(sample_index, monkeypatch, "<script>alert(1)</script> chi bộ")
-    assert "<script>" not in " ".join(m.value for m in at.markdown)
+    at = _search(_app(sample_index, monkeypatch), "<script>alert(1)</script> chi bộ")
+    assert "<script>" not in _html(at)
 
 
 def test_abbreviation_expansion_is_shown(sample_index, monkeypatch):
-    at = _search(sample_index, monkeypatch, "BTV HU yêu cầu chi bộ báo cáo gì")
+    at = _search(_app(sample_index, monkeypatch), "BTV HU yêu cầu chi bộ báo cáo gì")
     assert any("BTV HU → Ban Thường vụ Huyện ủy" in c.value for c in at.caption)
 
 
-def test_obligations_and_the_opened_document_are_shown(sample_index, monkeypatch):
-    at = _search(sample_index, monkeypatch, "what are the reporting deadlines for chi bộ?")
+def test_obligations_panel_and_document_viewer(sample_index, monkeypatch):
+    at = _search(_app(sample_index, monkeypatch), "what are the reporting deadlines for chi bộ?")
     table = at.dataframe[0].value
     assert "Định kỳ hàng quý, 06 tháng, một năm" in " ".join(table["Thời hạn"])
     assert any(c.startswith("Công văn số 683-CV/HU") for c in table["Căn cứ"])
-    opened = [m.value for m in at.markdown if "<mark id='passage'>" in m.value]
-    assert opened and "ĐẢNG BỘ TỈNH BÌNH PHƯỚC" in " ".join(opened)
+    first = _buttons(at, "view-")[0]
+    passage_id = first.key.removeprefix("view-")
+    first.click().run()
+    frame = at.get("iframe")[0].proto.srcdoc
+    assert "<mark id='passage'" in frame and "scrollIntoView" in frame
+    assert "ĐẢNG BỘ TỈNH BÌNH PHƯỚC" in frame  # the whole document, from its header
+    assert at.session_state["viewing"] == passage_id
+    at.button(key="close-viewer").click().run()
+    assert not at.get("iframe")
 
 
 def test_off_topic_question_says_there_is_no_evidence(sample_index, monkeypatch):
-    at = _search(sample_index, monkeypatch, "Công thức nấu phở bò Nam Định")
-    assert any("Không tìm thấy căn cứ" in w.value for w in at.warning)
+    at = _search(_app(sample_index, monkeypatch), "Công thức nấu phở bò Nam Định")
+    assert any("Không tìm thấy căn cứ trong các văn bản đã lập chỉ mục" in w.value
+               for w in at.warning)
+
+
+def test_sidebar_filters_apply(sample_index, monkeypatch):
+    at = _app(sample_index, monkeypatch)
+    at.sidebar.multiselect[0].select("Chương trình hành động").run()
+    _search(at, "chi bộ báo cáo")
+    titles = [m.value for m in at.markdown if m.value.startswith("<div><b>")]
+    assert len(titles) == 10
+    assert all("Chương trình hành động số 27-CTr/HU" in t for t in titles)
+    at.sidebar.slider[0].set_value((2017, 2017)).run()
+    at.sidebar.multiselect[0].unselect("Chương trình hành động").run()
+    titles = [m.value for m in at.markdown if m.value.startswith("<div><b>")]
+    assert titles and all("683-CV/HU" in t for t in titles)
+
+
+def test_briefing_basket_add_reorder_note_remove_and_export(sample_index, monkeypatch):
+    at = _search(_app(sample_index, monkeypatch), "tỉ lệ kết nạp đảng viên mới")
+    for _ in range(3):
+        free = [b for b in _buttons(at, "add-") if not b.disabled]
+        free[0].click().run()
+    assert at.tabs[1].label == "Tập trích dẫn (3)"
+    basket = at.session_state["basket"]
+    first, second = basket[0].passage_id, basket[1].passage_id
+    at.button(key=f"down-{first}").click().run()
+    assert [i.passage_id for i in at.session_state["basket"]][:2] == [second, first]
+    at.text_area(key=f"note-{first}").input("Dùng cho phần mục tiêu").run()
+    at.button(key=f"remove-{second}").click().run()
+    items = at.session_state["basket"]
+    assert len(items) == 2 and items[0].passage_id == first
+    assert items[0].note == "Dùng cho phần mục tiêu"
+    assert [d.label for d in at.download_button] == ["Tải về DOCX", "Tải về Markdown"]
+    # what the DOCX button offers, read back
+    doc = docx.Document(io.BytesIO(briefing.to_docx(items, at.text_input(key="basket-title").value)))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    for item in items:
+        assert f"({item.citation})" in text
+    assert "Ghi chú: Dùng cho phần mục tiêu" in text
+
+
+def test_upload_then_remove_a_document(sample_index, tmp_path, monkeypatch):
+    index_dir = tmp_path / "index"
+    shutil.copytree(sample_index, index_dir)
+    letter = docx.Document()
+    for line in ["HUYỆN ỦY HỚN QUẢN", "Số 701-CV/HU", "Hớn Quản, ngày 5 tháng 4 năm 2017",
+                 "V/v báo cáo công tác tuyên giáo quý II",
+                 "Các chi bộ trực thuộc gửi báo cáo công tác tuyên giáo quý II về Ban Tuyên "
+                 "giáo Huyện ủy trước ngày 20 tháng 6 năm 2017."]:
+        letter.add_paragraph(line)
+    buffer = io.BytesIO()
+    letter.save(buffer)
+    at = _app(index_dir, monkeypatch)
+    at.file_uploader[0].set_value([
+        ("cv-701.docx", buffer.getvalue(),
+         "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        ("hong.pdf", b"%PDF-1.4 broken", "application/pdf")])
+    [b for b in at.button if b.label == "Lập chỉ mục các tệp đã chọn"][0].click().run()
+    assert not at.exception
+    assert any("Đã thêm 1 văn bản" in s.value for s in at.success)
+    assert any(e.value.startswith("hong.pdf:") for e in at.error)  # the bad file, named
+    listed = at.dataframe[-1].value
+    assert "701-CV/HU" in list(listed["Số hiệu"])
+    assert (index_dir.parent / "uploads" / "cv-701.docx").exists()
+    _search(at, "hạn gửi báo cáo công tác tuyên giáo quý II")
+    assert "Công văn số 701-CV/HU ngày 5/4/2017" in _html(at)
+    at.selectbox[0].set_value("cv-701")  # inside the form: sent with the submit button
+    [b for b in at.button if b.label == "Gỡ"][0].click().run()
+    assert any("Đã gỡ cv-701" in s.value for s in at.success)
+    assert "701-CV/HU" not in list(at.dataframe[-1].value["Số hiệu"])
+    assert not (index_dir.parent / "uploads" / "cv-701.docx").exists()

@@ -1,0 +1,107 @@
+"""The document library behind the app: uploaded files kept beside the index, the list of
+indexed documents, and the index's status.
+
+Uploaded files are saved under ``uploads/`` next to the index folder (``.tracuu/uploads`` for the
+default index) under their own (cleaned) names, so the index can always be rebuilt from its
+sources; then :func:`index.build.add` indexes them.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from .documents import SUFFIXES
+from .store import IndexData
+
+UPLOAD_SUFFIXES = sorted(SUFFIXES - {".jsonl"})
+MAX_UPLOAD_BYTES = 20 * 2**20
+
+
+@dataclass
+class Saved:
+    paths: list[Path]
+    refused: list[tuple[str, str]]  # (file name, reason)
+
+
+def uploads_dir(index_dir: Path | str) -> Path:
+    index_dir = Path(index_dir)
+    return index_dir.parent / "uploads"
+
+
+def safe_name(name: str) -> str:
+    """A file name that is safe on disk and keeps Vietnamese letters: no folders, no leading
+    dots, nothing but letters, digits, ``-``, ``_``, ``.`` and spaces."""
+    name = unicodedata.normalize("NFC", Path(name.replace("\\", "/")).name)
+    name = re.sub(r"[^\w\-. ]+", "_", name).strip(" .")
+    return name or "van-ban"
+
+
+def save_uploads(files: list[tuple[str, bytes]], folder: Path | str,
+                 max_bytes: int = MAX_UPLOAD_BYTES) -> Saved:
+    """Write ``(name, content)`` pairs into ``folder``; files of another type, empty or over
+    ``max_bytes`` are refused with a reason, the others saved (a name already there is
+    replaced: it is the same document again)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths, refused = [], []
+    for name, content in files:
+        clean = safe_name(name)
+        suffix = Path(clean).suffix.lower()
+        if suffix not in UPLOAD_SUFFIXES:
+            refused.append((name, f"loại tệp {suffix or '(không có)'} không được hỗ trợ; "
+                                  f"chấp nhận: {', '.join(UPLOAD_SUFFIXES)}"))
+        elif not content:
+            refused.append((name, "tệp rỗng"))
+        elif len(content) > max_bytes:
+            refused.append((name, f"tệp quá lớn ({len(content) / 2**20:.1f} MB > "
+                                  f"{max_bytes / 2**20:.0f} MB)"))
+        else:
+            path = folder / clean
+            path.write_bytes(content)
+            paths.append(path)
+    return Saved(paths, refused)
+
+
+def documents_table(data: IndexData) -> list[dict]:
+    """One row per indexed document: id, type, code, issuer, date, title, passages, source."""
+    counts: dict[str, int] = {}
+    for p in data.passages:
+        counts[p.doc_id] = counts.get(p.doc_id, 0) + 1
+    rows = []
+    for doc_id, doc in sorted(data.documents.items()):
+        meta = doc.metadata
+        rows.append({"doc_id": doc_id, "doc_type": meta.get("doc_type", ""),
+                     "code": meta.get("code", ""), "issuer": meta.get("issuer", ""),
+                     "date": meta.get("date") or str(meta.get("year", "")),
+                     "title": doc.title, "passages": counts.get(doc_id, 0),
+                     "source": Path(doc.source).name})
+    return rows
+
+
+def status(data: IndexData) -> dict:
+    """Documents, passages, model and build time, from the manifest."""
+    manifest = data.manifest
+    return {"documents": len(data.documents), "passages": len(data.passages),
+            "model": manifest.get("model", {}).get("name", data.model),
+            "built_at": manifest.get("built_at", "")}
+
+
+def filter_options(data: IndexData) -> dict:
+    """The values the search filters can take in this index: document types, issuers, levels
+    (in their own order) and the range of years."""
+    types, issuers, levels, years = set(), set(), set(), set()
+    for doc in data.documents.values():
+        meta = doc.metadata
+        types.update([meta["doc_type"]] if meta.get("doc_type") else [])
+        issuers.update([meta["issuer"]] if meta.get("issuer") else [])
+        levels.update([meta["level"]] if meta.get("level") else [])
+        year = int(meta["date"][:4]) if meta.get("date") else meta.get("year")
+        if year:
+            years.add(int(year))
+    order = ["Trung ương", "tỉnh", "huyện", "cơ sở"]
+    return {"doc_type": sorted(types), "issuer": sorted(issuers),
+            "level": sorted(levels, key=lambda v: order.index(v) if v in order else 9),
+            "years": (min(years), max(years)) if years else None}

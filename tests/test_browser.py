@@ -1,0 +1,100 @@
+"""End to end in a real browser: the app served by Streamlit on localhost, Debian's chromium
+driven by Playwright (no browser download), as a new user would use it.
+
+Screenshots go to ``$TRACUU_SCREENSHOTS`` (default ``.tracuu/screenshots``); the time from
+pressing Tìm to the first cited passage on screen is printed.
+"""
+
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import docx
+import pytest
+
+from .conftest import ROOT
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+QUESTION = "what are the reporting deadlines for chi bộ?"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture()
+def app_url(sample_index, tmp_path):
+    port = _free_port()
+    env = {**os.environ, "TRACUU_INDEX": str(sample_index)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port",
+         str(port), "--server.headless", "true", "--server.address", "localhost"],
+        cwd=ROOT, env=env, stdout=open(tmp_path / "server.log", "wb"), stderr=subprocess.STDOUT)
+    url = f"http://localhost:{port}"
+    try:
+        for _ in range(240):
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
+                    if reply.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            raise AssertionError("streamlit did not start: "
+                                 + (tmp_path / "server.log").read_text()[-2000:])
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_a_new_user_asks_the_deadline_question(app_url, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    shots = Path(os.environ.get("TRACUU_SCREENSHOTS") or ROOT / ".tracuu" / "screenshots")
+    shots.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+        page.goto(app_url)
+        box = page.get_by_role("textbox", name="Câu hỏi hoặc từ khóa")
+        expect(box).to_be_visible(timeout=180_000)  # first visit: the model is loaded
+        box.fill(QUESTION)
+        started = time.perf_counter()
+        page.get_by_role("button", name="Tìm", exact=True).click()
+        first = page.get_by_text("1. Công văn số 683-CV/HU", exact=False).first
+        expect(first).to_be_visible(timeout=60_000)
+        seconds = time.perf_counter() - started
+        print(f"\ntime to first result in the browser: {seconds:.2f} s")
+        expect(page.get_by_text("Nghĩa vụ, thời hạn tìm thấy")).to_be_visible()
+        page.screenshot(path=str(shots / "search.png"), full_page=True)
+
+        page.get_by_role("button", name="Xem toàn văn", exact=True).first.click()
+        frame = page.frame_locator("iframe").first
+        expect(frame.locator("#passage")).to_be_visible(timeout=30_000)
+        expect(frame.locator("#passage")).to_contain_text("Định kỳ hàng quý")
+        page.screenshot(path=str(shots / "document.png"))
+
+        page.get_by_role("button", name="Thêm vào tập trích dẫn", exact=True).first.click()
+        page.get_by_role("tab", name="Tập trích dẫn (1)").click()
+        expect(page.get_by_text("Tải về DOCX")).to_be_visible(timeout=30_000)
+        page.screenshot(path=str(shots / "briefing.png"), full_page=True)
+        with page.expect_download() as download:
+            page.get_by_role("button", name="Tải về DOCX", exact=True).click()
+        saved = tmp_path / "briefing.docx"
+        download.value.save_as(saved)
+        browser.close()
+    text = "\n".join(par.text for par in docx.Document(io.BytesIO(saved.read_bytes())).paragraphs)
+    assert "(Công văn số 683-CV/HU ngày 28/3/2017 của Huyện ủy Hớn Quản, mục 1)" in text
+    assert (shots / "search.png").stat().st_size > 10_000
