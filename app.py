@@ -114,6 +114,23 @@ def passage_html(hit, words: set[str], accented: bool) -> str:
     return to_html(hit.text, marks)
 
 
+OBLIGATION_COLUMNS = ("Ai", "Việc", "Thời hạn", "Gửi đến", "Căn cứ")
+
+
+def obligations_table(obligations) -> str:
+    """An HTML table (escaped) of the obligations: lighter in the browser than a data grid."""
+    cell = "<td style='vertical-align:top;padding:4px 8px;border-top:1px solid #ddd'>{}</td>"
+    head = "".join(f"<th style='text-align:left;padding:4px 8px'>{c}</th>"
+                   for c in OBLIGATION_COLUMNS)
+    rows = []
+    for ob in obligations:
+        values = (ob.who or "—", ob.action, "; ".join(ob.when),
+                  ob.to + (f" (qua {ob.via})" if ob.via else ""), ob.citation)
+        rows.append("<tr>" + "".join(cell.format(html.escape(v)) for v in values) + "</tr>")
+    return (f"<table class='obligations' style='border-collapse:collapse;font-size:0.9em'>"
+            f"<tr>{head}</tr>{''.join(rows)}</table>")
+
+
 def show_answer_panel(answer) -> None:
     if answer.abstained:
         st.warning(f"{answer.message}.")
@@ -128,10 +145,7 @@ def show_answer_panel(answer) -> None:
         block(f"{html.escape(answer.text)}<br><i>({html.escape(answer.citation)})</i>")
         if answer.obligations:
             st.markdown("**Nghĩa vụ, thời hạn tìm thấy**")
-            rows = [{"Ai": ob.who or "—", "Việc": ob.action, "Thời hạn": "; ".join(ob.when),
-                     "Gửi đến": ob.to + (f" (qua {ob.via})" if ob.via else ""),
-                     "Căn cứ": ob.citation} for ob in answer.obligations]
-            st.dataframe(rows, hide_index=True, width="stretch")
+            block(obligations_table(answer.obligations))
 
 
 def show_viewer(searcher: Searcher) -> None:
@@ -189,8 +203,7 @@ def show_hit(searcher: Searcher, hit, words: set[str], accented: bool) -> None:
             if hit.cited_by:
                 lines.append("Được trích dẫn bởi: "
                              + "; ".join(c["citation"] for c in hit.cited_by))
-            for line in lines:
-                st.text(line)
+            block("<br>".join(html.escape(line) for line in lines))
 
 
 def search_tab(searcher: Searcher, filters: dict) -> None:
