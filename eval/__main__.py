@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 from pathlib import Path
@@ -18,6 +19,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "bench":
         return bench_main(argv[1:])
+    if argv and argv[0] == "perf":
+        return perf_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m eval", description="Evaluate retrieval on "
                                      "the gold set; exit 1 when hybrid is under the gate "
                                      f"({', '.join(f'{k} >= {v}' for k, v in GATE.items())}). "
@@ -114,6 +117,39 @@ def gate(hybrid: dict, offtopic: tuple[int, int] | None = None) -> tuple[list[st
     return [c for c, ok in checks if not ok], [c for c, ok in checks if ok]
 
 
+def perf_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m eval perf",
+        description="Speed and size at scale: build throughput, BM25 against rank-bm25, query "
+                    "latency per mode, FAISS flat / HNSW, index size, load time, peak memory.")
+    parser.add_argument("--corpus", type=Path, default=None,
+                        help="folder of documents for the base index (default: "
+                             "../shared/corpora/vlc, the 208 laws)")
+    parser.add_argument("--passages", type=int, default=100_000,
+                        help="passages of the scale index, made of marked copies of the base "
+                             "(default 100000)")
+    parser.add_argument("--queries", type=int, default=100, help="queries per mode (default 100)")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON too")
+    parser.add_argument("--keep", action="store_true", help="keep the scale index in the cache")
+    args = parser.parse_args(argv)
+
+    from .perf import DEFAULT_CORPUS, run, table
+
+    corpus = args.corpus or DEFAULT_CORPUS
+    if not Path(corpus).is_dir():
+        print(f"error: {corpus}: no such folder (pass --corpus DIR)", file=sys.stderr)
+        return 1
+    try:
+        report = run(Path(corpus), args.passages, args.queries, keep=args.keep)
+    except (ValueError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(table(report))
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    return 0
+
+
 def bench_main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval bench",
                                      description="Run a BEIR-layout benchmark.")
@@ -137,6 +173,7 @@ def bench_main(argv: list[str]) -> int:
     from search import MODES, Searcher
 
     from .bench import (
+        baseline_run,
         ensure_bench_index,
         load_qrels,
         load_queries,
@@ -171,6 +208,9 @@ def bench_main(argv: list[str]) -> int:
             out = args.run_out if len(modes) == 1 else \
                 args.run_out.with_name(f"{args.run_out.stem}.{mode}{args.run_out.suffix}")
             write_trec_run(run, out, f"tracuu-{mode}")
+    scores, _ = baseline_run(args.corpus, queries, qrels)
+    print(f"{'baseline':<8} {scores['nDCG@10']:>8.3f} {scores['MRR@10']:>8.3f} "
+          f"{scores['R@10']:>8.3f}   (rank-bm25 on lower-case syllables, same run)")
     return 0
 
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import re
 from pathlib import Path
+
+import numpy as np
 
 from index.paths import cache_dir
 
@@ -76,6 +79,33 @@ def doc_run(searcher, query: str, mode: str, k_docs: int = 10, k_passages: int =
 def run_bench(searcher, queries: dict[str, str], qrels: dict[str, dict[str, int]], mode: str
               ) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
     run = {qid: doc_run(searcher, queries[qid], mode) for qid in qrels if qid in queries}
+    return evaluate({q: qrels[q] for q in run}, run, BENCH_MEASURES), run
+
+
+_SYLLABLE = re.compile(r"[^\W_]+")
+
+
+def baseline_run(corpus: Path, queries: dict[str, str], qrels: dict[str, dict[str, int]],
+                 k: int = 10) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+    """The plain baseline, computed in the same run: rank-bm25's ``BM25Okapi`` over the
+    lower-case syllables of each document's title and text (no passages, no segmentation)."""
+    from rank_bm25 import BM25Okapi
+
+    ids, docs = [], []
+    with Path(corpus).open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                row = json.loads(line)
+                ids.append(str(row["_id"]))
+                docs.append(_SYLLABLE.findall(f"{row.get('title') or ''} {row['text']}".lower()))
+    bm25 = BM25Okapi(docs)
+    run = {}
+    for qid in qrels:
+        if qid not in queries:
+            continue
+        scores = bm25.get_scores(_SYLLABLE.findall(queries[qid].lower()))
+        top = np.argsort(-scores, kind="stable")[:k]
+        run[qid] = {ids[i]: float(scores[i]) for i in top}
     return evaluate({q: qrels[q] for q in run}, run, BENCH_MEASURES), run
 
 

