@@ -226,8 +226,8 @@ def search_tab(searcher: Searcher, filters: dict) -> None:
     if not query.strip():
         st.warning("Hãy nhập câu hỏi hoặc từ khóa.")
         return
-    info = searcher.analyze(query)
     answer = run_search(searcher, query, MODES[mode], int(k), filters)
+    info = answer.info
     for notice in info.notices:
         st.caption(f"Lưu ý: {html.escape(notice)}")
     if info.explain():

@@ -46,7 +46,13 @@ def main(argv: list[str] | None = None) -> int:
     from index.store import IndexFolderError
     from search import Searcher
 
-    from .gold import GOLD_FILE, HOLDOUT_FILE, OFFTOPIC_FILE, load_gold, with_unaccented_copies
+    from .gold import (
+        GOLD_FILE,
+        HOLDOUT_FILE,
+        OFFTOPIC_FILE,
+        load_gold,
+        with_unaccented_copies,
+    )
     from .report import answer_lines, gold_table, offtopic_abstentions, run_gold
 
     modes = args.modes.split(",")

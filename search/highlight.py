@@ -9,12 +9,12 @@ function words such as *của*, *và*, *the*);
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Callable
 
 from index.text import has_diacritics, normalize, strip_accents
 
-_WORD = re.compile(r"[^\W_]+")
+from .answers import SYLLABLE
+
 # function words, never marked: compared with diacritics when the query has them, without
 # otherwise (so "cáo" is never taken for "các")
 STOPWORDS = frozenset(["của", "và", "các", "là", "có", "được", "trong", "cho", "với", "để", "những", "một", "này", "đã", "theo", "về", "từ", "khi", "thì", "mà", "ở", "tại", "do", "trên", "đến", "như", "nào", "gì", "ai", "sao", "không", "hay", "hoặc", "cũng", "rằng", "nếu", "vào", "ra", "lên", "the", "a", "an", "of", "for", "to", "in", "on", "at", "by", "what", "are", "is", "was", "be", "how", "do", "does", "which", "who", "whom", "when", "where", "why", "and", "or", "with", "from", "that", "this", "these", "those", "it", "its", "as"])
@@ -26,7 +26,7 @@ def query_words(query: str, idf: Callable[[str], float], extra: str = "") -> tup
     the Vietnamese terms the glossary gave for English words."""
     accented = has_diacritics(query)
     words = set()
-    for word in _WORD.findall(normalize(f"{query} {extra}")):
+    for word in SYLLABLE.findall(normalize(f"{query} {extra}")):
         folded = strip_accents(word)
         stop = word in STOPWORDS if accented else folded in _FOLDED_STOPWORDS
         if not stop and idf(folded) > 0:
@@ -39,7 +39,7 @@ def word_spans(text: str, words: set[str], accented: bool) -> list[tuple[int, in
     if not words:
         return []
     spans = []
-    for m in _WORD.finditer(text):
+    for m in SYLLABLE.finditer(text):
         word = normalize(m.group(0))
         if (word if accented else strip_accents(word)) in words:
             spans.append((m.start(), m.end()))

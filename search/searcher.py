@@ -13,8 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
+from index.chunking import SEPARATOR
 from index.embeddings import Embedder
-from index.metadata import citation
+from index.metadata import citation, document_year
 from index.store import IndexData, load_index
 from index.text import (
     CODE_RE,
@@ -43,6 +44,7 @@ from .query import QueryInfo, analyze, bm25_field_weights, dense_weight
 MODES = ("hybrid", "bm25", "dense")
 FUSIONS = ("convex", "rrf")
 CANDIDATES = 100
+OBLIGATION_CANDIDATES = 40  # passages read for the duties a question asks about
 
 
 @dataclass
@@ -99,6 +101,7 @@ class Answer:
     message: str = ""
     evidence: dict = field(default_factory=dict)
     closest: list[Hit] = field(default_factory=list)  # shown on request when abstaining
+    info: QueryInfo | None = None  # the query as analyzed (expansions, notices)
 
     def to_dict(self) -> dict:
         """The JSON ``answer`` object (hits are listed beside it, not inside)."""
@@ -223,7 +226,11 @@ class Searcher:
                filters: dict | None = None, answers: bool = True) -> list[Hit]:
         """Top ``k`` passages for ``query``; ``mode`` is hybrid, bm25 or dense.  With
         ``answers``, each hit marks its sentence that best answers the query."""
-        info = self.analyze(query)
+        return self.ranked(self.analyze(query), k, mode, filters, answers)
+
+    def ranked(self, info: QueryInfo, k: int = 10, mode: str = "hybrid",
+               filters: dict | None = None, answers: bool = True) -> list[Hit]:
+        """:meth:`search` for a query already analyzed."""
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
         if not isinstance(k, int) or k < 1:
@@ -342,18 +349,20 @@ class Searcher:
         """Search, then answer: the hits with their answering sentences, the obligations the
         question asks for, or :data:`NO_EVIDENCE` when the best hits do not cover it."""
         info = self.analyze(query)
-        hits = self.search(query, k=k, mode=mode, filters=filters)
+        duties = asks_for_obligations(info.bm25_text)
+        # one retrieval serves both: the top k are the hits, the wider pool holds the duties
+        pool = self.ranked(info, max(k, OBLIGATION_CANDIDATES) if duties else k, mode, filters)
+        hits = pool[:k]
         strength = self.evidence(info, hits)
         if not hits or strength["weak"]:
             return Answer(query=query, hits=[], abstained=True, message=NO_EVIDENCE,
-                          evidence=strength, closest=hits)
+                          evidence=strength, closest=hits, info=info)
         best = next((h for h in hits if h.answer), hits[0])
-        obligations = []
-        if asks_for_obligations(info.bm25_text):
-            obligations = self.obligations(info, mode, filters)
+        obligations = self.obligations(info, pool) if duties else []
         return Answer(query=query, hits=hits, text=best.answer, citation=best.citation,
                       passage_id=best.passage_id, start=best.answer_start,
-                      end=best.answer_end, obligations=obligations, evidence=strength)
+                      end=best.answer_end, obligations=obligations, evidence=strength,
+                      info=info)
 
     def evidence(self, info: QueryInfo, hits: list[Hit]) -> dict:
         """How well the top three hits cover the question: the evidence score of
@@ -378,12 +387,10 @@ class Searcher:
         return {"coverage": round(cover, 3), "dense": None if dense is None else round(dense, 3),
                 "weak": weak}
 
-    def obligations(self, info: QueryInfo, mode: str = "hybrid", filters: dict | None = None,
-                    candidates: int = 40) -> list[Obligation]:
-        """Duties across the best ``candidates`` passages for the question, in rank order:
-        reporting duties only when the question is about reports, and those of the bodies it
-        names (``chi bộ``) when any are found."""
-        rows = self.search(info.text, k=candidates, mode=mode, filters=filters, answers=False)
+    def obligations(self, info: QueryInfo, rows: list[Hit]) -> list[Obligation]:
+        """Duties in the passages ``rows`` found for the question, in rank order: reporting
+        duties only when the question is about reports, and those of the bodies it names
+        (``chi bộ``) when any are found."""
         found: list[Obligation] = []
         seen = set()
         for hit in rows:
@@ -409,8 +416,7 @@ class Searcher:
         """Who a duty falls on when its sentence names nobody: the body a section heading names
         (``1. Các chi, đảng bộ trực thuộc``, ``2. Ban Tuyên giáo Huyện ủy: …``), else the
         letter's addressees."""
-        labels = [hit.section.split(" › ")[i] for i in range(len(hit.section.split(" › ")))
-                  ] if hit.section else []
+        labels = hit.section.split(SEPARATOR) if hit.section else []
         lead = re.match(r"^\s*\d+(?:\.\d+)*\.?\s*([^:\n.;]{3,80}):", hit.text)
         candidates = ([lead.group(1)] if lead else []) + labels[::-1]
         for label in candidates:
@@ -448,7 +454,7 @@ def _passes(meta: dict, doc_id: str, filters: dict) -> bool:
         if key == "doc_id":
             ok = doc_id in (want if isinstance(want, (list, set, tuple)) else [want])
         elif key == "year":
-            year = int(meta["date"][:4]) if meta.get("date") else meta.get("year")
+            year = document_year(meta)
             lo, hi = (want if isinstance(want, (list, tuple)) else (want, want))
             ok = year is not None and int(lo) <= year <= int(hi)
         elif key in ("doc_type", "issuer", "level", "code"):
