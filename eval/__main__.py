@@ -21,6 +21,8 @@ def main(argv: list[str] | None = None) -> int:
         return bench_main(argv[1:])
     if argv and argv[0] == "perf":
         return perf_main(argv[1:])
+    if argv and argv[0] == "milvus":
+        return milvus_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m eval", description="Evaluate retrieval on "
                                      "the gold set; exit 1 when hybrid is under the gate "
                                      f"({', '.join(f'{k} >= {v}' for k, v in GATE.items())}). "
@@ -153,6 +155,34 @@ def perf_main(argv: list[str]) -> int:
     print(table(report))
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
+    return 0
+
+
+def milvus_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m eval milvus",
+        description="The gold set on the embedded backend and on Milvus (client-side BM25, "
+                    "HNSW, the project's fusion, Milvus's rankers, Milvus's BM25 function): "
+                    "metrics, top-10 overlap, time per question.")
+    parser.add_argument("--uri", required=True,
+                        help="Milvus endpoint: milvus://HOST:PORT, http(s)://HOST:PORT or a "
+                             "milvus-lite FILE.db")
+    parser.add_argument("--index", type=Path, default=None,
+                        help="index folder (default: the sample-corpus index)")
+    args = parser.parse_args(argv)
+
+    from index.build import ensure_default_index
+    from index.milvus import MilvusUnavailable
+
+    from .backends import compare, table
+    from .gold import load_gold
+
+    try:
+        rows = compare(args.index or ensure_default_index(), args.uri, load_gold())
+    except (ValueError, MilvusUnavailable) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(table(rows))
     return 0
 
 

@@ -49,7 +49,9 @@ def load_qrels(path: Path) -> dict[str, dict[str, int]]:
 
 def bench_index_dir(corpus: Path, model: str) -> Path:
     digest = hashlib.sha256(Path(corpus).read_bytes()).hexdigest()[:16]
-    tag = hashlib.sha256(model.encode()).hexdigest()[:8]
+    from index.embeddings import Embedder
+
+    tag = hashlib.sha256(Embedder(model).cache_key.encode()).hexdigest()[:8]
     return cache_dir() / "bench" / f"{Path(corpus).parent.name}-{digest}-{tag}"
 
 

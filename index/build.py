@@ -20,6 +20,7 @@ from .chunking import Passage, split_document
 from .dense import FaissIndex
 from .documents import Document, read_sources
 from .embeddings import DEFAULT_MODEL, Embedder, EmbeddingCache
+from .milvus import MilvusStore
 from .paths import cache_dir
 from .store import IndexData, IndexFolderError, indexed_text, load_index, write_index
 from .text import Analyzer
@@ -96,8 +97,11 @@ def _report_skipped(skipped: list[tuple[str, str]]) -> None:
 
 
 def build(sources: list[str | Path], out: Path | str, model: str = DEFAULT_MODEL,
-          analyzer: Analyzer | None = None, use_cache: bool = True) -> BuildReport:
-    """Build a new index at ``out`` from files, folders and BEIR ``corpus.jsonl`` files."""
+          analyzer: Analyzer | None = None, use_cache: bool = True,
+          milvus: MilvusStore | None = None) -> BuildReport:
+    """Build a new index at ``out`` from files, folders and BEIR ``corpus.jsonl`` files; with
+    ``milvus``, its passages are also written to that Milvus collection, which then serves
+    the searches (see :mod:`index.milvus`)."""
     analyzer = analyzer or Analyzer()
     docs, skipped = read_sources(sources)
     _report_skipped(skipped)
@@ -112,8 +116,9 @@ def build(sources: list[str | Path], out: Path | str, model: str = DEFAULT_MODEL
     dense.add(new.vectors)
     data = IndexData(documents={d.doc_id: d for d in docs}, passages=new.passages,
                      bm25=BM25.from_tokens(new.tokens), folded=BM25.from_tokens(new.folded),
-                     dense=dense, analyzer=analyzer, model=model)
-    write_index(data, Path(out), CHUNKING)
+                     dense=dense, analyzer=analyzer, model=model,
+                     passage_engine=embedder.passage_engine)
+    _save(data, Path(out), CHUNKING, milvus)
     return BuildReport(len(docs), len(new.passages), new.embedded, skipped)
 
 
@@ -122,8 +127,31 @@ def _without(data: IndexData, doc_ids: set[str]) -> IndexData:
                     dtype=np.int64)
     return IndexData(documents={k: v for k, v in data.documents.items() if k not in doc_ids},
                      passages=[data.passages[i] for i in rows], bm25=data.bm25.keep(rows),
-                     folded=data.folded.keep(rows), dense=data.dense.keep(rows), analyzer=data.analyzer, model=data.model,
-                     manifest=data.manifest)
+                     folded=data.folded.keep(rows), dense=data.dense.keep(rows),
+                     analyzer=data.analyzer, model=data.model, manifest=data.manifest,
+                     passage_engine=data.passage_engine, backend=data.backend)
+
+
+def _save(data: IndexData, out: Path, chunking: dict | None = None,
+          milvus: MilvusStore | None = None) -> None:
+    """Write the folder; first, when the index is served by Milvus, its collection (a new one,
+    swapped in whole: a failure on either side leaves the previous index as it was)."""
+    milvus = milvus or MilvusStore.from_manifest({"backend": data.backend})
+    if milvus is not None:
+        _say(f"Writing {len(data.passages)} passages to Milvus ({milvus.uri}, collection "
+             f"{milvus.collection}) ...")
+        data.backend = milvus.backend_record(milvus.write(data))
+    write_index(data, out, chunking)
+
+
+def _embedder_like(data: IndexData) -> Embedder:
+    """An embedder for new passages of ``data``: the engine its passages were embedded with,
+    when this machine has it."""
+    try:
+        return Embedder(data.model, engine=data.passage_engine or None)
+    except ValueError as exc:
+        _say(f"warning: {exc}; new passages are embedded with the default engine")
+        return Embedder(data.model)
 
 
 def add(sources: list[str | Path], index_dir: Path | str, use_cache: bool = True,
@@ -144,7 +172,7 @@ def add(sources: list[str | Path], index_dir: Path | str, use_cache: bool = True
         _say(f"Replacing {len(replaced)} documents already in the index: "
              + ", ".join(sorted(replaced)))
         data = _without(data, replaced)
-    embedder = Embedder(data.model)
+    embedder = _embedder_like(data)
     new = _prepare(docs, data.analyzer, embedder, _cache() if use_cache else None, progress)
     if progress:
         progress(0.95, "Ghi chỉ mục")
@@ -152,8 +180,9 @@ def add(sources: list[str | Path], index_dir: Path | str, use_cache: bool = True
     merged = IndexData(documents={**data.documents, **{d.doc_id: d for d in docs}},
                        passages=data.passages + new.passages, bm25=data.bm25.extend(new.tokens),
                        folded=data.folded.extend(new.folded), dense=data.dense,
-                       analyzer=data.analyzer, model=data.model, manifest=data.manifest)
-    write_index(merged, index_dir)
+                       analyzer=data.analyzer, model=data.model, manifest=data.manifest,
+                       passage_engine=data.passage_engine, backend=data.backend)
+    _save(merged, index_dir)
     if progress:
         progress(1.0, "Xong")
     return BuildReport(len(docs), len(new.passages), new.embedded, skipped)
@@ -172,8 +201,18 @@ def remove(doc_ids: list[str], index_dir: Path | str) -> BuildReport:
         raise ValueError("removing every document would leave an empty index; build a new one "
                          "instead")
     kept = _without(data, set(doc_ids))
-    write_index(kept, index_dir)
+    _save(kept, index_dir)
     return BuildReport(len(kept.documents), len(kept.passages), 0, removed=list(doc_ids))
+
+
+def publish(index_dir: Path | str, milvus: MilvusStore, out: Path | str | None = None) -> Path:
+    """Serve an existing index from Milvus without rebuilding it: its passages, vectors and BM25
+    weights go to ``milvus``'s collection, and the folder (``out``, a copy, when given) records
+    it.  Returns the folder."""
+    index_dir = Path(index_dir)
+    data = load_index(index_dir, mmap=False)
+    _save(data, Path(out or index_dir), data.manifest.get("chunking"), milvus)
+    return Path(out or index_dir)
 
 
 def ensure_default_index(index_dir: Path | str | None = None) -> Path:
@@ -197,4 +236,5 @@ def ensure_default_index(index_dir: Path | str | None = None) -> Path:
     return index_dir
 
 
-__all__ = ["BuildReport", "IndexFolderError", "add", "build", "ensure_default_index", "remove"]
+__all__ = ["BuildReport", "IndexFolderError", "add", "build", "ensure_default_index", "publish",
+           "remove"]

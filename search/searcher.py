@@ -16,6 +16,7 @@ import numpy as np
 from index.chunking import SEPARATOR
 from index.embeddings import Embedder
 from index.metadata import citation, document_year
+from index.milvus import MilvusStore, filter_expression, query_vector
 from index.store import IndexData, load_index
 from index.text import (
     CODE_RE,
@@ -42,7 +43,7 @@ from .fusion import normalize as normalize_run
 from .query import QueryInfo, analyze, bm25_field_weights, dense_weight
 
 MODES = ("hybrid", "bm25", "dense")
-FUSIONS = ("convex", "rrf")
+FUSIONS = ("convex", "rrf", "milvus-rrf", "milvus-weighted")  # milvus-*: fused by Milvus
 CANDIDATES = 100
 OBLIGATION_CANDIDATES = 40  # passages read for the duties a question asks about
 
@@ -116,9 +117,18 @@ class Searcher:
     """Hybrid search over one index folder; load once, query many times."""
 
     def __init__(self, data: IndexData, fusion: str = "convex", dense_weight: float = 0.5,
-                 rrf_k: int = 60, adaptive: bool = True, glossary: bool = True):
+                 rrf_k: int = 60, adaptive: bool = True, glossary: bool = True,
+                 milvus_uri: str | None = None):
         if fusion not in FUSIONS:
             raise ValueError(f"unknown fusion {fusion!r}; expected one of {', '.join(FUSIONS)}")
+        # where the passages are searched: the folder's own BM25 arrays and FAISS file, or the
+        # Milvus collection its manifest names (``milvus_uri`` overrides the server)
+        self.remote = MilvusStore.from_manifest(data.manifest, milvus_uri)
+        if fusion.startswith("milvus-") and self.remote is None:
+            raise ValueError(f"fusion {fusion!r} needs an index on Milvus (built with "
+                             "`--backend milvus`)")
+        if self.remote is not None:
+            self.remote.check(data.backend.get("physical"), len(data.passages))
         self.data = data
         self.fusion = fusion
         self.dense_weight = dense_weight
@@ -132,6 +142,9 @@ class Searcher:
 
     @classmethod
     def load(cls, index_dir: str | Path, **options) -> Searcher:
+        """The searcher of an index folder; when the folder was built with ``--backend milvus``
+        its passages are searched on the Milvus server its manifest names, or on
+        ``milvus_uri=...`` when given."""
         return cls(load_index(index_dir), **options)
 
     @property
@@ -163,7 +176,10 @@ class Searcher:
                      if _passes(doc.metadata, doc_id, filters)}
         return np.array([p.doc_id in keep_docs for p in self.data.passages], dtype=bool)
 
-    def bm25_run(self, query: QueryInfo, mask: np.ndarray | None, n: int) -> dict[int, float]:
+    def bm25_run(self, query: QueryInfo, mask: np.ndarray | None, n: int,
+                 filters: dict | None = None) -> dict[int, float]:
+        if self.remote is not None:  # the same sum as below, as one sparse inner product
+            return self.remote.bm25(self.sparse_query(query), filter_expression(filters), n)
         accented, folded = bm25_field_weights(query)
         scores = np.zeros(len(self.data.passages))
         if accented and query.terms:
@@ -176,8 +192,25 @@ class Searcher:
         top = rows[np.argsort(-scores[rows], kind="stable")[:n]]
         return {int(r): float(scores[r]) for r in top}
 
-    def dense_run(self, query: str, mask: np.ndarray | None, n: int) -> dict[int, float]:
+    def sparse_query(self, query: QueryInfo) -> dict[int, float]:
+        """The BM25 query as a Milvus sparse vector (see :mod:`index.milvus`): each term's
+        count times its field's weight."""
+        accented, folded = bm25_field_weights(query)
+
+        def weighted(terms, weight: float) -> dict[str, float]:
+            out: dict[str, float] = {}
+            for term in terms if weight else ():
+                out[term] = out.get(term, 0.0) + weight
+            return out
+
+        return query_vector(weighted(query.terms, accented),
+                            weighted(query.folded_terms, folded))
+
+    def dense_run(self, query: str, mask: np.ndarray | None, n: int,
+                  filters: dict | None = None) -> dict[int, float]:
         vector = self.embedder.encode([query], "query")[0]
+        if self.remote is not None:
+            return self.remote.dense(vector, filter_expression(filters), n)
         dense = self.data.dense
         if mask is None:
             scores, rows = dense.search(vector, n)
@@ -211,6 +244,9 @@ class Searcher:
         """What each list gave to the fused score of ``rows``: the parts that add up to it
         (for the "why" of a result)."""
         w = self.weight(query)
+        if self.fusion.startswith("milvus-"):  # fused on the server: the lists' own scores
+            return {r: {"fusion": self.fusion, "dense_weight": round(w, 3),
+                        "bm25": bm25.get(r, 0.0), "dense": dense.get(r, 0.0)} for r in rows}
         if self.fusion == "rrf":
             parts = [rrf([run], k=self.rrf_k, weights=[weight])
                      for run, weight in ((bm25, 1 - w), (dense, w))]
@@ -237,9 +273,16 @@ class Searcher:
             raise ValueError(f"k must be a positive integer, got {k!r}")
         mask = self.allowed_rows(filters)
         n = max(CANDIDATES, k)
-        bm25 = self.bm25_run(info, mask, n) if mode in ("hybrid", "bm25") else {}
-        dense = self.dense_run(info.rewritten, mask, n) if mode in ("hybrid", "dense") else {}
-        if mode == "hybrid":
+        bm25 = self.bm25_run(info, mask, n, filters) if mode in ("hybrid", "bm25") else {}
+        dense = self.dense_run(info.rewritten, mask, n, filters) \
+            if mode in ("hybrid", "dense") else {}
+        if mode == "hybrid" and self.fusion.startswith("milvus-"):
+            fused = self.remote.hybrid(self.sparse_query(info),
+                                       self.embedder.encode([info.rewritten], "query")[0],
+                                       filter_expression(filters), n,
+                                       self.fusion.removeprefix("milvus-"), self.weight(info),
+                                       self.rrf_k)
+        elif mode == "hybrid":
             fused = self.fuse(info, bm25, dense)
         else:
             fused = bm25 or dense

@@ -13,15 +13,18 @@ pytestmark = pytest.mark.slow
 def test_marked_copies_keep_scores_and_ids_apart(sample_index):
     base = load_index(sample_index, mmap=False)
     n = len(base.passages)
-    scale = replicate(base, 2 * n + 1)
-    assert len(scale.passages) == 3 * n and len(scale.documents) == 3 * len(base.documents)
+    scale = replicate(base, 2 * n + 1)  # two whole copies and the first passage of a third
+    assert len(scale.passages) == 2 * n + 1 == scale.bm25.n_docs == scale.dense.count
+    assert len(scale.documents) == 2 * len(base.documents) + 1
+    assert scale.passages[-1].doc_id == f"{base.passages[0].doc_id}~3"
     first, copy = scale.passages[0], scale.passages[n]
     assert copy.text == first.text and copy.doc_id == f"{first.doc_id}~2"
     assert copy.passage_id == first.passage_id.replace("#", "~2#", 1)
-    assert len({p.passage_id for p in scale.passages}) == 3 * n
+    assert len({p.passage_id for p in scale.passages}) == 2 * n + 1
     tokens = base.analyzer.tokenize("thời hạn báo cáo của chi bộ")
     scores = scale.bm25.scores(tokens)
     assert np.allclose(scores[:n], scores[n:2 * n]) and scores.max() > 0
+    assert np.isclose(scores[2 * n], scores[0])
     vectors = scale.dense.vectors()
     cosines = (vectors[:n] * vectors[n:2 * n]).sum(1)
     assert cosines.min() > 0.999 and not np.array_equal(vectors[:n], vectors[n:2 * n])

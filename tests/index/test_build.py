@@ -6,7 +6,7 @@ import pytest
 
 from index.build import add, build, remove
 from index.embeddings import EmbeddingCache, Embedder
-from index.store import FORMAT_VERSION, IndexFolderError, load_index
+from index.store import FORMAT_VERSION, IndexFolderError, load_index, write_index
 from search import Searcher
 
 from ..conftest import DOC_683, SAMPLE
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 def test_manifest_records_settings_and_versions(sample_index):
     manifest = json.loads((sample_index / "manifest.json").read_text())
     assert manifest["format_version"] == FORMAT_VERSION
-    assert manifest["model"] == {"name": "default", "dim": 384}
+    assert manifest["model"] == {"name": "default", "dim": 384, "passage_engine": "onnx"}
     assert manifest["analyzer"]["version"] >= 1
     assert manifest["bm25"] == {"k1": 1.5, "b": 0.75, "epsilon": 0.25}
     assert manifest["counts"]["documents"] == 4
@@ -35,6 +35,27 @@ def test_load_refuses_other_text_processing(sample_index, tmp_path):
         load_index(copy)
     with pytest.raises(IndexFolderError, match="no index here"):
         load_index(tmp_path / "nothing")
+
+
+def test_texts_round_trip_exactly(sample_index, tmp_path):
+    """Texts live in texts.txt and passages as offsets into them; carriage returns, passages
+    whose text is not their document's slice, and a damaged texts file are all handled."""
+    data = load_index(sample_index, mmap=False)
+    assert not any('"text"' in line for line in
+                   (sample_index / "passages.jsonl").read_text(encoding="utf-8").splitlines())
+    first = next(iter(data.documents.values()))
+    first.text = first.text.replace("\n", "\r\n", 3)  # offsets of its passages now shift
+    data.passages[0].text = "a text of its own"
+    copy = tmp_path / "copy"
+    write_index(data, copy)
+    again = load_index(copy, mmap=False)
+    assert [d.text for d in again.documents.values()] == [d.text for d in data.documents.values()]
+    assert [p.text for p in again.passages] == [p.text for p in data.passages]
+    assert again.passages[0].text == "a text of its own"
+    with (copy / "texts.txt").open("a", encoding="utf-8") as fh:
+        fh.write("extra")
+    with pytest.raises(IndexFolderError, match="texts.txt does not match"):
+        load_index(copy)
 
 
 def _results(index_dir, queries):

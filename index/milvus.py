@@ -1,0 +1,387 @@
+"""Milvus as the serving store of an index: the same search when one machine is not enough.
+
+An index built with ``--backend milvus --uri URI`` is still a folder (manifest, documents,
+passages, BM25 statistics: what citations, answers and the document viewer read), and its
+passages are also one Milvus collection that serves the two retrievals:
+
+=============  ==========================  ===============================================
+field          type                        what
+=============  ==========================  ===============================================
+row            INT64, primary key          the passage's row in the folder's tables
+passage_id     VARCHAR                     ``doc_id#n``
+doc_id         VARCHAR
+section        VARCHAR                     section path (``Chương I › Điều 3``)
+start, end     INT64                       offsets of the passage in its document's text
+text           VARCHAR                     the passage (cut at 65,535 bytes, Milvus's limit)
+doc_type,      VARCHAR                     normalized metadata of the document, for filters
+issuer, level,
+code
+year           INT64                       the document's year, 0 when it has none
+dense          FLOAT_VECTOR (dim)          the passage embedding; HNSW, inner product
+bm25           SPARSE_FLOAT_VECTOR         BM25 weights; sparse inverted index, inner product
+=============  ==========================  ===============================================
+
+**BM25 as client-side sparse vectors.**  A passage's vector holds, for each of its terms, the
+term's idf times its saturated frequency (``index.bm25``), for the accented terms and, under
+other ids, the accent-free ones; a query's vector holds each term's count times the weight of
+its field.  Their inner product is exactly the embedded BM25 score (``Searcher.bm25_run``), up
+to float32 rounding: measured on the sample index, see ``docs/scale-out.md``.  Term ids are
+the first four bytes of a BLAKE2b hash of ``field:term``, so a query needs no vocabulary.
+Milvus's built-in BM25 function was not used: it computes its own idf and length norm over its
+analyzer's tokens, with no accent-free field and no rank-bm25 idf floor, so its scores and
+rankings differ from the embedded backend's.  The price: idf is frozen when the collection is
+written, so adding documents rewrites the collection (see :meth:`MilvusStore.write`).
+
+**No partial writes.**  Each write goes to a new physical collection ``<name>__<stamp>``; only
+when it is complete, indexed and loaded does the alias ``<name>`` move to it, and the old one
+is dropped.  A write that fails leaves the alias on the previous complete collection (and the
+folder is written after Milvus, so it never names a collection that does not exist).
+
+**Errors.**  Every call goes through :meth:`MilvusStore._call`, which turns a lost or refused
+connection into :class:`MilvusUnavailable` naming the URI and the way to start a server.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+
+from .metadata import document_year
+from .text import normalize
+
+ID_SPACE = 2**32 - 2  # sparse dimensions Milvus accepts: 0 .. 2**32 - 2
+EMPTY_ID = ID_SPACE  # a passage without terms gets this dimension, never queried
+FILTER_FIELDS = ("doc_type", "issuer", "level", "code")
+BATCH = 512  # rows a insert call
+TEXT_BYTES = 65_535
+SERVER_HINT = ("start one with `milvus-lite server --data-dir DIR --host 127.0.0.1 --port "
+               "19530`, or point --uri at your Milvus Standalone or Distributed endpoint")
+
+
+class MilvusUnavailable(RuntimeError):
+    """Milvus did not answer, or refused a request; the message names the URI and the fix."""
+
+
+def term_id(field: str, term: str) -> int:
+    """The sparse dimension of ``term`` in ``field`` (``a``: accented, ``f``: accent-free)."""
+    digest = hashlib.blake2b(f"{field}:{term}".encode(), digest_size=4).digest()
+    return int.from_bytes(digest, "little") % ID_SPACE
+
+
+def client_uri(uri: str) -> str:
+    """What pymilvus connects to: ``milvus://host:port`` becomes ``http://host:port``; http(s)
+    endpoints and local milvus-lite ``.db`` files pass as they are."""
+    parsed = urlparse(uri)
+    if parsed.scheme == "milvus":
+        return f"http://{parsed.netloc}"
+    if parsed.scheme in ("http", "https", "tcp", "unix"):
+        return uri
+    if uri.endswith(".db"):
+        return str(Path(uri).expanduser().resolve())
+    raise ValueError(f"{uri!r} is not a Milvus URI; expected milvus://HOST:PORT, "
+                     "http://HOST:PORT, https://HOST:PORT or a local milvus-lite FILE.db")
+
+
+def parse_index_uri(uri: str) -> tuple[str, str | None]:
+    """``milvus://HOST:PORT/COLLECTION`` -> (``milvus://HOST:PORT``, ``COLLECTION``)."""
+    parsed = urlparse(uri)
+    if parsed.scheme not in ("milvus", "http", "https"):
+        return uri, None
+    return f"{parsed.scheme}://{parsed.netloc}", parsed.path.strip("/") or None
+
+
+def collection_name(folder: Path) -> str:
+    """A default collection name from an index folder's name (letters, digits, ``_``)."""
+    name = "".join(c if c.isalnum() and c.isascii() else "_" for c in Path(folder).name)
+    return f"tracuu_{name}".strip("_")[:200]
+
+
+def escape(value: str) -> str:
+    """A string literal of a Milvus boolean expression."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def filter_expression(filters: dict | None) -> str:
+    """The Milvus boolean expression of the search filters ``Searcher`` takes (doc_type,
+    issuer, level, code: one value or a list; year: one year or [from, to]; doc_id)."""
+    if not filters:
+        return ""
+    parts = []
+    for key, want in filters.items():
+        values = list(want) if isinstance(want, (list, set, tuple)) else [want]
+        if key == "year":
+            lo, hi = (values[0], values[-1]) if len(values) > 1 else (values[0], values[0])
+            parts.append(f"(year >= {int(lo)} and year <= {int(hi)} and year > 0)")
+        elif key in FILTER_FIELDS:
+            wanted = ", ".join(escape(normalize(str(v))) for v in values)
+            parts.append(f"{key} in [{wanted}]")
+        elif key == "doc_id":
+            parts.append(f"doc_id in [{', '.join(escape(str(v)) for v in values)}]")
+        else:
+            raise ValueError(f"unknown filter {key!r}; expected doc_type, issuer, level, year, "
+                             "code or doc_id")
+    return " and ".join(parts)
+
+
+def _cut(text: str, limit: int) -> str:
+    raw = text.encode("utf-8")
+    return text if len(raw) <= limit else raw[:limit].decode("utf-8", "ignore")
+
+
+def sparse_rows(bm25, field: str) -> list[dict[int, float]]:
+    """Per passage, {term id: idf * saturated tf} of one BM25 field (``index.bm25.BM25``)."""
+    ids = np.array([term_id(field, t) for t in bm25.vocab], dtype=np.int64)
+    tf = bm25.tf
+    values = bm25.weights() * bm25.idf()[np.repeat(np.arange(tf.shape[1]), np.diff(tf.indptr))]
+    from scipy import sparse
+
+    by_row = sparse.csc_matrix((values, tf.indices, tf.indptr), shape=tf.shape).tocsr()
+    out = []
+    for r in range(by_row.shape[0]):
+        lo, hi = by_row.indptr[r], by_row.indptr[r + 1]
+        out.append({int(ids[j]): float(v) for j, v in zip(by_row.indices[lo:hi],
+                                                           by_row.data[lo:hi]) if v > 0})
+    return out
+
+
+def query_vector(terms: dict[str, float], folded: dict[str, float]) -> dict[int, float]:
+    """The sparse query: each term's count times its field's weight."""
+    out: dict[int, float] = {}
+    for field, weighted in (("a", terms), ("f", folded)):
+        for term, weight in weighted.items():
+            if weight > 0:
+                key = term_id(field, term)
+                out[key] = out.get(key, 0.0) + weight
+    return out
+
+
+@dataclass
+class MilvusStore:
+    """One index's collection on a Milvus server (or milvus-lite file)."""
+
+    uri: str
+    collection: str
+    token: str = ""
+    timeout: float = 30.0
+
+    def __post_init__(self):
+        self._client = None
+
+    @classmethod
+    def from_manifest(cls, manifest: dict, uri: str | None = None) -> MilvusStore | None:
+        backend = manifest.get("backend") or {}
+        if backend.get("name") != "milvus":
+            return None
+        return cls(uri or backend["uri"], backend["collection"])
+
+    def backend_record(self, physical: str) -> dict:
+        return {"name": "milvus", "uri": self.uri, "collection": self.collection,
+                "physical": physical}
+
+    # --- the connection ----------------------------------------------------------------------
+
+    @property
+    def client(self):
+        if self._client is None:
+            try:
+                from pymilvus import MilvusClient
+            except ImportError as exc:
+                raise ImportError("pymilvus is not available - install it with `pip install "
+                                  "pymilvus milvus-lite` to use the Milvus backend") from exc
+            for name in ("pymilvus", "pymilvus.milvus_client"):  # errors are raised, not logged
+                logging.getLogger(name).setLevel(logging.CRITICAL)
+            self._client = self._call(MilvusClient, uri=client_uri(self.uri), token=self.token,
+                                      timeout=self.timeout)
+        return self._client
+
+    def _call(self, fn, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (ValueError, TypeError, ImportError):
+            raise
+        except Exception as exc:  # pymilvus and grpc errors
+            message = str(getattr(exc, "message", None) or exc).strip().splitlines()[0]
+            lost = any(w in message.lower() for w in ("connect", "unavailable", "deadline",
+                                                      "closed", "timeout", "refused"))
+            hint = f" Is the server running? {SERVER_HINT}" if lost else ""
+            raise MilvusUnavailable(f"Milvus at {self.uri} (collection {self.collection}): "
+                                    f"{message.rstrip('.')}.{hint}") from None
+
+    def close(self) -> None:
+        if self._client is not None:
+            try:
+                self._client.close()
+            except Exception:  # noqa: BLE001 - closing a dead connection
+                pass
+            self._client = None
+
+    # --- writing -----------------------------------------------------------------------------
+
+    def write(self, data) -> str:
+        """Write every passage of ``data`` (``index.store.IndexData``) to a new physical
+        collection, then move the alias to it; returns the physical collection's name."""
+        from pymilvus import DataType, MilvusClient
+
+        physical = f"{self.collection}__{time.strftime('%Y%m%d%H%M%S')}{time.time_ns() % 1000:03d}"
+        client = self.client
+        schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
+        schema.add_field("row", DataType.INT64, is_primary=True)
+        for name, length in (("passage_id", 1024), ("doc_id", 1024), ("section", 4096),
+                             ("doc_type", 256), ("issuer", 512), ("level", 64), ("code", 256)):
+            schema.add_field(name, DataType.VARCHAR, max_length=length)
+        schema.add_field("text", DataType.VARCHAR, max_length=TEXT_BYTES)
+        for name in ("start", "end", "year"):
+            schema.add_field(name, DataType.INT64)
+        schema.add_field("dense", DataType.FLOAT_VECTOR, dim=data.dense.dim)
+        schema.add_field("bm25", DataType.SPARSE_FLOAT_VECTOR)
+        self._call(client.create_collection, physical, schema=schema)
+        try:
+            self._fill(physical, data)
+            indexes = client.prepare_index_params()
+            indexes.add_index(field_name="dense", index_type="HNSW", metric_type="IP",
+                              params={"M": 32, "efConstruction": 200})
+            indexes.add_index(field_name="bm25", index_type="SPARSE_INVERTED_INDEX",
+                              metric_type="IP")
+            self._call(client.create_index, physical, indexes)
+            self._call(client.load_collection, physical)
+            old = self.physical()
+            if old is None:
+                if self._call(client.has_collection, self.collection):
+                    raise MilvusUnavailable(f"{self.collection} on {self.uri} is a collection, "
+                                            "not an alias this project wrote; choose another "
+                                            "--collection")
+                self._call(client.create_alias, physical, self.collection)
+            else:
+                self._call(client.alter_alias, physical, self.collection)
+        except BaseException:
+            try:
+                client.drop_collection(physical)
+            except Exception:  # noqa: BLE001 - the server may be the thing that failed
+                pass
+            raise
+        if old is not None and old != physical:
+            try:
+                client.drop_collection(old)
+            except Exception:  # noqa: BLE001 - a stale collection is harmless
+                pass
+        return physical
+
+    def _fill(self, physical: str, data) -> None:
+        accented, folded = sparse_rows(data.bm25, "a"), sparse_rows(data.folded, "f")
+        vectors = np.asarray(data.dense.vectors(), dtype=np.float32)
+        meta = {doc_id: _filter_values(doc.metadata) for doc_id, doc in data.documents.items()}
+        rows = []
+        for row, p in enumerate(data.passages):
+            bm25 = {**accented[row], **folded[row]} or {EMPTY_ID: 1e-9}
+            rows.append({"row": row, "passage_id": p.passage_id, "doc_id": p.doc_id,
+                         "section": _cut(p.section, 4096), "text": _cut(p.text, TEXT_BYTES),
+                         "start": p.start, "end": p.end, **meta[p.doc_id],
+                         "dense": vectors[row].tolist(), "bm25": bm25})
+            if len(rows) == BATCH:
+                self._call(self.client.insert, physical, rows)
+                rows = []
+        if rows:
+            self._call(self.client.insert, physical, rows)
+        self._call(self.client.flush, physical)
+
+    def drop(self) -> None:
+        """Remove the alias and its collection."""
+        physical = self.physical()
+        if physical is not None:
+            self._call(self.client.drop_alias, self.collection)
+            self._call(self.client.drop_collection, physical)
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def physical(self) -> str | None:
+        """The collection the alias points to, or None when there is no such alias."""
+        try:
+            return self.client.describe_alias(self.collection).get("collection_name")
+        except Exception as exc:  # noqa: BLE001
+            if "alias" in str(exc).lower() and "not" in str(exc).lower():
+                return None
+            if self._call(self.client.has_collection, self.collection) is False:
+                return None
+            raise MilvusUnavailable(f"Milvus at {self.uri}: {exc}. {SERVER_HINT}") from None
+
+    def count(self) -> int:
+        stats = self._call(self.client.get_collection_stats, self.collection)
+        return int(stats.get("row_count", 0))
+
+    def check(self, physical: str | None, passages: int) -> None:
+        """Raise unless the alias points to the collection the folder was written with."""
+        now = self.physical()
+        if now is None:
+            raise MilvusUnavailable(f"no collection {self.collection} on {self.uri}; rebuild "
+                                    "the index with `python -m index build ... --backend "
+                                    "milvus`")
+        if physical and now != physical:
+            raise MilvusUnavailable(f"{self.collection} on {self.uri} holds another build "
+                                    f"({now}) than the index folder ({physical}); rebuild it")
+        self._call(self.client.load_collection, now)  # a restarted server holds it released
+        rows = self.count()
+        if rows != passages:
+            raise MilvusUnavailable(f"{self.collection} on {self.uri} holds {rows} passages, "
+                                    f"the index folder {passages}; rebuild it")
+
+    def _search(self, data, field: str, n: int, expr: str, params: dict) -> dict[int, float]:
+        result = self._call(self.client.search, self.collection, data=[data], anns_field=field,
+                            limit=n, filter=expr, output_fields=["row"], search_params=params)
+        return _scores(result[0])
+
+    def bm25(self, vector: dict[int, float], expr: str, n: int) -> dict[int, float]:
+        if not vector:
+            return {}
+        return self._search(vector, "bm25", n, expr, {"metric_type": "IP"})
+
+    def dense(self, vector: np.ndarray, expr: str, n: int) -> dict[int, float]:
+        return self._search(np.asarray(vector, dtype=np.float32).tolist(), "dense", n, expr,
+                            {"metric_type": "IP", "params": {"ef": max(128, 2 * n)}})
+
+    def hybrid(self, sparse_vector: dict[int, float], dense_vector: np.ndarray, expr: str,
+               n: int, ranker: str, dense_weight: float = 0.5, rrf_k: int = 60
+               ) -> dict[int, float]:
+        """Fused by Milvus itself: ``ranker`` is ``rrf`` (RRFRanker) or ``weighted``
+        (WeightedRanker with ``1 - dense_weight`` and ``dense_weight``, scores normalized)."""
+        from pymilvus import AnnSearchRequest, RRFRanker, WeightedRanker
+
+        requests = [AnnSearchRequest([np.asarray(dense_vector, dtype=np.float32).tolist()],
+                                     "dense", {"metric_type": "IP",
+                                               "params": {"ef": max(128, 2 * n)}}, n,
+                                     expr=expr or None)]
+        weights = [dense_weight]
+        if sparse_vector:
+            requests.append(AnnSearchRequest([sparse_vector], "bm25", {"metric_type": "IP"}, n,
+                                             expr=expr or None))
+            weights.append(1 - dense_weight)
+        if ranker == "rrf":
+            fuse = RRFRanker(rrf_k)
+        elif ranker == "weighted":
+            fuse = WeightedRanker(*weights, norm_score=True)
+        else:
+            raise ValueError(f"unknown Milvus ranker {ranker!r}; expected rrf or weighted")
+        result = self._call(self.client.hybrid_search, self.collection, requests, fuse,
+                            limit=n, output_fields=["row"])
+        return _scores(result[0])
+
+
+def row_of(hit: dict) -> int:
+    """The passage row of a search hit (the primary key, under its name or as ``id``)."""
+    return int(hit["row"] if "row" in hit else hit["id"])
+
+
+def _scores(hits) -> dict[int, float]:
+    return {row_of(hit): float(hit["distance"]) for hit in hits}
+
+
+def _filter_values(meta: dict) -> dict:
+    values = {key: _cut(normalize(str(meta.get(key, "") or "")), 250) for key in FILTER_FIELDS}
+    values["year"] = document_year(meta) or 0
+    return values
