@@ -24,12 +24,12 @@ bm25           SPARSE_FLOAT_VECTOR         BM25 weights; sparse inverted index, 
 **BM25 as client-side sparse vectors.**  A passage's vector holds, for each of its terms, the
 term's idf times its saturated frequency (``index.bm25``), for the accented terms and, under
 other ids, the accent-free ones; a query's vector holds each term's count times the weight of
-its field.  Their inner product is exactly the embedded BM25 score (``Searcher.bm25_run``), up
-to float32 rounding: measured on the sample index, see ``docs/scale-out.md``.  Term ids are
-the first four bytes of a BLAKE2b hash of ``field:term``, so a query needs no vocabulary.
-Milvus's built-in BM25 function was not used: it computes its own idf and length norm over its
-analyzer's tokens, with no accent-free field and no rank-bm25 idf floor, so its scores and
-rankings differ from the embedded backend's.  The price: idf is frozen when the collection is
+its field.  Their inner product is exactly the embedded BM25 score
+(``index.retrieval.EmbeddedRetrieval.bm25``), up to float32 rounding.  Term ids are the first
+four bytes of a BLAKE2b hash of ``field:term``, so a query needs no vocabulary.  Milvus's
+built-in BM25 function was measured and not used (``python -m eval milvus``,
+docs/scale-out.md): it computes its own idf and length norm over its analyzer's tokens, with
+no accent-free field and no rank-bm25 idf floor, and its top 10 overlaps ours at 0.84.  The price: idf is frozen when the collection is
 written, so adding documents rewrites the collection (see :meth:`MilvusStore.write`).
 
 **No partial writes.**  Each write goes to a new physical collection ``<name>__<stamp>``; only
@@ -54,6 +54,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from .metadata import document_year
+from .retrieval import BM25Query, Where
 from .text import normalize
 
 ID_SPACE = 2**32 - 2  # sparse dimensions Milvus accepts: 0 .. 2**32 - 2
@@ -151,14 +152,14 @@ def sparse_rows(bm25, field: str) -> list[dict[int, float]]:
     return out
 
 
-def query_vector(terms: dict[str, float], folded: dict[str, float]) -> dict[int, float]:
+def query_vector(query: BM25Query) -> dict[int, float]:
     """The sparse query: each term's count times its field's weight."""
     out: dict[int, float] = {}
-    for field, weighted in (("a", terms), ("f", folded)):
-        for term, weight in weighted.items():
-            if weight > 0:
-                key = term_id(field, term)
-                out[key] = out.get(key, 0.0) + weight
+    for field, terms, weight in (("a", query.terms, query.weight),
+                                 ("f", query.folded_terms, query.folded_weight)):
+        for term in terms if weight > 0 else ():
+            key = term_id(field, term)
+            out[key] = out.get(key, 0.0) + weight
     return out
 
 
@@ -336,21 +337,27 @@ class MilvusStore:
                             limit=n, filter=expr, output_fields=["row"], search_params=params)
         return _scores(result[0])
 
-    def bm25(self, vector: dict[int, float], expr: str, n: int) -> dict[int, float]:
+    # --- the retrieval interface (index.retrieval) ---------------------------------------------
+
+    def bm25(self, query: BM25Query, where: Where, n: int) -> dict[int, float]:
+        vector = query_vector(query)
         if not vector:
             return {}
-        return self._search(vector, "bm25", n, expr, {"metric_type": "IP"})
+        return self._search(vector, "bm25", n, filter_expression(where.filters),
+                            {"metric_type": "IP"})
 
-    def dense(self, vector: np.ndarray, expr: str, n: int) -> dict[int, float]:
-        return self._search(np.asarray(vector, dtype=np.float32).tolist(), "dense", n, expr,
+    def dense(self, vector: np.ndarray, where: Where, n: int) -> dict[int, float]:
+        return self._search(np.asarray(vector, dtype=np.float32).tolist(), "dense", n,
+                            filter_expression(where.filters),
                             {"metric_type": "IP", "params": {"ef": max(128, 2 * n)}})
 
-    def hybrid(self, sparse_vector: dict[int, float], dense_vector: np.ndarray, expr: str,
-               n: int, ranker: str, dense_weight: float = 0.5, rrf_k: int = 60
-               ) -> dict[int, float]:
+    def hybrid(self, query: BM25Query, dense_vector: np.ndarray, where: Where, n: int,
+               ranker: str, dense_weight: float = 0.5, rrf_k: int = 60) -> dict[int, float]:
         """Fused by Milvus itself: ``ranker`` is ``rrf`` (RRFRanker) or ``weighted``
         (WeightedRanker with ``1 - dense_weight`` and ``dense_weight``, scores normalized)."""
         from pymilvus import AnnSearchRequest, RRFRanker, WeightedRanker
+
+        sparse_vector, expr = query_vector(query), filter_expression(where.filters)
 
         requests = [AnnSearchRequest([np.asarray(dense_vector, dtype=np.float32).tolist()],
                                      "dense", {"metric_type": "IP",

@@ -16,7 +16,8 @@ import numpy as np
 from index.chunking import SEPARATOR
 from index.embeddings import Embedder
 from index.metadata import citation, document_year
-from index.milvus import MilvusStore, filter_expression, query_vector
+from index.milvus import MilvusStore
+from index.retrieval import BM25Query, EmbeddedRetrieval, Retrieval, Where
 from index.store import IndexData, load_index
 from index.text import (
     CODE_RE,
@@ -121,14 +122,15 @@ class Searcher:
                  milvus_uri: str | None = None):
         if fusion not in FUSIONS:
             raise ValueError(f"unknown fusion {fusion!r}; expected one of {', '.join(FUSIONS)}")
-        # where the passages are searched: the folder's own BM25 arrays and FAISS file, or the
-        # Milvus collection its manifest names (``milvus_uri`` overrides the server)
-        self.remote = MilvusStore.from_manifest(data.manifest, milvus_uri)
-        if fusion.startswith("milvus-") and self.remote is None:
+        # where the passages are searched (index.retrieval): the folder's own BM25 arrays and
+        # FAISS file, or the Milvus collection its manifest names (``milvus_uri``: another server)
+        milvus = MilvusStore.from_manifest(data.manifest, milvus_uri)
+        if fusion.startswith("milvus-") and milvus is None:
             raise ValueError(f"fusion {fusion!r} needs an index on Milvus (built with "
                              "`--backend milvus`)")
-        if self.remote is not None:
-            self.remote.check(data.backend.get("physical"), len(data.passages))
+        if milvus is not None:
+            milvus.check(data.backend.get("physical"), len(data.passages))
+        self.retrieval: Retrieval = milvus or EmbeddedRetrieval(data)
         self.data = data
         self.fusion = fusion
         self.dense_weight = dense_weight
@@ -176,57 +178,13 @@ class Searcher:
                      if _passes(doc.metadata, doc_id, filters)}
         return np.array([p.doc_id in keep_docs for p in self.data.passages], dtype=bool)
 
-    def bm25_run(self, query: QueryInfo, mask: np.ndarray | None, n: int,
-                 filters: dict | None = None) -> dict[int, float]:
-        if self.remote is not None:  # the same sum as below, as one sparse inner product
-            return self.remote.bm25(self.sparse_query(query), filter_expression(filters), n)
+    def bm25_run(self, query: QueryInfo, where: Where | None, n: int) -> dict[int, float]:
         accented, folded = bm25_field_weights(query)
-        scores = np.zeros(len(self.data.passages))
-        if accented and query.terms:
-            scores += accented * self.data.bm25.scores(list(query.terms))
-        if folded and query.folded_terms:
-            scores += folded * self.data.folded.scores(list(query.folded_terms))
-        if mask is not None:
-            scores = np.where(mask, scores, 0.0)
-        rows = np.flatnonzero(scores > 0)
-        top = rows[np.argsort(-scores[rows], kind="stable")[:n]]
-        return {int(r): float(scores[r]) for r in top}
+        return self.retrieval.bm25(BM25Query(tuple(query.terms), tuple(query.folded_terms),
+                                             accented, folded), where or Where(), n)
 
-    def sparse_query(self, query: QueryInfo) -> dict[int, float]:
-        """The BM25 query as a Milvus sparse vector (see :mod:`index.milvus`): each term's
-        count times its field's weight."""
-        accented, folded = bm25_field_weights(query)
-
-        def weighted(terms, weight: float) -> dict[str, float]:
-            out: dict[str, float] = {}
-            for term in terms if weight else ():
-                out[term] = out.get(term, 0.0) + weight
-            return out
-
-        return query_vector(weighted(query.terms, accented),
-                            weighted(query.folded_terms, folded))
-
-    def dense_run(self, query: str, mask: np.ndarray | None, n: int,
-                  filters: dict | None = None) -> dict[int, float]:
-        vector = self.embedder.encode([query], "query")[0]
-        if self.remote is not None:
-            return self.remote.dense(vector, filter_expression(filters), n)
-        dense = self.data.dense
-        if mask is None:
-            scores, rows = dense.search(vector, n)
-            return {int(r): float(s) for s, r in zip(scores, rows)}
-        allowed = np.flatnonzero(mask)
-        if len(allowed) <= 20_000:  # exact scores over the allowed passages
-            scores = dense.scores_for(vector, allowed)
-            order = np.argsort(-scores, kind="stable")[:n]
-            return {int(allowed[i]): float(scores[i]) for i in order}
-        want = n * 4
-        while True:  # widen the search until enough allowed passages come back
-            scores, rows = dense.search(vector, want)
-            run = {int(r): float(s) for s, r in zip(scores, rows) if mask[r]}
-            if len(run) >= n or want >= dense.count:
-                return dict(list(run.items())[:n])
-            want *= 4
+    def dense_run(self, vector: np.ndarray, where: Where | None, n: int) -> dict[int, float]:
+        return self.retrieval.dense(vector, where or Where(), n)
 
     def weight(self, query: QueryInfo) -> float:
         """Weight of the dense list for ``query`` (that of BM25 is one minus it)."""
@@ -271,23 +229,23 @@ class Searcher:
             raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
         if not isinstance(k, int) or k < 1:
             raise ValueError(f"k must be a positive integer, got {k!r}")
-        mask = self.allowed_rows(filters)
+        where = Where(filters, self.allowed_rows(filters))
         n = max(CANDIDATES, k)
-        bm25 = self.bm25_run(info, mask, n, filters) if mode in ("hybrid", "bm25") else {}
-        dense = self.dense_run(info.rewritten, mask, n, filters) \
-            if mode in ("hybrid", "dense") else {}
+        vector = self.embedder.encode([info.rewritten], "query")[0] \
+            if mode in ("hybrid", "dense") else None
+        bm25 = self.bm25_run(info, where, n) if mode in ("hybrid", "bm25") else {}
+        dense = self.dense_run(vector, where, n) if vector is not None else {}
         if mode == "hybrid" and self.fusion.startswith("milvus-"):
-            fused = self.remote.hybrid(self.sparse_query(info),
-                                       self.embedder.encode([info.rewritten], "query")[0],
-                                       filter_expression(filters), n,
-                                       self.fusion.removeprefix("milvus-"), self.weight(info),
-                                       self.rrf_k)
+            accented, folded = bm25_field_weights(info)
+            fused = self.retrieval.hybrid(
+                BM25Query(tuple(info.terms), tuple(info.folded_terms), accented, folded), vector,
+                where, n, self.fusion.removeprefix("milvus-"), self.weight(info), self.rrf_k)
         elif mode == "hybrid":
             fused = self.fuse(info, bm25, dense)
         else:
             fused = bm25 or dense
         ranked = sorted(fused, key=lambda r: (-fused[r], r))
-        ranked = self.codes_first(info, ranked, mask)[:k]
+        ranked = self.codes_first(info, ranked, where.mask)[:k]
         parts = self.contributions(info, bm25, dense, ranked) if mode == "hybrid" else {}
         hits = [self.hit(row, rank, fused[row], bm25.get(row), dense.get(row),
                          info.bm25_text if answers else None)

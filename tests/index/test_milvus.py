@@ -19,6 +19,7 @@ from eval.report import run_gold
 from index.build import add, build, publish, remove
 from index.metadata import document_year
 from index.milvus import MilvusStore, MilvusUnavailable, filter_expression, term_id
+from index.retrieval import EmbeddedRetrieval
 from search import Searcher
 
 from ..conftest import DOC_683, SAMPLE
@@ -91,7 +92,8 @@ def test_manifest_names_the_collection(on_milvus, server):
 
 def test_bm25_on_milvus_equals_the_embedded_scores(on_milvus, sample_index):
     remote, local = Searcher.load(on_milvus), Searcher.load(sample_index)
-    assert remote.remote is not None and local.remote is None
+    assert isinstance(remote.retrieval, MilvusStore)
+    assert isinstance(local.retrieval, EmbeddedRetrieval)
     for query in ("thời hạn báo cáo của chi bộ", "ty le ket nap dang vien moi", "38-KH/HU",
                   "what are the reporting deadlines for chi bộ?"):
         info = local.analyze(query)
@@ -194,4 +196,4 @@ def test_a_local_milvus_lite_file_serves_a_published_index(sample_index, tmp_pat
     for _ in range(2):
         searcher = Searcher.load(served)
         assert [h.passage_id for h in searcher.search(query, k=3)] == want
-        searcher.remote.close()
+        searcher.retrieval.close()
