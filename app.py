@@ -27,6 +27,7 @@ from index.library import (
     status,
     uploads_dir,
 )
+from index.milvus import MilvusUnavailable
 from index.paths import default_index_dir
 from index.store import IndexFolderError
 from search import Searcher, briefing
@@ -226,7 +227,11 @@ def search_tab(searcher: Searcher, filters: dict) -> None:
     if not query.strip():
         st.warning("Hãy nhập câu hỏi hoặc từ khóa.")
         return
-    answer = run_search(searcher, query, MODES[mode], int(k), filters)
+    try:
+        answer = run_search(searcher, query, MODES[mode], int(k), filters)
+    except MilvusUnavailable as exc:
+        st.error(f"Máy chủ tìm kiếm Milvus không trả lời: {exc}")
+        return
     info = answer.info
     for notice in info.notices:
         st.caption(f"Lưu ý: {html.escape(notice)}")
@@ -314,7 +319,7 @@ def library_tab(searcher: Searcher, index_dir: Path) -> None:
         if st.form_submit_button("Gỡ"):
             try:
                 remove_documents([doc_id], index_dir)
-            except ValueError as exc:
+            except (ValueError, MilvusUnavailable) as exc:
                 st.session_state.library_messages = [("error", f"Không gỡ được: {exc}")]
             else:
                 uploaded = [p for p in uploads_dir(index_dir).glob(f"{doc_id}.*")]
@@ -334,7 +339,7 @@ def upload(files, index_dir: Path) -> None:
         try:
             report = add_documents(saved.paths, index_dir,
                                    progress=lambda share, text: bar.progress(share, text=text))
-        except (ValueError, DocumentError, IndexFolderError) as exc:
+        except (ValueError, DocumentError, IndexFolderError, MilvusUnavailable) as exc:
             messages.append(("error", f"Không lập chỉ mục được: {exc}"))
         else:
             messages += [("error", f"{Path(path).name}: {reason}")
@@ -358,12 +363,13 @@ def main() -> None:
     try:
         with st.spinner("Đang nạp chỉ mục và mô hình..."):
             searcher = searcher_for(index_dir)
-    except (IndexFolderError, OSError) as exc:
+    except (IndexFolderError, OSError, MilvusUnavailable) as exc:
         st.error(f"Không mở được chỉ mục: {exc}")
         st.stop()
     filters = sidebar_filters(searcher)
     info = status(searcher.data)
-    st.sidebar.caption(f"Chỉ mục: {info['documents']} văn bản, {info['passages']} đoạn.")
+    st.sidebar.caption(f"Chỉ mục: {info['documents']} văn bản, {info['passages']} đoạn"
+                       + (f", tìm trên {info['served_by']}." if info["served_by"] else "."))
     tabs = st.tabs(["Tra cứu", f"Tập trích dẫn ({len(st.session_state.basket)})",
                     "Thư viện văn bản"])
     with tabs[0]:

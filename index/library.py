@@ -83,11 +83,15 @@ def documents_table(data: IndexData) -> list[dict]:
 
 
 def status(data: IndexData) -> dict:
-    """Documents, passages, model and build time, from the manifest."""
+    """Documents, passages, model, build time and the server the passages are searched on
+    (``served_by``: empty for the folder itself), from the manifest."""
     manifest = data.manifest
+    backend = data.backend or manifest.get("backend") or {}
+    served_by = (f"Milvus {backend['uri']} ({backend['collection']})"
+                 if backend.get("name") == "milvus" else "")
     return {"documents": len(data.documents), "passages": len(data.passages),
             "model": manifest.get("model", {}).get("name", data.model),
-            "built_at": manifest.get("built_at", "")}
+            "built_at": manifest.get("built_at", ""), "served_by": served_by}
 
 
 def filter_options(data: IndexData) -> dict:

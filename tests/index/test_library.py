@@ -25,6 +25,7 @@ def test_documents_status_and_filter_options(searcher):
     assert sum(r["passages"] for r in rows.values()) == len(searcher.data.passages)
     info = status(searcher.data)
     assert info["documents"] == 4 and info["model"] == "default" and info["built_at"]
+    assert info["served_by"] == ""  # searched in the folder itself
     options = filter_options(searcher.data)
     assert options["doc_type"] == ["Chương trình hành động", "Công văn"]
     assert options["level"] == ["tỉnh", "huyện"] and options["years"] == (2017, 2022)

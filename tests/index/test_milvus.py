@@ -197,3 +197,23 @@ def test_a_local_milvus_lite_file_serves_a_published_index(sample_index, tmp_pat
         searcher = Searcher.load(served)
         assert [h.passage_id for h in searcher.search(query, k=3)] == want
         searcher.retrieval.close()
+
+
+def test_the_app_searches_on_milvus_and_says_so(on_milvus, server, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from index.library import status
+
+    from ..conftest import ROOT
+
+    assert status(Searcher.load(on_milvus).data)["served_by"] == \
+        f"Milvus {server} (tracuu_sample)"
+    monkeypatch.setenv("TRACUU_INDEX", str(on_milvus))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
+    assert not at.exception
+    at.text_input[0].input("thời hạn báo cáo của chi bộ")
+    at.button[0].click().run()
+    assert not at.exception
+    shown = " ".join(m.value for m in at.markdown)
+    assert "1. Công văn số 683-CV/HU ngày 28/3/2017 của Huyện ủy Hớn Quản, mục 1" in shown
+    assert any(f"tìm trên Milvus {server}" in c.value for c in at.sidebar.caption)
