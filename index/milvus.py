@@ -29,8 +29,9 @@ its field.  Their inner product is exactly the embedded BM25 score
 four bytes of a BLAKE2b hash of ``field:term``, so a query needs no vocabulary.  Milvus's
 built-in BM25 function was measured and not used (``python -m eval milvus``,
 docs/scale-out.md): it computes its own idf and length norm over its analyzer's tokens, with
-no accent-free field and no rank-bm25 idf floor, and its top 10 overlaps ours at 0.84.  The price: idf is frozen when the collection is
-written, so adding documents rewrites the collection (see :meth:`MilvusStore.write`).
+no accent-free field and no rank-bm25 idf floor, and its top 10 overlaps ours at 0.84.  The
+price: idf is frozen when the collection is written, so adding documents rewrites the
+collection (see :meth:`MilvusStore.write`).
 
 **No partial writes.**  Each write goes to a new physical collection ``<name>__<stamp>``; only
 when it is complete, indexed and loaded does the alias ``<name>`` move to it, and the old one
@@ -46,8 +47,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -70,9 +72,10 @@ class MilvusUnavailable(RuntimeError):
     """Milvus did not answer, or refused a request; the message names the URI and the fix."""
 
 
-def term_id(field: str, term: str) -> int:
-    """The sparse dimension of ``term`` in ``field`` (``a``: accented, ``f``: accent-free)."""
-    digest = hashlib.blake2b(f"{field}:{term}".encode(), digest_size=4).digest()
+def term_id(prefix: str, term: str) -> int:
+    """The sparse dimension of ``term`` in a BM25 field (``prefix`` ``a``: accented, ``f``:
+    accent-free)."""
+    digest = hashlib.blake2b(f"{prefix}:{term}".encode(), digest_size=4).digest()
     return int.from_bytes(digest, "little") % ID_SPACE
 
 
@@ -136,9 +139,9 @@ def _cut(text: str, limit: int) -> str:
     return text if len(raw) <= limit else raw[:limit].decode("utf-8", "ignore")
 
 
-def sparse_rows(bm25, field: str) -> list[dict[int, float]]:
+def sparse_rows(bm25, prefix: str) -> list[dict[int, float]]:
     """Per passage, {term id: idf * saturated tf} of one BM25 field (``index.bm25.BM25``)."""
-    ids = np.array([term_id(field, t) for t in bm25.vocab], dtype=np.int64)
+    ids = np.array([term_id(prefix, t) for t in bm25.vocab], dtype=np.int64)
     tf = bm25.tf
     values = bm25.weights() * bm25.idf()[np.repeat(np.arange(tf.shape[1]), np.diff(tf.indptr))]
     from scipy import sparse
@@ -155,21 +158,23 @@ def sparse_rows(bm25, field: str) -> list[dict[int, float]]:
 def query_vector(query: BM25Query) -> dict[int, float]:
     """The sparse query: each term's count times its field's weight."""
     out: dict[int, float] = {}
-    for field, terms, weight in (("a", query.terms, query.weight),
-                                 ("f", query.folded_terms, query.folded_weight)):
+    for prefix, terms, weight in (("a", query.terms, query.weight),
+                                  ("f", query.folded_terms, query.folded_weight)):
         for term in terms if weight > 0 else ():
-            key = term_id(field, term)
+            key = term_id(prefix, term)
             out[key] = out.get(key, 0.0) + weight
     return out
 
 
 @dataclass
 class MilvusStore:
-    """One index's collection on a Milvus server (or milvus-lite file)."""
+    """One index's collection on a Milvus server (or milvus-lite file).  ``token`` (default:
+    the ``TRACUU_MILVUS_TOKEN`` variable, never written to the manifest) authenticates to a
+    server that asks for it: ``user:password`` or an API key."""
 
     uri: str
     collection: str
-    token: str = ""
+    token: str = field(default_factory=lambda: os.environ.get("TRACUU_MILVUS_TOKEN", ""))
     timeout: float = 30.0
 
     def __post_init__(self):
