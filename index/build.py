@@ -137,11 +137,16 @@ def _save(data: IndexData, out: Path, chunking: dict | None = None,
     """Write the folder; first, when the index is served by Milvus, its collection (a new one,
     swapped in whole: a failure on either side leaves the previous index as it was)."""
     milvus = milvus or MilvusStore.from_manifest({"backend": data.backend})
-    if milvus is not None:
-        _say(f"Writing {len(data.passages)} passages to Milvus ({milvus.uri}, collection "
-             f"{milvus.collection}) ...")
-        data.backend = milvus.backend_record(milvus.write(data))
+    if milvus is None:
+        write_index(data, out, chunking)
+        return
+    _say(f"Writing {len(data.passages)} passages to Milvus ({milvus.uri}, collection "
+         f"{milvus.collection}) ...")
+    physical, old = milvus.write(data)
+    data.backend = milvus.backend_record(physical)
     write_index(data, out, chunking)
+    milvus.drop_collection(old)  # the folder names the new one now
+    milvus.close()
 
 
 def _embedder_like(data: IndexData) -> Embedder:

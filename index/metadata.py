@@ -279,6 +279,18 @@ def document_year(meta: dict) -> int | None:
     return int(meta["year"]) if meta.get("year") else None
 
 
+def year_range(want) -> tuple[int, int]:
+    """The (from, to) years of a year filter: one year (``2019``) or ``[from, to]``."""
+    values = list(want) if isinstance(want, (list, tuple)) else [want]
+    if len(values) not in (1, 2):
+        raise ValueError(f"year filter {want!r}: give one year or [from, to]")
+    try:
+        lo, hi = int(values[0]), int(values[-1])
+    except (TypeError, ValueError):
+        raise ValueError(f"year filter {want!r}: years are whole numbers") from None
+    return (lo, hi) if lo <= hi else (hi, lo)
+
+
 def format_date(iso: str) -> str:
     """``2017-03-28`` -> ``28/3/2017``."""
     year, month, day = iso.split("-")

@@ -25,8 +25,11 @@ bm25           SPARSE_FLOAT_VECTOR         BM25 weights; sparse inverted index, 
 term's idf times its saturated frequency (``index.bm25``), for the accented terms and, under
 other ids, the accent-free ones; a query's vector holds each term's count times the weight of
 its field.  Their inner product is exactly the embedded BM25 score
-(``index.retrieval.EmbeddedRetrieval.bm25``), up to float32 rounding.  Term ids are the first
-four bytes of a BLAKE2b hash of ``field:term``, so a query needs no vocabulary.  Milvus's
+(``index.retrieval.EmbeddedRetrieval.bm25``), up to float32 rounding, with two exceptions too
+rare to matter: term ids are the first four bytes of a BLAKE2b hash of ``field:term`` (so a
+query needs no vocabulary), and two terms whose hashes collide share a dimension (about one
+pair in a vocabulary of 100k terms); and postings with a negative idf, which only a tiny corpus
+has, are left out (Milvus takes no negative weights).  Milvus's
 built-in BM25 function was measured and not used (``python -m eval milvus``,
 docs/scale-out.md): it computes its own idf and length norm over its analyzer's tokens, with
 no accent-free field and no rank-bm25 idf floor, and its top 10 overlaps ours at 0.84.  The
@@ -34,9 +37,12 @@ price: idf is frozen when the collection is written, so adding documents rewrite
 collection (see :meth:`MilvusStore.write`).
 
 **No partial writes.**  Each write goes to a new physical collection ``<name>__<stamp>``; only
-when it is complete, indexed and loaded does the alias ``<name>`` move to it, and the old one
-is dropped.  A write that fails leaves the alias on the previous complete collection (and the
-folder is written after Milvus, so it never names a collection that does not exist).
+when it is complete, indexed and loaded does the alias ``<name>`` move to it.  The folder is
+written next, and only then is the old collection dropped: a write that fails leaves the alias
+on the previous complete collection, and a folder that fails to be written still names a
+collection that exists, which its searchers keep using (they search the collection the folder
+names, not the alias).  A build in another process never mixes its rows with a loaded
+searcher's passage list: once it drops that collection, the searcher gets an error.
 
 **Errors.**  Every call goes through :meth:`MilvusStore._call`, which turns a lost or refused
 connection into :class:`MilvusUnavailable` naming the URI and the way to start a server.
@@ -49,13 +55,14 @@ import json
 import logging
 import os
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
 import numpy as np
 
-from .metadata import document_year
+from .metadata import document_year, year_range
 from .retrieval import BM25Query, Where
 from .text import normalize
 
@@ -64,6 +71,8 @@ EMPTY_ID = ID_SPACE  # a passage without terms gets this dimension, never querie
 FILTER_FIELDS = ("doc_type", "issuer", "level", "code")
 BATCH = 512  # rows a insert call
 TEXT_BYTES = 65_535
+FIELD_BYTES = 500  # metadata values for filters, compared cut to this length on both sides
+ID_BYTES = 2048
 SERVER_HINT = ("start one with `milvus-lite server --data-dir DIR --host 127.0.0.1 --port "
                "19530`, or point --uri at your Milvus Standalone or Distributed endpoint")
 
@@ -102,9 +111,12 @@ def parse_index_uri(uri: str) -> tuple[str, str | None]:
 
 
 def collection_name(folder: Path) -> str:
-    """A default collection name from an index folder's name (letters, digits, ``_``)."""
+    """A default collection name for an index folder: ``tracuu_``, the folder's name (ASCII
+    letters, digits, ``_``) and a short hash of its full path, so two folders of the same name
+    never share a collection."""
     name = "".join(c if c.isalnum() and c.isascii() else "_" for c in Path(folder).name)
-    return f"tracuu_{name}".strip("_")[:200]
+    digest = hashlib.blake2b(str(Path(folder).resolve()).encode(), digest_size=4).hexdigest()
+    return f"tracuu_{name[:150]}_{digest}"
 
 
 def escape(value: str) -> str:
@@ -121,10 +133,10 @@ def filter_expression(filters: dict | None) -> str:
     for key, want in filters.items():
         values = list(want) if isinstance(want, (list, set, tuple)) else [want]
         if key == "year":
-            lo, hi = (values[0], values[-1]) if len(values) > 1 else (values[0], values[0])
-            parts.append(f"(year >= {int(lo)} and year <= {int(hi)} and year > 0)")
+            lo, hi = year_range(want)
+            parts.append(f"(year >= {lo} and year <= {hi} and year > 0)")
         elif key in FILTER_FIELDS:
-            wanted = ", ".join(escape(normalize(str(v))) for v in values)
+            wanted = ", ".join(escape(_cut(normalize(str(v)), FIELD_BYTES)) for v in values)
             parts.append(f"{key} in [{wanted}]")
         elif key == "doc_id":
             parts.append(f"doc_id in [{', '.join(escape(str(v)) for v in values)}]")
@@ -179,6 +191,7 @@ class MilvusStore:
 
     def __post_init__(self):
         self._client = None
+        self.serving: str | None = None  # the physical collection checked by check()
 
     @classmethod
     def from_manifest(cls, manifest: dict, uri: str | None = None) -> MilvusStore | None:
@@ -213,12 +226,16 @@ class MilvusStore:
         except (ValueError, TypeError, ImportError):
             raise
         except Exception as exc:  # pymilvus and grpc errors
-            message = str(getattr(exc, "message", None) or exc).strip().splitlines()[0]
-            lost = any(w in message.lower() for w in ("connect", "unavailable", "deadline",
-                                                      "closed", "timeout", "refused"))
-            hint = f" Is the server running? {SERVER_HINT}" if lost else ""
-            raise MilvusUnavailable(f"Milvus at {self.uri} (collection {self.collection}): "
-                                    f"{message.rstrip('.')}.{hint}") from None
+            raise self._error(exc) from None
+
+    def _error(self, exc: Exception) -> MilvusUnavailable:
+        lines = str(getattr(exc, "message", None) or exc).strip().splitlines()
+        message = (lines or [type(exc).__name__])[0]
+        lost = any(w in message.lower() for w in ("connect", "unavailable", "deadline",
+                                                  "closed", "timeout", "refused"))
+        hint = f" Is the server running? {SERVER_HINT}" if lost else ""
+        return MilvusUnavailable(f"Milvus at {self.uri} (collection {self.collection}): "
+                                 f"{message.rstrip('.')}.{hint}")
 
     def close(self) -> None:
         if self._client is not None:
@@ -230,17 +247,21 @@ class MilvusStore:
 
     # --- writing -----------------------------------------------------------------------------
 
-    def write(self, data) -> str:
+    def write(self, data) -> tuple[str, str | None]:
         """Write every passage of ``data`` (``index.store.IndexData``) to a new physical
-        collection, then move the alias to it; returns the physical collection's name."""
+        collection, then move the alias to it.  Returns (new collection, the one the alias
+        left, or None); the caller drops the old one with :meth:`drop_collection` once the
+        folder records the new one, so a failure in between leaves a usable index."""
         from pymilvus import DataType, MilvusClient
 
-        physical = f"{self.collection}__{time.strftime('%Y%m%d%H%M%S')}{time.time_ns() % 1000:03d}"
+        physical = f"{self.collection}__{time.strftime('%Y%m%d%H%M%S')}_{uuid.uuid4().hex[:8]}"
         client = self.client
+        if self._call(client.has_collection, physical):
+            raise MilvusUnavailable(f"{physical} already exists on {self.uri}; try again")
         schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
         schema.add_field("row", DataType.INT64, is_primary=True)
-        for name, length in (("passage_id", 1024), ("doc_id", 1024), ("section", 4096),
-                             ("doc_type", 256), ("issuer", 512), ("level", 64), ("code", 256)):
+        for name, length in (("passage_id", ID_BYTES), ("doc_id", ID_BYTES), ("section", 4096),
+                             *((f, FIELD_BYTES) for f in FILTER_FIELDS)):
             schema.add_field(name, DataType.VARCHAR, max_length=length)
         schema.add_field("text", DataType.VARCHAR, max_length=TEXT_BYTES)
         for name in ("start", "end", "year"):
@@ -272,12 +293,15 @@ class MilvusStore:
             except Exception:  # noqa: BLE001 - the server may be the thing that failed
                 pass
             raise
-        if old is not None and old != physical:
+        return physical, (old if old != physical else None)
+
+    def drop_collection(self, name: str | None) -> None:
+        """Drop a collection the alias no longer points to (quietly: a stale one is harmless)."""
+        if name and name != self.physical():
             try:
-                client.drop_collection(old)
-            except Exception:  # noqa: BLE001 - a stale collection is harmless
+                self.client.drop_collection(name)
+            except Exception:  # noqa: BLE001
                 pass
-        return physical
 
     def _fill(self, physical: str, data) -> None:
         accented, folded = sparse_rows(data.bm25, "a"), sparse_rows(data.folded, "f")
@@ -286,7 +310,8 @@ class MilvusStore:
         rows = []
         for row, p in enumerate(data.passages):
             bm25 = {**accented[row], **folded[row]} or {EMPTY_ID: 1e-9}
-            rows.append({"row": row, "passage_id": p.passage_id, "doc_id": p.doc_id,
+            rows.append({"row": row, "passage_id": _cut(p.passage_id, ID_BYTES),
+                         "doc_id": _cut(p.doc_id, ID_BYTES),
                          "section": _cut(p.section, 4096), "text": _cut(p.text, TEXT_BYTES),
                          "start": p.start, "end": p.end, **meta[p.doc_id],
                          "dense": vectors[row].tolist(), "bm25": bm25})
@@ -311,35 +336,41 @@ class MilvusStore:
         try:
             return self.client.describe_alias(self.collection).get("collection_name")
         except Exception as exc:  # noqa: BLE001
-            if "alias" in str(exc).lower() and "not" in str(exc).lower():
+            message = str(exc).lower()
+            if "alias" in message and ("not" in message or "exist" in message):
                 return None
-            if self._call(self.client.has_collection, self.collection) is False:
-                return None
-            raise MilvusUnavailable(f"Milvus at {self.uri}: {exc}. {SERVER_HINT}") from None
+            raise self._error(exc) from None
 
     def count(self) -> int:
-        stats = self._call(self.client.get_collection_stats, self.collection)
+        stats = self._call(self.client.get_collection_stats, self.serving or self.collection)
         return int(stats.get("row_count", 0))
 
     def check(self, physical: str | None, passages: int) -> None:
-        """Raise unless the alias points to the collection the folder was written with."""
-        now = self.physical()
-        if now is None:
+        """Serve the collection the folder was written with (``physical``, else the alias's),
+        loaded, and raise unless it holds the folder's passages.  A build elsewhere that moves
+        the alias does not change what this store searches."""
+        serving = physical if physical and self._call(self.client.has_collection, physical) \
+            else None
+        if serving is None and physical and self.physical() is not None:
+            raise MilvusUnavailable(f"{self.collection} on {self.uri} no longer holds the "
+                                    f"collection the index folder names ({physical}); another "
+                                    "build replaced it - reload, or rebuild the index")
+        serving = serving or self.physical()
+        if serving is None:
             raise MilvusUnavailable(f"no collection {self.collection} on {self.uri}; rebuild "
                                     "the index with `python -m index build ... --backend "
                                     "milvus`")
-        if physical and now != physical:
-            raise MilvusUnavailable(f"{self.collection} on {self.uri} holds another build "
-                                    f"({now}) than the index folder ({physical}); rebuild it")
-        self._call(self.client.load_collection, now)  # a restarted server holds it released
+        self._call(self.client.load_collection, serving)  # a restarted server holds it released
+        self.serving = serving
         rows = self.count()
         if rows != passages:
-            raise MilvusUnavailable(f"{self.collection} on {self.uri} holds {rows} passages, "
-                                    f"the index folder {passages}; rebuild it")
+            raise MilvusUnavailable(f"{serving} on {self.uri} holds {rows} passages, the index "
+                                    f"folder {passages}; rebuild it")
 
     def _search(self, data, field: str, n: int, expr: str, params: dict) -> dict[int, float]:
-        result = self._call(self.client.search, self.collection, data=[data], anns_field=field,
-                            limit=n, filter=expr, output_fields=["row"], search_params=params)
+        result = self._call(self.client.search, self.serving or self.collection, data=[data],
+                            anns_field=field, limit=n, filter=expr, output_fields=["row"],
+                            search_params=params)
         return _scores(result[0])
 
     # --- the retrieval interface (index.retrieval) ---------------------------------------------
@@ -379,7 +410,8 @@ class MilvusStore:
             fuse = WeightedRanker(*weights, norm_score=True)
         else:
             raise ValueError(f"unknown Milvus ranker {ranker!r}; expected rrf or weighted")
-        result = self._call(self.client.hybrid_search, self.collection, requests, fuse,
+        result = self._call(self.client.hybrid_search, self.serving or self.collection, requests,
+                            fuse,
                             limit=n, output_fields=["row"])
         return _scores(result[0])
 
@@ -394,6 +426,7 @@ def _scores(hits) -> dict[int, float]:
 
 
 def _filter_values(meta: dict) -> dict:
-    values = {key: _cut(normalize(str(meta.get(key, "") or "")), 250) for key in FILTER_FIELDS}
+    """As ``Searcher``'s filters compare them: normalized ``str`` of the value, cut."""
+    values = {key: _cut(normalize(str(meta.get(key, ""))), FIELD_BYTES) for key in FILTER_FIELDS}
     values["year"] = document_year(meta) or 0
     return values

@@ -15,7 +15,7 @@ import numpy as np
 
 from index.chunking import SEPARATOR
 from index.embeddings import Embedder
-from index.metadata import citation, document_year
+from index.metadata import citation, document_year, year_range
 from index.milvus import MilvusStore
 from index.retrieval import BM25Query, EmbeddedRetrieval, Retrieval, Where
 from index.store import IndexData, load_index
@@ -128,8 +128,15 @@ class Searcher:
         if fusion.startswith("milvus-") and milvus is None:
             raise ValueError(f"fusion {fusion!r} needs an index on Milvus (built with "
                              "`--backend milvus`)")
+        if milvus_uri and milvus is None:
+            raise ValueError("milvus_uri is for an index built with `--backend milvus`; this one "
+                             "is searched in its folder")
         if milvus is not None:
-            milvus.check(data.backend.get("physical"), len(data.passages))
+            try:
+                milvus.check(data.backend.get("physical"), len(data.passages))
+            except BaseException:
+                milvus.close()
+                raise
         self.retrieval: Retrieval = milvus or EmbeddedRetrieval(data)
         self.data = data
         self.fusion = fusion
@@ -141,6 +148,12 @@ class Searcher:
         self._by_code, self._cited_by = _code_maps(data)
         self._code_index = None
         self._rows: dict[str, int] | None = None
+
+    def close(self) -> None:
+        """Close the connection to the server that serves the passages, if any."""
+        close = getattr(self.retrieval, "close", None)
+        if close:
+            close()
 
     @classmethod
     def load(cls, index_dir: str | Path, **options) -> Searcher:
@@ -456,8 +469,8 @@ def _passes(meta: dict, doc_id: str, filters: dict) -> bool:
             ok = doc_id in (want if isinstance(want, (list, set, tuple)) else [want])
         elif key == "year":
             year = document_year(meta)
-            lo, hi = (want if isinstance(want, (list, tuple)) else (want, want))
-            ok = year is not None and int(lo) <= year <= int(hi)
+            lo, hi = year_range(want)
+            ok = year is not None and lo <= year <= hi
         elif key in ("doc_type", "issuer", "level", "code"):
             wanted = want if isinstance(want, (list, set, tuple)) else [want]
             ok = normalize(str(meta.get(key, ""))) in {normalize(str(w)) for w in wanted}

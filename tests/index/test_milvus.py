@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,7 +19,13 @@ from eval.gold import load_gold
 from eval.report import run_gold
 from index.build import add, build, publish, remove
 from index.metadata import document_year
-from index.milvus import MilvusStore, MilvusUnavailable, filter_expression, term_id
+from index.milvus import (
+    MilvusStore,
+    MilvusUnavailable,
+    collection_name,
+    filter_expression,
+    term_id,
+)
 from index.retrieval import EmbeddedRetrieval
 from search import Searcher
 
@@ -76,6 +83,12 @@ def test_expressions_of_filters():
     assert filter_expression({"issuer": "Huyện ủy \"X\""}) == 'issuer in ["huyện ủy \\"x\\""]'
     with pytest.raises(ValueError, match="unknown filter 'colour'"):
         filter_expression({"colour": "red"})
+    assert filter_expression({"year": 2019}) == "(year >= 2019 and year <= 2019 and year > 0)"
+    for bad in ([], [2018, 2019, 2020], ["năm ngoái"]):
+        with pytest.raises(ValueError, match="year filter"):
+            filter_expression({"year": bad})
+    assert collection_name(Path("/a/index")) != collection_name(Path("/b/index"))
+    assert collection_name(Path("/a/văn bản")).startswith("tracuu_v_n_b_n_")
     assert term_id("a", "chi_bộ") != term_id("f", "chi_bộ")
     assert 0 <= term_id("a", "chi_bộ") < 2**32 - 2
 
@@ -135,6 +148,10 @@ def test_filters_and_milvus_rankers(on_milvus, sample_index):
         assert hits and {h.doc_id for h in hits} <= allowed
     with pytest.raises(ValueError, match="needs an index on Milvus"):
         Searcher.load(sample_index, fusion="milvus-rrf")
+    with pytest.raises(ValueError, match="milvus_uri is for an index built"):
+        Searcher.load(sample_index, milvus_uri="milvus://127.0.0.1:1")
+    with pytest.raises(ValueError, match="year filter"):
+        local.search("báo cáo", filters={"year": [2017, 2018, 2019]})
 
 
 def test_add_and_remove_rewrite_the_collection(on_milvus, server, tmp_path):
@@ -142,7 +159,10 @@ def test_add_and_remove_rewrite_the_collection(on_milvus, server, tmp_path):
     grown = tmp_path / "grown"
     build(others, grown, milvus=MilvusStore(server, "tracuu_grown"))
     first = json.loads((grown / "manifest.json").read_text())["backend"]["physical"]
+    before = Searcher.load(grown)
     add([DOC_683], grown)
+    with pytest.raises(MilvusUnavailable):  # its collection was replaced, not mixed with new rows
+        before.search("chi bộ", k=3)
     local = Searcher.load(on_milvus)
     remote = Searcher.load(grown)
     query = "thời hạn báo cáo của chi bộ"
@@ -173,6 +193,16 @@ def test_lost_server_gives_a_clear_error_and_no_partial_write(tmp_path, monkeypa
         monkeypatch.undo()
         assert sorted(client.list_collections()) == before  # the half-written one is gone
         assert (folder / "manifest.json").read_text() == manifest
+
+        def disk_full(*args, **kwargs):  # Milvus written, the folder not
+            raise OSError("No space left on device")
+
+        monkeypatch.setattr("index.build.write_index", disk_full)
+        with pytest.raises(OSError, match="No space"):
+            add([DOC_683], folder)
+        monkeypatch.undo()
+        assert (folder / "manifest.json").read_text() == manifest
+        assert Searcher.load(folder).search("chi bộ", k=3)  # the collection it names is kept
 
         proc.kill()
         proc.wait()
