@@ -47,7 +47,6 @@ def bm25_function_run(searcher, questions, milvus, n: int = 10) -> tuple[dict, f
     from pymilvus import DataType, Function, FunctionType, MilvusClient
 
     from index.milvus import row_of
-    from index.store import indexed_text
 
     client, name = milvus.client, f"{milvus.collection}_bm25fn"
     if client.has_collection(name):
@@ -61,12 +60,11 @@ def bm25_function_run(searcher, questions, milvus, n: int = 10) -> tuple[dict, f
                                  input_field_names=["terms"], output_field_names=["sparse"]))
     client.create_collection(name, schema=schema)
     try:
-        data, analyzer = searcher.data, searcher.data.analyzer
+        data = searcher.data
         rows = []
-        for row, p in enumerate(data.passages):
-            text = indexed_text(p, data.documents[p.doc_id])
-            terms = " ".join(analyzer.tokenize(text) + analyzer.tokenize_folded(text))
-            rows.append({"row": row, "terms": terms.encode()[:65_535].decode("utf-8", "ignore")})
+        for row, (terms, folded) in enumerate(zip(_row_terms(data.bm25), _row_terms(data.folded))):
+            text = " ".join(terms + folded)
+            rows.append({"row": row, "terms": text.encode()[:65_535].decode("utf-8", "ignore")})
         for i in range(0, len(rows), 512):
             client.insert(name, rows[i:i + 512])
         indexes = client.prepare_index_params()
@@ -87,6 +85,16 @@ def bm25_function_run(searcher, questions, milvus, n: int = 10) -> tuple[dict, f
         return run, 1000 * (time.perf_counter() - started) / max(1, len(questions))
     finally:
         client.drop_collection(name)
+
+
+def _row_terms(bm25) -> list[list[str]]:
+    """Each passage's terms as the index counted them (repeats kept; order does not matter to
+    BM25), read from the term-frequency matrix instead of segmenting the texts again."""
+    terms = list(bm25.vocab)
+    by_row = bm25.tf.tocsr()
+    return [[terms[j] for j, count in zip(by_row.indices[lo:hi], by_row.data[lo:hi])
+             for _ in range(int(count))]
+            for lo, hi in zip(by_row.indptr[:-1], by_row.indptr[1:])]
 
 
 def _tokenizer(client) -> str:

@@ -104,7 +104,8 @@ def replicate(data, passages: int):
     dense.add(vectors)
     return IndexData(documents=docs, passages=rows, bm25=tiled(data.bm25),
                      folded=tiled(data.folded), dense=dense, analyzer=data.analyzer,
-                     model=data.model, manifest=data.manifest)
+                     model=data.model, manifest=data.manifest,
+                     passage_engine=data.passage_engine)
 
 
 def sample_queries(data, n: int, seed: int = 13) -> list[str]:

@@ -136,7 +136,7 @@ def _save(data: IndexData, out: Path, chunking: dict | None = None,
           milvus: MilvusStore | None = None) -> None:
     """Write the folder; first, when the index is served by Milvus, its collection (a new one,
     swapped in whole: a failure on either side leaves the previous index as it was)."""
-    milvus = milvus or MilvusStore.from_manifest({"backend": data.backend})
+    milvus = milvus or MilvusStore.for_index(data.backend)
     if milvus is None:
         write_index(data, out, chunking)
         return

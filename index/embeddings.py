@@ -149,6 +149,7 @@ class Embedder:
         self._st = None
         self._e5 = None
         self._onnx = None
+        self._prompts: dict | None = None
 
     @property
     def cache_key(self) -> str:
@@ -208,10 +209,13 @@ class Embedder:
         return int(getter())
 
     def _prompt(self, kind: str) -> str:
-        if self._st is None and self.model == DEFAULT_MODEL:  # spare loading torch for this
-            config = Path(resolve_model(self.model)) / "config_sentence_transformers.json"
-            return json.loads(config.read_text()).get("prompts", {}).get(kind, "")
-        return (getattr(self.st, "prompts", None) or {}).get(kind, "")
+        if self._prompts is None:
+            if self._st is None and self.model == DEFAULT_MODEL:  # spare loading torch for this
+                config = Path(resolve_model(self.model)) / "config_sentence_transformers.json"
+                self._prompts = json.loads(config.read_text()).get("prompts", {})
+            else:
+                self._prompts = getattr(self.st, "prompts", None) or {}
+        return self._prompts.get(kind, "")
 
     def encode(self, texts: list[str], kind: str, progress: bool = False) -> np.ndarray:
         """L2-normalized float32 vectors; ``kind`` is ``"query"`` or ``"passage"``."""
@@ -233,18 +237,12 @@ class Embedder:
     def encode_cached(self, texts: list[str], cache: EmbeddingCache | None,
                       progress: bool = True, on_batch: Callable[[int, int], None] | None = None
                       ) -> tuple[np.ndarray, int]:
-        """Passage vectors, embedding only texts missing from ``cache``: (vectors, n_embedded).
-        ``on_batch(done, total)`` is called as the missing passages are embedded."""
-        if cache is None:
-            vectors = []
-            for i in range(0, len(texts), _STEP):
-                vectors.append(self.encode(texts[i:i + _STEP], "passage", progress))
-                if on_batch:
-                    on_batch(min(i + _STEP, len(texts)), len(texts))
-            return (np.concatenate(vectors) if vectors else self.encode([], "passage")), len(texts)
+        """Passage vectors, embedding only texts missing from ``cache`` (every distinct text when
+        it is None): (vectors, n_embedded).  ``on_batch(done, total)`` is called as the missing
+        passages are embedded."""
         key = self.cache_key
-        hashes = [cache.text_hash("passage\x00" + t) for t in texts]
-        found = cache.get(key, list(dict.fromkeys(hashes)))
+        hashes = [EmbeddingCache.text_hash("passage\x00" + t) for t in texts]
+        found = cache.get(key, list(dict.fromkeys(hashes))) if cache is not None else {}
         missing = list(dict.fromkeys(h for h in hashes if h not in found))
         if missing:
             by_hash = dict(zip(hashes, texts))
@@ -258,7 +256,8 @@ class Embedder:
                 bar = tqdm(total=len(todo), desc="Embedding", unit="passage", file=sys.stderr)
             for i in range(0, len(todo), _STEP):  # store as we go: an interrupted build resumes
                 vectors = self.encode(todo[i:i + _STEP], "passage", progress and bar is None)
-                cache.put(key, list(zip(missing[i:i + _STEP], vectors)))
+                if cache is not None:
+                    cache.put(key, list(zip(missing[i:i + _STEP], vectors)))
                 found.update(zip(missing[i:i + _STEP], vectors))
                 if bar is not None:
                     bar.update(len(vectors))

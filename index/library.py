@@ -86,7 +86,7 @@ def status(data: IndexData) -> dict:
     """Documents, passages, model, build time and the server the passages are searched on
     (``served_by``: empty for the folder itself), from the manifest."""
     manifest = data.manifest
-    backend = data.backend or manifest.get("backend") or {}
+    backend = data.backend
     served_by = (f"Milvus {backend['uri']} ({backend['collection']})"
                  if backend.get("name") == "milvus" else "")
     return {"documents": len(data.documents), "passages": len(data.passages),

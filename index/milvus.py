@@ -63,12 +63,11 @@ from urllib.parse import urlparse
 import numpy as np
 
 from .metadata import document_year, year_range
-from .retrieval import BM25Query, Where
+from .retrieval import FILTER_FIELDS, BM25Query, Where, check_filter, wanted
 from .text import normalize
 
 ID_SPACE = 2**32 - 2  # sparse dimensions Milvus accepts: 0 .. 2**32 - 2
 EMPTY_ID = ID_SPACE  # a passage without terms gets this dimension, never queried
-FILTER_FIELDS = ("doc_type", "issuer", "level", "code")
 BATCH = 512  # rows a insert call
 TEXT_BYTES = 65_535
 FIELD_BYTES = 500  # metadata values for filters, compared cut to this length on both sides
@@ -131,18 +130,15 @@ def filter_expression(filters: dict | None) -> str:
         return ""
     parts = []
     for key, want in filters.items():
-        values = list(want) if isinstance(want, (list, set, tuple)) else [want]
+        check_filter(key)
         if key == "year":
             lo, hi = year_range(want)
             parts.append(f"(year >= {lo} and year <= {hi} and year > 0)")
         elif key in FILTER_FIELDS:
-            wanted = ", ".join(escape(_cut(normalize(str(v)), FIELD_BYTES)) for v in values)
-            parts.append(f"{key} in [{wanted}]")
-        elif key == "doc_id":
-            parts.append(f"doc_id in [{', '.join(escape(str(v)) for v in values)}]")
-        else:
-            raise ValueError(f"unknown filter {key!r}; expected doc_type, issuer, level, year, "
-                             "code or doc_id")
+            values = ", ".join(escape(_cut(normalize(str(v)), FIELD_BYTES)) for v in wanted(want))
+            parts.append(f"{key} in [{values}]")
+        else:  # doc_id
+            parts.append(f"doc_id in [{', '.join(escape(str(v)) for v in wanted(want))}]")
     return " and ".join(parts)
 
 
@@ -189,16 +185,19 @@ class MilvusStore:
     token: str = field(default_factory=lambda: os.environ.get("TRACUU_MILVUS_TOKEN", ""))
     timeout: float = 30.0
 
+    physical: str | None = None  # the collection the index folder was written with
+
     def __post_init__(self):
         self._client = None
         self.serving: str | None = None  # the physical collection checked by check()
 
     @classmethod
-    def from_manifest(cls, manifest: dict, uri: str | None = None) -> MilvusStore | None:
-        backend = manifest.get("backend") or {}
+    def for_index(cls, backend: dict, uri: str | None = None) -> MilvusStore | None:
+        """The store an index folder's backend record names (``IndexData.backend``), or None
+        when the folder searches itself; ``uri`` points it at another server."""
         if backend.get("name") != "milvus":
             return None
-        return cls(uri or backend["uri"], backend["collection"])
+        return cls(uri or backend["uri"], backend["collection"], physical=backend.get("physical"))
 
     def backend_record(self, physical: str) -> dict:
         return {"name": "milvus", "uri": self.uri, "collection": self.collection,
@@ -278,7 +277,7 @@ class MilvusStore:
                               metric_type="IP")
             self._call(client.create_index, physical, indexes)
             self._call(client.load_collection, physical)
-            old = self.physical()
+            old = self.alias_target()
             if old is None:
                 if self._call(client.has_collection, self.collection):
                     raise MilvusUnavailable(f"{self.collection} on {self.uri} is a collection, "
@@ -297,7 +296,7 @@ class MilvusStore:
 
     def drop_collection(self, name: str | None) -> None:
         """Drop a collection the alias no longer points to (quietly: a stale one is harmless)."""
-        if name and name != self.physical():
+        if name and name != self.alias_target():
             try:
                 self.client.drop_collection(name)
             except Exception:  # noqa: BLE001
@@ -324,14 +323,14 @@ class MilvusStore:
 
     def drop(self) -> None:
         """Remove the alias and its collection."""
-        physical = self.physical()
+        physical = self.alias_target()
         if physical is not None:
             self._call(self.client.drop_alias, self.collection)
             self._call(self.client.drop_collection, physical)
 
     # --- reading -----------------------------------------------------------------------------
 
-    def physical(self) -> str | None:
+    def alias_target(self) -> str | None:
         """The collection the alias points to, or None when there is no such alias."""
         try:
             return self.client.describe_alias(self.collection).get("collection_name")
@@ -345,17 +344,18 @@ class MilvusStore:
         stats = self._call(self.client.get_collection_stats, self.serving or self.collection)
         return int(stats.get("row_count", 0))
 
-    def check(self, physical: str | None, passages: int) -> None:
-        """Serve the collection the folder was written with (``physical``, else the alias's),
-        loaded, and raise unless it holds the folder's passages.  A build elsewhere that moves
-        the alias does not change what this store searches."""
+    def check(self, passages: int) -> None:
+        """Serve the collection the folder was written with (:attr:`physical`, else the
+        alias's), loaded, and raise unless it holds the folder's ``passages``.  A build
+        elsewhere that moves the alias does not change what this store searches."""
+        physical = self.physical
         serving = physical if physical and self._call(self.client.has_collection, physical) \
             else None
-        if serving is None and physical and self.physical() is not None:
+        if serving is None and physical and self.alias_target() is not None:
             raise MilvusUnavailable(f"{self.collection} on {self.uri} no longer holds the "
                                     f"collection the index folder names ({physical}); another "
                                     "build replaced it - reload, or rebuild the index")
-        serving = serving or self.physical()
+        serving = serving or self.alias_target()
         if serving is None:
             raise MilvusUnavailable(f"no collection {self.collection} on {self.uri}; rebuild "
                                     "the index with `python -m index build ... --backend "

@@ -33,6 +33,20 @@ class BM25Query:
     folded_weight: float
 
 
+FILTER_FIELDS = ("doc_type", "issuer", "level", "code")  # compared as normalized text
+FILTERS = (*FILTER_FIELDS, "year", "doc_id")  # year: one year or [from, to]
+
+
+def wanted(want) -> list:
+    """A filter's accepted values: one value or a list (set, tuple) of them."""
+    return list(want) if isinstance(want, (list, set, tuple)) else [want]
+
+
+def check_filter(key: str) -> None:
+    if key not in FILTERS:
+        raise ValueError(f"unknown filter {key!r}; expected {', '.join(FILTERS)}")
+
+
 @dataclass(frozen=True)
 class Where:
     """The filters of a search, and the rows they allow (None: every row)."""

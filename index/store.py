@@ -94,8 +94,7 @@ class IndexData:
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "tracuu_version": _version("tracuu"),
             "model": {"name": self.model, "dim": self.dense.dim,
-                      "passage_engine": self.passage_engine or
-                      self.manifest.get("model", {}).get("passage_engine", "")},
+                      "passage_engine": self.passage_engine},
             "analyzer": self.analyzer.settings(),
             "bm25": {"k1": self.bm25.k1, "b": self.bm25.b, "epsilon": self.bm25.epsilon},
             "chunking": chunking or self.manifest.get("chunking", {}),

@@ -17,7 +17,14 @@ from index.chunking import SEPARATOR
 from index.embeddings import Embedder
 from index.metadata import citation, document_year, year_range
 from index.milvus import MilvusStore
-from index.retrieval import BM25Query, EmbeddedRetrieval, Retrieval, Where
+from index.retrieval import (
+    BM25Query,
+    EmbeddedRetrieval,
+    Retrieval,
+    Where,
+    check_filter,
+    wanted,
+)
 from index.store import IndexData, load_index
 from index.text import (
     CODE_RE,
@@ -124,7 +131,7 @@ class Searcher:
             raise ValueError(f"unknown fusion {fusion!r}; expected one of {', '.join(FUSIONS)}")
         # where the passages are searched (index.retrieval): the folder's own BM25 arrays and
         # FAISS file, or the Milvus collection its manifest names (``milvus_uri``: another server)
-        milvus = MilvusStore.from_manifest(data.manifest, milvus_uri)
+        milvus = MilvusStore.for_index(data.backend, milvus_uri)
         if fusion.startswith("milvus-") and milvus is None:
             raise ValueError(f"fusion {fusion!r} needs an index on Milvus (built with "
                              "`--backend milvus`)")
@@ -133,7 +140,7 @@ class Searcher:
                              "is searched in its folder")
         if milvus is not None:
             try:
-                milvus.check(data.backend.get("physical"), len(data.passages))
+                milvus.check(len(data.passages))
             except BaseException:
                 milvus.close()
                 raise
@@ -191,10 +198,14 @@ class Searcher:
                      if _passes(doc.metadata, doc_id, filters)}
         return np.array([p.doc_id in keep_docs for p in self.data.passages], dtype=bool)
 
-    def bm25_run(self, query: QueryInfo, where: Where | None, n: int) -> dict[int, float]:
+    @staticmethod
+    def bm25_query(query: QueryInfo) -> BM25Query:
+        """The query's terms in both BM25 fields, with each field's weight for it."""
         accented, folded = bm25_field_weights(query)
-        return self.retrieval.bm25(BM25Query(tuple(query.terms), tuple(query.folded_terms),
-                                             accented, folded), where or Where(), n)
+        return BM25Query(tuple(query.terms), tuple(query.folded_terms), accented, folded)
+
+    def bm25_run(self, query: QueryInfo, where: Where | None, n: int) -> dict[int, float]:
+        return self.retrieval.bm25(self.bm25_query(query), where or Where(), n)
 
     def dense_run(self, vector: np.ndarray, where: Where | None, n: int) -> dict[int, float]:
         return self.retrieval.dense(vector, where or Where(), n)
@@ -249,10 +260,9 @@ class Searcher:
         bm25 = self.bm25_run(info, where, n) if mode in ("hybrid", "bm25") else {}
         dense = self.dense_run(vector, where, n) if vector is not None else {}
         if mode == "hybrid" and self.fusion.startswith("milvus-"):
-            accented, folded = bm25_field_weights(info)
-            fused = self.retrieval.hybrid(
-                BM25Query(tuple(info.terms), tuple(info.folded_terms), accented, folded), vector,
-                where, n, self.fusion.removeprefix("milvus-"), self.weight(info), self.rrf_k)
+            fused = self.retrieval.hybrid(self.bm25_query(info), vector, where, n,
+                                          self.fusion.removeprefix("milvus-"),
+                                          self.weight(info), self.rrf_k)
         elif mode == "hybrid":
             fused = self.fuse(info, bm25, dense)
         else:
@@ -465,18 +475,15 @@ def _code_maps(data: IndexData) -> tuple[dict[str, list[str]], dict[str, list[st
 
 def _passes(meta: dict, doc_id: str, filters: dict) -> bool:
     for key, want in filters.items():
+        check_filter(key)
         if key == "doc_id":
-            ok = doc_id in (want if isinstance(want, (list, set, tuple)) else [want])
+            ok = doc_id in wanted(want)
         elif key == "year":
             year = document_year(meta)
             lo, hi = year_range(want)
             ok = year is not None and lo <= year <= hi
-        elif key in ("doc_type", "issuer", "level", "code"):
-            wanted = want if isinstance(want, (list, set, tuple)) else [want]
-            ok = normalize(str(meta.get(key, ""))) in {normalize(str(w)) for w in wanted}
-        else:
-            raise ValueError(f"unknown filter {key!r}; expected doc_type, issuer, level, year, "
-                             "code or doc_id")
+        else:  # FILTER_FIELDS
+            ok = normalize(str(meta.get(key, ""))) in {normalize(str(w)) for w in wanted(want)}
         if not ok:
             return False
     return True

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from pymilvus import MilvusClient
 
+from eval.backends import overlap
 from eval.gold import load_gold
 from eval.report import run_gold
 from index.build import add, build, publish, remove
@@ -121,9 +122,8 @@ def test_gold_set_on_both_backends(on_milvus, sample_index):
     remote, local = Searcher.load(on_milvus), Searcher.load(sample_index)
     for mode in ("hybrid", "bm25", "dense"):
         a, b = run_gold(remote, questions, mode), run_gold(local, questions, mode)
-        overlap = np.mean([len(set(list(a["_run"][q])[:10]) & set(list(b["_run"][q])[:10]))
-                           / max(1, min(10, len(b["_run"][q]))) for q in b["_run"]])
-        assert overlap >= 0.8, (mode, overlap)
+        shared = overlap(a["_run"], b["_run"])
+        assert shared >= 0.8, (mode, shared)
         for name, value in b["all"].items():
             assert abs(a["all"][name] - value) <= 0.05, (mode, name, a["all"][name], value)
 
