@@ -132,8 +132,13 @@ def obligations_table(obligations) -> str:
             f"<tr>{head}</tr>{''.join(rows)}</table>")
 
 
+SPAN = ("<span style='background:#d4edda;padding:0 2px;border-radius:3px'>", "</span>")
+
+
 def show_answer_panel(answer) -> None:
-    if answer.abstained:
+    """The three outcomes, said plainly: an answer with its citation (what the question asks
+    for marked), related passages without a direct answer, or no evidence."""
+    if answer.outcome == "none":
         st.warning(f"{answer.message}.")
         if answer.closest:
             with st.expander("Xem các đoạn gần nhất (độ tin cậy thấp)"):
@@ -141,12 +146,37 @@ def show_answer_panel(answer) -> None:
                     block(f"<b>{html.escape(hit.citation)}</b><br>"
                           f"{html.escape(' '.join(hit.text.split())[:400])}…")
         return
+    if answer.outcome == "related":
+        st.info(f"{answer.message}. Dưới đây là các đoạn văn bản liên quan nhất; hãy đọc và "
+                "kiểm tra trước khi sử dụng.")
+        return
     with st.container(border=True):
         st.markdown("**Trả lời**")
-        block(f"{html.escape(answer.text)}<br><i>({html.escape(answer.citation)})</i>")
+        if answer.document is not None:
+            block(document_card_html(answer.document))
+        else:
+            marks = []
+            if answer.span and answer.start is not None:
+                marks.append((answer.span["start"] - answer.start,
+                              answer.span["end"] - answer.start, *SPAN))
+            block(f"{to_html(answer.text, marks)}<br><i>({html.escape(answer.citation)})</i>")
         if answer.obligations:
             st.markdown("**Nghĩa vụ, thời hạn tìm thấy**")
             block(obligations_table(answer.obligations))
+
+
+CARD_FIELDS = (("Trích yếu", "subject"), ("Cơ quan ban hành", "issuer"), ("Ngày", "date"),
+               ("Người ký", "signer"))
+
+
+def document_card_html(card: dict) -> str:
+    """The card of a document asked for by its code (escaped)."""
+    rows = [f"<b>{html.escape(card['doc_type'] or 'Văn bản')} số {html.escape(card['code'])}</b>"]
+    rows += [f"{label}: {html.escape(card[key])}" for label, key in CARD_FIELDS if card.get(key)]
+    if card["cited_by"]:
+        rows.append("Được dẫn chiếu trong: " + "; ".join(html.escape(c["citation"])
+                                                         for c in card["cited_by"]))
+    return "<br>".join(rows)
 
 
 def show_viewer(searcher: Searcher) -> None:
@@ -238,7 +268,7 @@ def search_tab(searcher: Searcher, filters: dict) -> None:
     if info.explain():
         st.caption(f"Hiểu là: {html.escape(info.explain())}")
     show_answer_panel(answer)
-    if answer.abstained:
+    if answer.outcome == "none":
         return
     st.caption(f"{len(answer.hits)} đoạn văn bản · {st.session_state.answer_seconds:.2f} giây")
     show_viewer(searcher)

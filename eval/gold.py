@@ -30,20 +30,26 @@ def squash(text: str) -> str:
     return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip()
 
 
-def load_gold(path: Path = GOLD_FILE) -> list[Question]:
-    questions = []
+def read_rows(path: Path, make, expected: str) -> list:
+    """``make(row)`` for each JSON line of ``path`` (blank lines skipped); a bad line is a
+    ValueError naming the file, the line and what was ``expected``."""
+    out = []
     with Path(path).open(encoding="utf-8") as fh:
         for lineno, line in enumerate(fh, 1):
             if not line.strip():
                 continue
             try:
-                row = json.loads(line)
-                questions.append(Question(row["id"], row["query"], row["kind"], row["doc"],
-                                          tuple(row["evidence"])))
+                out.append(make(json.loads(line)))
             except (json.JSONDecodeError, KeyError) as exc:
-                raise ValueError(f"{path}:{lineno}: expected id, query, kind, doc, evidence "
+                raise ValueError(f"{path}:{lineno}: expected {expected} "
                                  f"({type(exc).__name__}: {exc})") from None
-    return questions
+    return out
+
+
+def load_gold(path: Path = GOLD_FILE) -> list[Question]:
+    return read_rows(path, lambda row: Question(row["id"], row["query"], row["kind"], row["doc"],
+                                                tuple(row["evidence"])),
+                     "id, query, kind, doc, evidence")
 
 
 ACCENTED_KINDS = ("deadline", "number", "code", "body", "paraphrase", "variant", "abbreviation")

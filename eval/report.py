@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
-from .gold import COPY_KIND, Question, relevant_passages, squash
+from .gold import COPY_KIND, Question, relevant_passages
 from .metrics import GOLD_MEASURES, evaluate
 
 
@@ -29,40 +28,14 @@ def groups(questions: list[Question]) -> dict[str, list[str]]:
     return out
 
 
-def answer_holds_evidence(hit, question: Question) -> bool:
-    """The highlighted sentence of ``hit`` covers at least half of one of the question's
-    evidence quotes, or the quote covers at least half of the sentence."""
-    if hit.answer_start is None:
-        return False
-    a, b = hit.answer_start - hit.start, hit.answer_end - hit.start
-    for quote in question.evidence:
-        pattern = r"\s+".join(re.escape(word) for word in squash(quote).split(" "))
-        m = re.search(pattern, hit.text)
-        if not m:
-            continue
-        overlap = min(b, m.end()) - max(a, m.start())
-        if overlap > 0 and (overlap >= 0.5 * (m.end() - m.start()) or overlap >= 0.5 * (b - a)):
-            return True
-    return False
-
-
 def run_gold(searcher, questions: list[Question], mode: str, k: int = 10) -> dict:
     """Metrics for ``mode``: {"all": {...}, kind: {...}, "_n": {kind: count}}."""
     qrels = gold_qrels(searcher, questions)
-    run, found, marked, abstained = {}, 0, 0, []
+    run = {}
     for q in questions:
-        info = searcher.analyze(q.query)
-        hits = searcher.ranked(info, k=k, mode=mode)
+        hits = searcher.search(q.query, k=k, mode=mode, answers=False)
         run[q.qid] = {h.passage_id: h.score for h in hits}
-        if searcher.evidence(info, hits)["weak"]:
-            abstained.append(q.qid)
-        for h in hits[:5]:
-            if h.passage_id in qrels[q.qid]:
-                found += 1
-                marked += answer_holds_evidence(h, q)
     out = {"all": evaluate(qrels, run)}
-    out["_answers"] = (marked, found)
-    out["_abstained"] = abstained
     counts = {}
     for kind, ids in groups(questions).items():
         out[kind] = evaluate({i: qrels[i] for i in ids}, run)
@@ -87,19 +60,9 @@ def gold_table(results: dict[str, dict], questions: list[Question]) -> str:
 
 
 def offtopic_abstentions(searcher, path) -> tuple[int, int]:
-    """(abstained, asked) over the off-topic questions in ``path`` (JSONL with ``query``)."""
+    """(not answered, asked) over the off-topic questions in ``path`` (JSONL with ``query``)."""
     import json
 
     lines = Path(path).read_text(encoding="utf-8").splitlines()
     queries = [json.loads(line)["query"] for line in lines if line.strip()]
     return sum(searcher.ask(q).abstained for q in queries), len(queries)
-
-
-def answer_lines(results: dict, questions: list[Question], label: str) -> list[str]:
-    """Answer-sentence accuracy and false abstentions of one set (hybrid)."""
-    marked, found = results["_answers"]
-    wrong = results["_abstained"]
-    return [f"{label}: answer sentence holds the evidence in {marked}/{found} found hits "
-            f"({marked / max(found, 1):.1%}); abstained on {len(wrong)}/{len(questions)} "
-            f"questions ({len(wrong) / len(questions):.1%})"
-            + (f": {', '.join(wrong)}" if wrong else "")]

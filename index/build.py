@@ -225,21 +225,29 @@ def ensure_default_index(index_dir: Path | str | None = None) -> Path:
     sample index (``.tracuu/index``) is also rebuilt when another version of the text processing
     made it; an index elsewhere is never overwritten (loading it says to rebuild)."""
     from .paths import PROJECT_ROOT, SAMPLE_CORPUS, default_index_dir
-    from .store import unusable_reason
 
     index_dir = Path(index_dir or default_index_dir())
+    own = index_dir.resolve() == (PROJECT_ROOT / ".tracuu" / "index").resolve()
+    return ensure_index(index_dir, [SAMPLE_CORPUS], "the sample corpus", rebuild=own)
+
+
+def ensure_index(index_dir: Path, sources: list[Path], label: str, rebuild: bool = True) -> Path:
+    """``index_dir``, built from ``sources`` when it holds no index, and (with ``rebuild``)
+    when it was made by another version of the text processing."""
+    from .store import unusable_reason
+
+    index_dir = Path(index_dir)
     if not (index_dir / "manifest.json").exists():
-        _say(f"No index at {index_dir}: building it from the sample corpus ({SAMPLE_CORPUS}) ...")
-        build([SAMPLE_CORPUS], index_dir)
+        _say(f"No index at {index_dir}: building it from {label} ...")
+        build(sources, index_dir)
         return index_dir
-    if index_dir.resolve() != (PROJECT_ROOT / ".tracuu" / "index").resolve():
-        return index_dir
-    reason = unusable_reason(index_dir)
+    reason = unusable_reason(index_dir) if rebuild else None
     if reason:
-        _say(f"{reason}\nRebuilding the sample index ...")
-        build([SAMPLE_CORPUS], index_dir)
+        _say(f"{reason}\nRebuilding the index of {label} ...")
+        build(sources, index_dir)
     return index_dir
 
 
-__all__ = ["BuildReport", "IndexFolderError", "add", "build", "ensure_default_index", "publish",
+__all__ = ["BuildReport", "IndexFolderError", "add", "build", "ensure_default_index", "ensure_index",
+           "publish",
            "remove"]

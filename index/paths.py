@@ -12,6 +12,7 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_CORPUS = PROJECT_ROOT / "data" / "sample"
+PARTY_DOCS = PROJECT_ROOT / "data" / "party-docs" / "docs"  # real documents for the answer eval
 
 
 def default_index_dir() -> Path:

@@ -115,6 +115,11 @@ def canonical_code(code: str) -> str:
     return re.sub(r"\s+", "", code)
 
 
+def code_key(code: str) -> str:
+    """Comparable form of a document code: ``163 - CV/ĐUK``, ``163-cv/duk`` -> ``163-CV/DUK``."""
+    return strip_accents(canonical_code(code)).upper()
+
+
 def iter_codes(text: str) -> Iterator[tuple[str, int]]:
     """(canonical code, end offset) of every document code in NFC ``text``, repeats included."""
     for m in CODE_RE.finditer(text):
@@ -193,6 +198,16 @@ class Analyzer:
             if self.syllables and len(parts) > 1:
                 out.extend(p for p in parts if _is_word(p))
         return out
+
+
+def segment(text: str) -> list[list[str]]:
+    """The words of ``text`` (codes left out) as underthesea segments them, each a list of
+    its syllables, case kept: ``Đảng phí hằng tháng`` -> ``[["Đảng", "phí"], ["hằng", "tháng"]]``."""
+    text = CODE_RE.sub(" ", unicodedata.normalize("NFC", text).translate(_ZERO_WIDTH)
+                       .translate(_SPACES))
+    if not text.strip():
+        return []
+    return [word.split() for word in _segmenter()(text) if _is_word(word)]
 
 
 _PHRASE = re.compile(r"[^\W_]+(?:[ \t]+[^\W_]+)*")

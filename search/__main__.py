@@ -68,9 +68,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"note: {notice}", file=sys.stderr)
     if info.explain():
         print(f"(hiểu là: {info.explain()})\n")
-    if answer.abstained:
+    if answer.outcome == "none":
         print(f"{answer.message}.")
         return 0
+    if answer.document is not None:
+        print_card(answer.document)
+    elif answer.outcome == "answer":
+        print(textwrap.fill("Trả lời: " + answer_text(answer), 100, subsequent_indent="  "))
+        print(f"  ({answer.citation})\n")
+    else:
+        print(f"{answer.message}. Các đoạn liên quan nhất:\n")
     if answer.obligations:
         print("Nghĩa vụ tìm thấy:")
         for ob in answer.obligations:
@@ -87,6 +94,29 @@ def main(argv: list[str] | None = None) -> int:
             print(textwrap.indent(textwrap.fill("» " + " ".join(h.answer.split()), 100), "   "))
         print()
     return 0
+
+
+def answer_text(answer) -> str:
+    """The answering sentence on one line, what the question asks for in it between ⟦ ⟧."""
+    text = answer.text
+    if answer.span and answer.start is not None:
+        a, b = answer.span["start"] - answer.start, answer.span["end"] - answer.start
+        text = text[:a] + "⟦" + text[a:b] + "⟧" + text[b:]
+    return " ".join(text.split())
+
+
+def print_card(card: dict) -> None:
+    """The card of a document asked for by its code."""
+    print(f"{card['doc_type'] or 'Văn bản'} số {card['code']}")
+    for label, key in (("Trích yếu", "subject"), ("Cơ quan ban hành", "issuer"),
+                       ("Ngày", "date"), ("Người ký", "signer")):
+        if card.get(key):
+            print(textwrap.fill(f"  {label}: {card[key]}", 100, subsequent_indent="    "))
+    if card["cited_by"]:
+        print("  Được dẫn chiếu trong:")
+        for ref in card["cited_by"]:
+            print(f"  - {ref['citation']}")
+    print()
 
 
 def open_main(args) -> int:

@@ -37,14 +37,36 @@ _SENTENCE = _sentence_pattern(".!?;")
 SYLLABLE = re.compile(r"[^\W_]+")
 
 
+# words a line cannot end a sentence with: ``… ngày 28/12/2018 của`` / ``Ban Bí thư về việc …``
+_GLUE = frozenset("của và về với các những cho theo tại số ngày trong từ đến hoặc là được bị "
+                  "do để mà thì như trên dưới ban".split())
+
+
+def _continues(previous: str, line: str) -> bool:
+    """Whether ``line`` goes on the sentence ``previous`` broke off: it starts in lower case
+    after a line that ends without punctuation (``Hà Nội, ngày 20`` / ``tháng 01 năm 2025``),
+    or ``previous`` ends with a word no sentence ends with (``của``, ``về``, ``số``)."""
+    previous = previous.rstrip()
+    if not previous or previous.endswith(tuple(".;:!?")) or \
+            line.lstrip().startswith(("-", "+", "*", "•")):
+        return False
+    words = previous.split()
+    return line[:1].islower() or (len(words) > 2 and words[-1].lower() in _GLUE)
+
+
 def sentences(text: str) -> list[tuple[int, int]]:
-    """Offsets of the sentences of ``text`` (leading spaces left out, very short ones too)."""
-    out = []
+    """Offsets of the sentences of ``text`` (leading spaces left out, very short ones too).
+    A line broken by a web page's layout goes on the same sentence (:func:`_continues`)."""
+    out: list[tuple[int, int]] = []
     for m in _SENTENCE.finditer(text):
         sentence = m.group(0)
         lead = len(sentence) - len(sentence.lstrip())
-        if len(sentence.strip()) >= 3:
-            out.append((m.start() + lead, m.end()))
+        start = m.start() + lead
+        if out and "\n" in text[out[-1][1]:start] and _continues(text[out[-1][0]:out[-1][1]],
+                                                               text[start:m.end()]):
+            out[-1] = (out[-1][0], m.end())
+        elif len(sentence.strip()) >= 3:
+            out.append((start, m.end()))
     return out
 
 
@@ -254,14 +276,31 @@ def extract_obligations(text: str, offset: int = 0, default_who: str = "") -> li
         report = _REPORT.search(sentence)
         anchor = report if report else duty
         to, via = _recipient(sentence) if report else ("", "")
-        action = sentence[anchor.start():].strip()
-        action = re.sub(r"\s*\(\*\*.*$|\s*[.;]+/?\.?$", "", action)[:240]
+        action = clean_action(sentence[anchor.start():])
         out.append(Obligation(
             who=_who(sentence, anchor.start(), assigned or default_who), action=action,
             when=list(dict.fromkeys(when)), to=to, via=via, sentence=sentence.strip(),
             start=offset + s, end=offset + e, is_report=bool(report),
         ))
     return out
+
+
+ACTION_CHARS = 240
+
+
+def clean_action(text: str) -> str:
+    """What a duty asks, as shown in the table: without the trailing bold note
+    (``(**Thực hiện thường xuyên**)``), the closing mark of a letter and what a web page left
+    after it (``./.*bx*``), markdown asterisks and line breaks; a long one is cut at a word,
+    with an ellipsis."""
+    text = re.sub(r"\s*\(\*\*.*$", "", text.strip(), flags=re.DOTALL)
+    text = re.sub(r"\s*\.?/\.\S*$", "", text)
+    text = " ".join(text.replace("*", "").split())
+    text = re.sub(r"\s*[.;]+$", "", text)
+    if len(text) > ACTION_CHARS:
+        cut = text.rfind(" ", 0, ACTION_CHARS)
+        text = text[:cut if cut > 0 else ACTION_CHARS].rstrip(" ,;:") + "…"
+    return text
 
 
 _OBLIGATION_SENTENCE = _sentence_pattern(".!?")

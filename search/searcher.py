@@ -7,13 +7,11 @@ the index's own analyzer → BM25 scores → dense scores (query embedded with t
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from index.chunking import SEPARATOR
 from index.embeddings import Embedder
 from index.metadata import citation, document_year, year_range
 from index.milvus import MilvusStore
@@ -28,24 +26,14 @@ from index.retrieval import (
 from index.store import IndexData, load_index
 from index.text import (
     CODE_RE,
-    canonical_code,
-    has_diacritics,
-    looks_vietnamese,
+    code_key,
     normalize,
-    strip_accents,
 )
 
-from .answers import (
-    ABSTAIN_DENSE,
-    ABSTAIN_SCORE,
-    NO_EVIDENCE,
-    Obligation,
-    asks_about_reports,
-    asks_for_obligations,
-    best_sentence,
-    coverage,
-    extract_obligations,
-)
+from . import answering
+from .answerability import AnswerabilityModel
+from .answering import Answer, SentenceVectors
+from .answers import best_sentence
 from .fusion import convex, rrf
 from .fusion import normalize as normalize_run
 from .query import QueryInfo, analyze, bm25_field_weights, dense_weight
@@ -53,7 +41,6 @@ from .query import QueryInfo, analyze, bm25_field_weights, dense_weight
 MODES = ("hybrid", "bm25", "dense")
 FUSIONS = ("convex", "rrf", "milvus-rrf", "milvus-weighted")  # milvus-*: fused by Milvus
 CANDIDATES = 100
-OBLIGATION_CANDIDATES = 40  # passages read for the duties a question asks about
 
 
 @dataclass
@@ -82,43 +69,6 @@ class Hit:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-_ACTORS = ("chi bo", "dang bo", "cap uy", "dang uy", "bi thu", "dang vien", "ban tuyen giao",
-           "ban thuong vu", "huyen uy", "tinh uy")
-
-
-def _actor_text(text: str) -> str:
-    """Accent-free text for naming bodies, ``chi, đảng bộ`` read as ``chi bộ, đảng bộ``."""
-    return re.sub(r"\bchi\s*,\s*dang bo", "chi bo, dang bo", strip_accents(normalize(text)))
-
-
-@dataclass
-class Answer:
-    """What :meth:`Searcher.ask` returns: the hits, the answering sentence of the best one and
-    its citation, the obligations a duty question asks for - or an abstention."""
-
-    query: str
-    hits: list[Hit]
-    text: str = ""
-    citation: str = ""
-    passage_id: str = ""
-    start: int | None = None
-    end: int | None = None
-    obligations: list[Obligation] = field(default_factory=list)
-    abstained: bool = False
-    message: str = ""
-    evidence: dict = field(default_factory=dict)
-    closest: list[Hit] = field(default_factory=list)  # shown on request when abstaining
-    info: QueryInfo | None = None  # the query as analyzed (expansions, notices)
-
-    def to_dict(self) -> dict:
-        """The JSON ``answer`` object (hits are listed beside it, not inside)."""
-        out = {"text": self.text, "citation": self.citation, "passage_id": self.passage_id,
-               "start": self.start, "end": self.end, "abstained": self.abstained,
-               "message": self.message, "evidence": self.evidence,
-               "obligations": [ob.to_dict() for ob in self.obligations]}
-        return out
 
 
 class Searcher:
@@ -155,6 +105,8 @@ class Searcher:
         self._by_code, self._cited_by = _code_maps(data)
         self._code_index = None
         self._rows: dict[str, int] | None = None
+        self._answer_model: AnswerabilityModel | None = None
+        self._sentence_vectors: SentenceVectors | None = None
 
     def close(self) -> None:
         """Close the connection to the server that serves the passages, if any."""
@@ -361,6 +313,13 @@ class Searcher:
                 "citation": citation(doc.metadata, p.section), "source": doc.source,
                 "metadata": doc.metadata, "text": doc.text, "start": p.start, "end": p.end}
 
+    def passage_at(self, doc_id: str, offset: int) -> int | None:
+        """The row of ``doc_id``'s passage that holds the character at ``offset``."""
+        for row, p in enumerate(self.data.passages):
+            if p.doc_id == doc_id and p.start <= offset < p.end:
+                return row
+        return None
+
     def _passage_rows(self) -> dict[str, int]:
         if self._rows is None:
             self._rows = {p.passage_id: i for i, p in enumerate(self.data.passages)}
@@ -370,92 +329,32 @@ class Searcher:
 
     def ask(self, query: str, k: int = 10, mode: str = "hybrid",
             filters: dict | None = None) -> Answer:
-        """Search, then answer: the hits with their answering sentences, the obligations the
-        question asks for, or :data:`NO_EVIDENCE` when the best hits do not cover it."""
-        info = self.analyze(query)
-        duties = asks_for_obligations(info.bm25_text)
-        # one retrieval serves both: the top k are the hits, the wider pool holds the duties
-        pool = self.ranked(info, max(k, OBLIGATION_CANDIDATES) if duties else k, mode, filters)
-        hits = pool[:k]
-        strength = self.evidence(info, hits)
-        if not hits or strength["weak"]:
-            return Answer(query=query, hits=[], abstained=True, message=NO_EVIDENCE,
-                          evidence=strength, closest=hits, info=info)
-        best = next((h for h in hits if h.answer), hits[0])
-        obligations = self.obligations(info, pool) if duties else []
-        return Answer(query=query, hits=hits, text=best.answer, citation=best.citation,
-                      passage_id=best.passage_id, start=best.answer_start,
-                      end=best.answer_end, obligations=obligations, evidence=strength,
-                      info=info)
+        """Search, then answer (:mod:`search.answering`): the answering sentence with its
+        citation (``outcome`` ``answer``), related passages without a direct answer
+        (``related``) or :data:`NO_EVIDENCE` (``none``), and the obligations a duty question
+        asks about."""
+        return answering.ask(self, query, k, mode, filters)
 
-    def evidence(self, info: QueryInfo, hits: list[Hit]) -> dict:
-        """How well the top three hits cover the question: the evidence score of
-        :func:`search.answers.coverage` (for an English question, over its accented words and
-        glossary terms) and the best dense cosine.  Weak when both are under their thresholds
-        (in a BM25-only search, when the score is); never for an indexed document's code."""
-        top = hits[:3]
-        words = re.findall(r"[^\W\d_]+", CODE_RE.sub(" ", info.rewritten))
-        share = sum(map(looks_vietnamese, words)) / len(words) if words else 1.0
-        if share >= 0.6:
-            asked, strict = info.rewritten, True
-        else:  # English or mostly English: the Vietnamese words and what the glossary made
-            vietnamese = " ".join(w for w in words if has_diacritics(w))
-            asked = " ".join([vietnamese] + [vi for _, vi in info.translations])
-            strict = False
-        cover = coverage(asked, [f"{h.title}\n{h.section}\n{h.text}" for h in top],
-                         self.syllable_idf, unknown_missing=strict)
-        dense = max((h.dense_score for h in top if h.dense_score is not None), default=None)
-        weak = cover < ABSTAIN_SCORE and (dense is None or dense < ABSTAIN_DENSE)
-        if any(code_key(c) in self._by_code for c in CODE_RE.findall(info.rewritten)):
-            weak = False  # an indexed document's own code is evidence enough
-        return {"coverage": round(cover, 3), "dense": None if dense is None else round(dense, 3),
-                "weak": weak}
+    @property
+    def answer_model(self) -> AnswerabilityModel:
+        if self._answer_model is None:
+            self._answer_model = AnswerabilityModel.load()
+        return self._answer_model
 
-    def obligations(self, info: QueryInfo, rows: list[Hit]) -> list[Obligation]:
-        """Duties in the passages ``rows`` found for the question, in rank order: reporting
-        duties only when the question is about reports, and those of the bodies it names
-        (``chi bộ``) when any are found."""
-        found: list[Obligation] = []
-        seen = set()
-        for hit in rows:
-            doc = self.data.documents[hit.doc_id]
-            for ob in extract_obligations(hit.text, hit.start, self.default_actor(hit, doc)):
-                if (hit.doc_id, ob.start) in seen:
-                    continue
-                seen.add((hit.doc_id, ob.start))
-                ob.doc_id = hit.doc_id
-                ob.citation = hit.citation
-                found.append(ob)
-        if asks_about_reports(info.bm25_text):
-            found = [ob for ob in found if ob.is_report]
-        named = [a for a in _ACTORS if a in _actor_text(info.bm25_text)]
-        if named:
-            about = [ob for ob in found
-                     if any(a in _actor_text(f"{ob.who} {ob.sentence}") for a in named)]
-            found = about or found
-        return found
+    @property
+    def sentence_vectors(self) -> SentenceVectors:
+        if self._sentence_vectors is None:
+            self._sentence_vectors = SentenceVectors(self.embedder)
+        return self._sentence_vectors
 
-    @staticmethod
-    def default_actor(hit: Hit, doc) -> str:
-        """Who a duty falls on when its sentence names nobody: the body a section heading names
-        (``1. Các chi, đảng bộ trực thuộc``, ``2. Ban Tuyên giáo Huyện ủy: …``), else the
-        letter's addressees."""
-        labels = hit.section.split(SEPARATOR) if hit.section else []
-        lead = re.match(r"^\s*\d+(?:\.\d+)*\.?\s*([^:\n.;]{3,80}):", hit.text)
-        candidates = ([lead.group(1)] if lead else []) + labels[::-1]
-        for label in candidates:
-            label = re.sub(r"^(?:[IVXLC]+\s?[.\-)–]|\d+(?:\.\d+)*\.?\)?)\s*|[*:]", "",
-                           label).strip()
-            if label and len(label.split()) <= 12 and re.search(
-                    r"chi bộ|đảng bộ|cấp ủy|Ban |Huyện ủy|Tỉnh ủy|đảng ủy|UBND|đoàn thể", label,
-                    re.IGNORECASE):
-                return label
-        return "; ".join(doc.metadata.get("recipients", []))
+    @property
+    def codes(self) -> dict[str, list[str]]:
+        """Comparable document code (:func:`code_key`) -> the indexed documents bearing it."""
+        return self._by_code
 
-
-def code_key(code: str) -> str:
-    """Comparable form of a document code: ``163 - CV/ĐUK``, ``163-cv/duk`` -> ``163-CV/DUK``."""
-    return strip_accents(canonical_code(code)).upper()
+    def cited_by(self, doc_id: str) -> list[str]:
+        """The other indexed documents whose text cites ``doc_id``'s code."""
+        return self._cited_by.get(doc_id, [])
 
 
 def _code_maps(data: IndexData) -> tuple[dict[str, list[str]], dict[str, list[str]]]:

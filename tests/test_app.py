@@ -2,6 +2,7 @@
 briefing basket and its export, and the document library (upload, remove)."""
 
 import io
+import re
 import shutil
 
 import docx
@@ -80,6 +81,22 @@ def test_off_topic_question_says_there_is_no_evidence(sample_index, monkeypatch)
     at = _search(_app(sample_index, monkeypatch), "Công thức nấu phở bò Nam Định")
     assert any("Không tìm thấy căn cứ trong các văn bản đã lập chỉ mục" in w.value
                for w in at.warning)
+
+
+def test_related_passages_are_shown_without_a_direct_answer(sample_index, monkeypatch):
+    at = _search(_app(sample_index, monkeypatch), "thời hạn nộp đảng phí hằng tháng")
+    assert any("Không thấy câu trả lời trực tiếp" in i.value for i in at.info)
+    shown = _html(at)
+    assert "Trả lời" not in shown and "class='obligations'" not in shown
+    text = re.sub(r"<[^>]+>", "", shown)
+    assert "mức đóng đảng phí" in text and _buttons(at, "view-")  # the related passages
+
+
+def test_code_query_shows_the_document_card(sample_index, monkeypatch):
+    at = _search(_app(sample_index, monkeypatch), "683-CV/HU")
+    card = next(m.value for m in at.markdown if "Trích yếu:" in m.value)
+    assert "<b>Công văn số 683-CV/HU</b>" in card and "Người ký: Nguyễn Thị Kim Ngọc" in card
+    assert "Ngày: 2017-03-28" in card and "Cơ quan ban hành: Huyện ủy Hớn Quản" in card
 
 
 def test_sidebar_filters_apply(sample_index, monkeypatch):

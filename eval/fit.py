@@ -1,0 +1,169 @@
+"""Fit the answerability model (``python -m eval fit-answers``): candidate sentences of the
+fitting half of the answer sets, labelled by whether they hold the question's evidence, a
+logistic regression over their features, and the threshold that best separates answerable
+from unanswerable questions.  Writes ``search/answerability.json``.
+
+1. Each question of the fitting side that reaches the model at query time (not a document
+   code, not "no evidence") gives its candidate sentences (:func:`search.answering.
+   score_candidates`); a candidate is positive when it holds one of the evidence quotes, so
+   unanswerable questions give only negatives.
+2. Logistic regression (scikit-learn, L2, ``C``), on standardized features; classes weighted
+   so that the positives, far fewer, count as much as the negatives.
+3. The threshold on a question's best candidate: the one that maximizes, on the fitting side,
+   the share of unanswerable questions refused plus the share of answerable ones answered with
+   a sentence holding the evidence, with false abstentions kept at or under
+   :data:`MAX_FALSE_ABSTENTIONS` when any threshold can.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from .answers import AskQuestion, holds_evidence
+
+C = 1.0
+MAX_FALSE_ABSTENTIONS = 0.10
+
+
+def candidates_of(searcher, q: AskQuestion) -> list[tuple[dict, bool]] | None:
+    """(features, holds the evidence) of each candidate sentence the models would read for
+    ``q``; None when the question stops before them (a code's card, no evidence)."""
+    from search.answerability import question_type
+    from search.answering import (
+        ANSWER_PASSAGES,
+        candidate_sentences,
+        document_card,
+        evidence,
+        header_passage,
+    )
+
+    info = searcher.analyze(q.query)
+    hits = searcher.ranked(info, 10)
+    kind = question_type(info.bm25_text)
+    if document_card(searcher, info, kind) is not None or not hits or \
+            evidence(searcher, info, hits)["weak"]:
+        return None
+    passages = hits[:ANSWER_PASSAGES] + header_passage(searcher, hits, kind)
+    out = []
+    for c in candidate_sentences(searcher, info, passages, kind):
+        hit = passages[c.hit_index]
+        label = (q.answerable and hit.doc_id == q.doc and holds_evidence(
+            searcher.document_text(hit.doc_id), hit.start + c.start, hit.start + c.end, q))
+        out.append((c.features, label))
+    return out
+
+
+def _logistic(X: np.ndarray, y: np.ndarray, names: tuple[str, ...]) -> dict:
+    from sklearn.linear_model import LogisticRegression
+
+    mean, scale = X.mean(axis=0), X.std(axis=0)
+    scale[scale == 0] = 1.0
+    model = LogisticRegression(C=C, class_weight="balanced", max_iter=5000)
+    model.fit((X - mean) / scale, y)
+    return {"coef": dict(zip(names, map(float, model.coef_[0]))),
+            "mean": dict(zip(names, map(float, mean))),
+            "scale": dict(zip(names, map(float, scale))),
+            "intercept": float(model.intercept_[0])}
+
+
+def fit(groups: list[tuple[AskQuestion, list[tuple[dict, bool]]]]) -> dict:
+    """The weights (as stored in ``answerability.json``) fitted on ``groups``: the sentence
+    model on every candidate, then the answer model on each question's best candidate that
+    meets the question's type (the others are not answers whatever the model says; positive
+    when the question is answerable and that candidate holds the evidence), then the
+    threshold."""
+    from search.answerability import (
+        ANSWER_FEATURES,
+        SENTENCE_FEATURES,
+        Logistic,
+        answer_features,
+        meets_type,
+    )
+
+    X = np.array([[f[n] for n in SENTENCE_FEATURES] for _, cands in groups for f, _ in cands])
+    y = np.array([label for _, cands in groups for _, label in cands], dtype=int)
+    sentence = _logistic(X, y, SENTENCE_FEATURES)
+    ranker = Logistic(SENTENCE_FEATURES, sentence, "sentence")
+    best = [b for b in (_best(cands, ranker) for _, cands in groups) if meets_type(b[0])]
+    rows = [answer_features(_Best(f), ranker) for f, _ in best]
+    X = np.array([[r[n] for n in ANSWER_FEATURES] for r in rows])
+    y = np.array([label for _, label in best], dtype=int)
+    answer = _logistic(X, y, ANSWER_FEATURES)
+    weights = {"sentence": sentence, "answer": answer}
+    weights["threshold"] = choose_threshold(groups, weights)
+    return weights
+
+
+def _best(cands: list[tuple[dict, bool]], ranker) -> tuple[dict, bool]:
+    """The candidate the sentence model picks (see :func:`search.answerability.best_typed`)."""
+    top = max(f["type_met"] for f, _ in cands)
+    return max((c for c in cands if c[0]["type_met"] == top), key=lambda c: ranker.logit(c[0]))
+
+
+class _Best:
+    """A candidate as :func:`search.answerability.answer_features` reads it."""
+
+    def __init__(self, features: dict):
+        self.features = features
+
+
+def best_probabilities(groups, weights: dict) -> list[tuple[AskQuestion, float, bool]]:
+    """(question, answerability of its best candidate, that candidate holds the evidence)."""
+    from search.answerability import AnswerabilityModel
+
+    model = AnswerabilityModel({**weights, "threshold": 0.5})
+    out = []
+    for q, cands in groups:
+        f, label = _best(cands, model.sentence)
+        out.append((q, model.answerability(_Best(f)), label))
+    return out
+
+
+def choose_threshold(groups, weights: dict) -> float:
+    best = best_probabilities(groups, weights)
+    yes = [(p, ok) for q, p, ok in best if q.answerable]
+    no = [p for q, p, _ in best if not q.answerable]
+    options = []
+    for t in np.round(np.arange(0.05, 0.96, 0.01), 2):
+        refused = sum(p < t for p in no) / max(len(no), 1)
+        right = sum(p >= t and ok for p, ok in yes) / max(len(yes), 1)
+        false = sum(p < t for p, _ in yes) / max(len(yes), 1)
+        options.append((false <= MAX_FALSE_ABSTENTIONS, refused + right, -t, float(t)))
+    return max(options)[3]
+
+
+def collect() -> list[tuple[AskQuestion, list[tuple[dict, bool]]]]:
+    """The candidates of every question of the answer sets that reaches the models."""
+    from search import Searcher
+
+    from .answers import answer_sets
+
+    groups = []
+    for _, (index_dir, questions) in answer_sets().items():
+        searcher = Searcher.load(index_dir)
+        for q in questions:
+            cands = candidates_of(searcher, q)
+            if cands:
+                groups.append((q, cands))
+    return groups
+
+
+def run(out: Path) -> dict:
+    """Collect the candidates, fit on the fitting side, write ``out``."""
+    groups = collect()
+    fitted = [(q, c) for q, c in groups if q.fitted]
+    weights = fit(fitted)
+    weights["fitted"] = {
+        "command": "python -m eval fit-answers", "when": datetime.now(timezone.utc)
+        .strftime("%Y-%m-%dT%H:%M:%SZ"), "C": C, "questions": len(fitted),
+        "answerable": sum(q.answerable for q, _ in fitted),
+        "candidates": sum(len(c) for _, c in fitted),
+        "positives": sum(label for _, c in fitted for _, label in c),
+        "max_false_abstentions": MAX_FALSE_ABSTENTIONS}
+    Path(out).write_text(json.dumps(weights, ensure_ascii=False, indent=1) + "\n",
+                         encoding="utf-8")
+    return weights
