@@ -53,13 +53,6 @@ def main(argv: list[str] | None = None) -> int:
     from index.store import IndexFolderError
     from search import Searcher
 
-    from .gold import (
-        GOLD_FILE,
-        HOLDOUT_FILE,
-        OFFTOPIC_FILE,
-        load_gold,
-        with_unaccented_copies,
-    )
     from .answers import (
         ANSWER_TARGETS,
         answer_gate,
@@ -67,6 +60,13 @@ def main(argv: list[str] | None = None) -> int:
         from_gold,
         run_answers,
         summary_table,
+    )
+    from .gold import (
+        GOLD_FILE,
+        HOLDOUT_FILE,
+        OFFTOPIC_FILE,
+        load_gold,
+        with_unaccented_copies,
     )
     from .report import gold_table, offtopic_abstentions, run_gold
 

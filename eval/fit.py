@@ -12,7 +12,9 @@ from unanswerable questions.  Writes ``search/answerability.json``.
 3. The threshold on a question's best candidate: the one that maximizes, on the fitting side,
    the share of unanswerable questions refused plus the share of answerable ones answered with
    a sentence holding the evidence, with false abstentions kept at or under
-   :data:`MAX_FALSE_ABSTENTIONS` when any threshold can.
+   :data:`MAX_FALSE_ABSTENTIONS`; when no threshold can (the rules of
+   :func:`search.answerability.meets_type` already abstain that much), the lowest that adds
+   fewest abstentions.
 """
 
 from __future__ import annotations
@@ -34,11 +36,10 @@ def candidates_of(searcher, q: AskQuestion) -> list[tuple[dict, bool]] | None:
     ``q``; None when the question stops before them (a code's card, no evidence)."""
     from search.answerability import question_type
     from search.answering import (
-        ANSWER_PASSAGES,
+        answer_passages,
         candidate_sentences,
         document_card,
         evidence,
-        header_passage,
     )
 
     info = searcher.analyze(q.query)
@@ -47,7 +48,7 @@ def candidates_of(searcher, q: AskQuestion) -> list[tuple[dict, bool]] | None:
     if document_card(searcher, info, kind) is not None or not hits or \
             evidence(searcher, info, hits)["weak"]:
         return None
-    passages = hits[:ANSWER_PASSAGES] + header_passage(searcher, hits, kind)
+    passages = answer_passages(searcher, info, hits, kind)
     out = []
     for c in candidate_sentences(searcher, info, passages, kind):
         hit = passages[c.hit_index]
@@ -70,9 +71,42 @@ def _logistic(X: np.ndarray, y: np.ndarray, names: tuple[str, ...]) -> dict:
             "intercept": float(model.intercept_[0])}
 
 
+def _listwise(groups, names: tuple[str, ...], l2: float = 1.0) -> dict:
+    """Weights of a ranker of each question's eligible candidates: the conditional logit
+    (softmax over the candidates) that maximizes the probability of those holding the
+    evidence, with an L2 penalty; questions with no such candidate say nothing about ranking.
+    Fitted with L-BFGS on standardized features (no intercept: it cancels in a softmax)."""
+    from scipy.optimize import minimize
+
+    from search.answerability import eligible
+
+    lists = []
+    for _, cands in groups:
+        keep = eligible([f for f, _ in cands])
+        y = np.array([cands[i][1] for i in keep], dtype=bool)
+        if y.any():
+            lists.append((np.array([[cands[i][0][n] for n in names] for i in keep]), y))
+    X = np.vstack([x for x, _ in lists])
+    mean, scale = X.mean(axis=0), X.std(axis=0)
+    scale[scale == 0] = 1.0
+    lists = [((x - mean) / scale, y) for x, y in lists]
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        total, grad = l2 * w @ w, 2 * l2 * w
+        for z, y in lists:
+            e = np.exp(z @ w - (z @ w).max())
+            total -= np.log(e[y].sum() / e.sum())
+            grad -= z[y].T @ (e[y] / e[y].sum()) - z.T @ (e / e.sum())
+        return total, grad
+
+    w = minimize(loss, np.zeros(len(names)), jac=True, method="L-BFGS-B").x
+    return {"coef": dict(zip(names, map(float, w))), "mean": dict(zip(names, map(float, mean))),
+            "scale": dict(zip(names, map(float, scale))), "intercept": 0.0}
+
+
 def fit(groups: list[tuple[AskQuestion, list[tuple[dict, bool]]]]) -> dict:
     """The weights (as stored in ``answerability.json``) fitted on ``groups``: the sentence
-    model on every candidate, then the answer model on each question's best candidate that
+    ranker (:func:`_listwise`), then the answer model on each question's best candidate that
     meets the question's type (the others are not answers whatever the model says; positive
     when the question is answerable and that candidate holds the evidence), then the
     threshold."""
@@ -84,9 +118,7 @@ def fit(groups: list[tuple[AskQuestion, list[tuple[dict, bool]]]]) -> dict:
         meets_type,
     )
 
-    X = np.array([[f[n] for n in SENTENCE_FEATURES] for _, cands in groups for f, _ in cands])
-    y = np.array([label for _, cands in groups for _, label in cands], dtype=int)
-    sentence = _logistic(X, y, SENTENCE_FEATURES)
+    sentence = _listwise(groups, SENTENCE_FEATURES)
     ranker = Logistic(SENTENCE_FEATURES, sentence, "sentence")
     best = [b for b in (_best(cands, ranker) for _, cands in groups) if meets_type(b[0])]
     rows = [answer_features(_Best(f), ranker) for f, _ in best]
@@ -99,9 +131,12 @@ def fit(groups: list[tuple[AskQuestion, list[tuple[dict, bool]]]]) -> dict:
 
 
 def _best(cands: list[tuple[dict, bool]], ranker) -> tuple[dict, bool]:
-    """The candidate the sentence model picks (see :func:`search.answerability.best_typed`)."""
-    top = max(f["type_met"] for f, _ in cands)
-    return max((c for c in cands if c[0]["type_met"] == top), key=lambda c: ranker.logit(c[0]))
+    """The candidate the sentence model picks among the eligible ones
+    (:func:`search.answerability.eligible`)."""
+    from search.answerability import eligible
+
+    return max((cands[i] for i in eligible([f for f, _ in cands])),
+               key=lambda c: ranker.logit(c[0]))
 
 
 class _Best:
@@ -128,12 +163,15 @@ def choose_threshold(groups, weights: dict) -> float:
     yes = [(p, ok) for q, p, ok in best if q.answerable]
     no = [p for q, p, _ in best if not q.answerable]
     options = []
-    for t in np.round(np.arange(0.05, 0.96, 0.01), 2):
+    for t in np.round(np.arange(0.01, 0.96, 0.01), 2):
         refused = sum(p < t for p in no) / max(len(no), 1)
         right = sum(p >= t and ok for p, ok in yes) / max(len(yes), 1)
         false = sum(p < t for p, _ in yes) / max(len(yes), 1)
-        options.append((false <= MAX_FALSE_ABSTENTIONS, refused + right, -t, float(t)))
-    return max(options)[3]
+        options.append((false <= MAX_FALSE_ABSTENTIONS, refused + right, -false, -t, float(t)))
+    feasible = [o for o in options if o[0]]
+    if not feasible:  # the rules alone abstain more: keep the model's own abstentions fewest
+        return min(options, key=lambda o: (-o[2], o[4]))[4]
+    return max(feasible)[4]
 
 
 def collect() -> list[tuple[AskQuestion, list[tuple[dict, bool]]]]:

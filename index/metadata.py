@@ -90,7 +90,10 @@ def parse_metadata(text: str) -> dict:
         if len(line) > 200:
             break
         if (m := _NUMBER.match(line)) and "code" not in meta:
-            codes = find_codes(re.sub(r"(QH)\s+(\d)", r"\1\2", m.group(2)))
+            number = m.group(2)
+            if not find_codes(number):  # ``Số:`` on a line of its own, the code on the next
+                number = next((x for x in head[i + 1:] if x), "")
+            codes = find_codes(re.sub(r"(QH)\s+(\d)", r"\1\2", number))
             if codes:
                 meta.update(parse_code(codes[0]))
                 if m.group(1):
@@ -121,6 +124,8 @@ def parse_metadata(text: str) -> dict:
             title_block = [line] + [ln for ln in [x for x in head[i + 1:] if x][:4]
                                     if len(ln) < 120 and not ln.isupper()
                                     and not _NUMBER.match(ln)][:4]
+    if "code" not in meta:
+        _titled_code(meta, [x for x in head if x][:6])
     if subject_lines:
         meta["subject"] = " ".join(subject_lines).strip()
     if issuers:
@@ -158,6 +163,37 @@ def parse_metadata(text: str) -> dict:
     if refs:
         meta["references"] = refs
     return meta
+
+
+# a title line naming the document by its type and code: ``Quy định số 24-QĐ/TW, ngày 30/7/2021
+# của …``, ``HƯỚNG DẪN SỐ 38-HD/BTCTW NGÀY 31/01/2016``
+_TITLED = re.compile(r"^(quy định|quyết định|hướng dẫn|công văn|kế hoạch|chỉ thị|nghị quyết|"
+                     r"kết luận|báo cáo|thông báo|quy chế|chương trình hành động|thông tri)\s+số\s+"
+                     r"(\S+?)[,;]?(?:\s+ngày\s+(\d{1,2})[/-](\d{1,2})[/-](\d{4}))?(?:\s|$)",
+                     re.IGNORECASE)
+
+
+def _titled_code(meta: dict, lines: list[str]) -> None:
+    """The code (type, date) of a document that names itself in a title line instead of a
+    ``Số:`` line, when the code's type letters agree with the title's type."""
+    for line in lines:
+        m = _TITLED.match(line)
+        codes = find_codes(m.group(2)) if m else []
+        if not codes:
+            continue
+        parsed = parse_code(codes[0])
+        kind = m.group(1).lower()
+        if parsed.get("doc_type", "").lower() != kind and kind != "quy định":
+            continue
+        if kind == "quy định" and parsed.get("type_letters", "").upper() not in ("QĐ", "QĐI"):
+            continue
+        meta.update(parsed)
+        meta["doc_type"] = m.group(1).capitalize()
+        if m.group(3) and "date" not in meta:
+            day, month, year = int(m.group(3)), int(m.group(4)), int(m.group(5))
+            if 1 <= month <= 12 and 1 <= day <= 31:
+                meta["date"] = f"{year:04d}-{month:02d}-{day:02d}"
+        return
 
 
 _DISTRIBUTION = re.compile(r"^\s*Nơi\s+nhận\s*:?\s*(.*)$", re.IGNORECASE)

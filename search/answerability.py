@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from index.text import CODE_RE, has_diacritics, normalize, strip_accents
+from index.text import CODE_RE, has_diacritics, looks_vietnamese, normalize, strip_accents
 
 from .answers import _TIME, SYLLABLE
 
@@ -145,13 +145,57 @@ def question_type(query: str) -> str | None:
     """What ``query`` asks for: ``signer``, ``date``, ``recipients``, ``code``, ``deadline``,
     ``number``, ``person`` (who holds a post), ``who`` (a body or person), or None (an open
     question: any sentence on its focus may answer)."""
+    return _asked(query)[0]
+
+
+def _asked(query: str) -> tuple[str | None, re.Match | None]:
+    """The question's type and where in the accent-free question it is asked."""
     folded = strip_accents(normalize(query))
     for use in (1, 2):  # the question words first, then the pointers
         for name, asks, cue in _ASKING:
             pattern = asks if use == 1 else cue
-            if pattern is not None and pattern.search(folded):
-                return None if name == "open" else name
-    return None
+            m = pattern.search(folded) if pattern is not None else None
+            if m:
+                return (None if name == "open" else name), m
+    return None, None
+
+
+def slot_units(query: str) -> set[str]:
+    """The units of the words the question asks about, next to where it asks: ``ngày thành
+    lập`` -> thành lập, ``thời hạn nộp`` -> nộp, ``… ban hành ngày nào`` -> ban hành, ``bao
+    nhiêu phần trăm`` -> phần trăm: the event or quantity an answer must speak of."""
+    kind, m = _asked(query)
+    if kind is None or m is None:
+        return set()
+    folded = strip_accents(normalize(query))
+    before = [w for w in SYLLABLE.findall(folded[:m.start()]) if w not in QUESTION_WORDS][-2:]
+    asked = SYLLABLE.findall(m.group(0))
+    after = []
+    for w in SYLLABLE.findall(folded[m.end():]):
+        if w in QUESTION_WORDS or w.isdigit():
+            if after:
+                break
+            continue
+        after.append(w)
+        if len(after) == 2:
+            break
+    inside = [w for w in asked if w not in QUESTION_WORDS and len(w) > 1]
+    words = inside or after[:1] or before[-1:]
+    return {w for w in words if looks_vietnamese(w)}  # an English question has none
+
+
+# a date question about a document (when it was issued, signed, drawn up), which its date line
+# answers, rather than about an event (``ngày thành lập Đảng bộ tỉnh``)
+_DOCUMENT_DATE = re.compile(_folded_pattern(
+    r"\b(?:ban hanh|(?<!dinh )ky|(?<!thanh )lap|gui|issued|signed|dated|drawn up|written|sent|"
+    r"quy dinh|quyet dinh|huong dan|cong van|ke hoach|chi thi|nghi quyet|ket luan|bao cao|"
+    r"quy che|thong bao|chuong trinh|bang so sanh|van ban|regulation|decision|guideline|"
+    r"letter|report|document|directive|resolution)\b"))
+
+
+def asks_document_date(query: str) -> bool:
+    """Whether a date question asks when a document was issued (its date line answers it)."""
+    return bool(CODE_RE.search(query) or _DOCUMENT_DATE.search(strip_accents(normalize(query))))
 
 
 def type_strength(kind: str | None, sentence: str, span: tuple[int, int] | None) -> float:
@@ -164,12 +208,14 @@ def type_strength(kind: str | None, sentence: str, span: tuple[int, int] | None)
 
 
 def type_span(kind: str | None, sentence: str, signer: str = "",
-              asked: set[str] = frozenset()) -> tuple[int, int] | None:
+              asked: set[str] = frozenset(), document_date: bool = True
+              ) -> tuple[int, int] | None:
     """Offsets in ``sentence`` of what a ``kind`` question asks for (the time expression, the
     figure, the body, the date, the code, a person's or the ``signer``'s name), the first one
     that says something the question does not (``asked``: the question's units); None when
-    there is none."""
-    if kind is None:
+    there is none.  A document's date line answers a date question only about a document
+    (``document_date``: :func:`asks_document_date`)."""
+    if kind is None or (kind == "date" and not document_date and DATE_LINE.match(sentence)):
         return None
     if kind in ("signer", "person") and signer and (at := sentence.find(signer)) >= 0:
         return at, at + len(signer)
@@ -330,12 +376,13 @@ TELLING = 3.0  # reference idf from which a missing word counts (a word in under
 
 # a candidate sentence: how likely it is the one holding the answer
 SENTENCE_FEATURES = ("focus_sentence", "focus_passage", "type_met", "cosine", "cosine_best_gap",
-                     "lexical_best_gap", "reciprocal_rank", "english_cosine", "named_document")
+                     "lexical_best_gap", "reciprocal_rank", "english_cosine", "named_document",
+                     "slot")
 # the best candidate of a question: is it an answer at all
 ANSWER_FEATURES = ("sentence_logit", "focus_sentence", "focus_window", "focus_passage",
                    "rarest_missing", "cosine_z", "missing_words", "unseen_words", "type_asked",
                    "type_met", "type_and_focus", "cosine", "passage_cosine", "english",
-                   "english_cosine", "named_document")
+                   "english_cosine", "named_document", "slot")
 
 
 @dataclass
@@ -350,14 +397,17 @@ class Candidate:
     span: tuple[int, int] | None = None  # offsets in the sentence of what the type asks for
 
 
-def candidate_features(focus: list[FocusWord], sentence_units: set[str], window_units: set[str],
+def candidate_features(focus: list[FocusWord], slot: set[str], sentence_units: set[str],
+                       window_units: set[str],
                        passage_units: set[str], kind: str | None, strength: float,
                        cosine: float, best_cosine: float, cosine_z: float, passage_cosine: float,
                        lexical: float, best_lexical: float, rank: int,
                        english: float, top: float, named: float) -> dict:
     """The features of one candidate sentence (both models read from them); ``top`` is the
-    weight of the most telling word there can be; ``named`` is 1 when the sentence is in a
-    document the question names, 0 when it names others, 0.5 when it names none."""
+    weight of the most telling word there can be; ``slot`` the units the question asks about
+    (:func:`slot_units`), looked for in the sentence and its neighbours; ``named`` is 1 when
+    the sentence is in a document the question names, 0 when it names others, 0.5 when it
+    names none."""
     focus_sentence = share(focus, sentence_units)
     missing = [w for w in focus if not w.found_in(passage_units) and w.weight >= TELLING]
     return {
@@ -379,6 +429,7 @@ def candidate_features(focus: list[FocusWord], sentence_units: set[str], window_
         "english": english,
         "english_cosine": english * cosine,
         "named_document": named,
+        "slot": len(slot & window_units) / len(slot) if slot else 1.0,
         "kind": kind,  # not a model feature: what :func:`best_typed` reads
     }
 
@@ -441,12 +492,12 @@ class AnswerabilityModel:
                     "threshold": 0.5})
 
     def rank(self, candidates: list[Candidate]) -> Candidate | None:
-        """The best of ``candidates`` by the sentence model, among those that meet the
-        question's type best (see :func:`best_typed`); None when there are none."""
+        """The best of ``candidates`` by the sentence model, among the :func:`eligible` ones;
+        None when there are none."""
         for c in candidates:
             c.probability = self.sentence.probability(c.features)
-        return max(best_typed(candidates), key=lambda c: (c.probability, -c.hit_index, -c.start),
-                   default=None)
+        allowed = [candidates[i] for i in eligible([c.features for c in candidates])]
+        return max(allowed, key=lambda c: (c.probability, -c.hit_index, -c.start), default=None)
 
     def answerability(self, best: Candidate) -> float:
         """The probability that ``best`` (the top-ranked candidate) answers the question; 0
@@ -457,17 +508,33 @@ class AnswerabilityModel:
         return self.answer.probability(answer_features(best, self.sentence))
 
 
+SLOT_SHARE = 0.5  # of the words the question asks about, in the sentence or its neighbours
+
+
 def meets_type(features: dict) -> bool:
-    """Whether a candidate says what its question's type asks for (always, untyped)."""
-    return not features["type_asked"] or features["type_met"] > 0
+    """Whether a candidate says what its question's type asks for (always, untyped), next to
+    the words the question asks about (:func:`slot_units`: ``ngày thành lập`` is not answered
+    by a sentence with a date and no founding), unless the line itself is what was asked (a
+    document's date line, its signature, its addressees)."""
+    if not features["type_asked"]:
+        return True
+    if features["type_met"] <= 0:
+        return False
+    own_line = features["kind"] in ("signer", "recipients") or (
+        features["kind"] == "date" and features["type_met"] == 1.0)
+    return own_line or features["slot"] >= SLOT_SHARE
 
 
-def best_typed(candidates: list[Candidate]) -> list[Candidate]:
-    """The candidates that meet the question's type as fully as any does (a deadline
-    question is answered by a sentence with a time expression, a date question by a
-    document's date line before any other date); all of them for an open question."""
-    top = max((c.features["type_met"] for c in candidates), default=0.0)
-    return [c for c in candidates if c.features["type_met"] == top]
+def eligible(features: list[dict]) -> list[int]:
+    """Which candidates (by their features) may answer: those in a document the question
+    names, when any is (*Theo Quy định 24…* is answered from Quy định 24, not from the
+    regulation it replaced); among them, those that meet the question's type as fully as any
+    does (a deadline question is answered by a sentence with a time expression, a date
+    question by a document's date line before any other date)."""
+    keep = [i for i, f in enumerate(features) if f["named_document"] == 1.0] or \
+        list(range(len(features)))
+    top = max((features[i]["type_met"] for i in keep), default=0.0)
+    return [i for i in keep if features[i]["type_met"] == top]
 
 
 def answer_features(best: Candidate, sentence: Logistic) -> dict:

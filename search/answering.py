@@ -40,11 +40,13 @@ from .answerability import (
     AnswerabilityModel,
     Candidate,
     FocusWord,
+    asks_document_date,
     candidate_features,
     focus_words,
-    reference_weights,
     question_type,
+    reference_weights,
     share,
+    slot_units,
     type_span,
     type_strength,
     units_of,
@@ -146,7 +148,7 @@ def ask(searcher, query: str, k: int = 10, mode: str = "hybrid", filters: dict |
         return Answer(query=query, hits=[], outcome="none", abstained=True, message=NO_EVIDENCE,
                       evidence=strength, closest=hits, info=info, question_type=kind)
     model = model or searcher.answer_model
-    passages = hits[:ANSWER_PASSAGES] + header_passage(searcher, hits, kind)
+    passages = answer_passages(searcher, info, hits, kind)
     best = model.rank(candidate_sentences(searcher, info, passages, kind))
     confidence = model.answerability(best) if best is not None else 0.0
     if best is None or confidence < model.threshold:
@@ -224,19 +226,60 @@ _TYPE_LETTERS = {"quy dinh": {"QD", "QDI"}, "quyet dinh": {"QD"}, "huong dan": {
                  "bao cao": {"BC"}, "thong bao": {"TB"}}
 
 
-def named_documents(searcher, info: QueryInfo) -> set[str] | None:
-    """The indexed documents the question names, by code (``181-QĐ/TW``) or by type and
-    number (``Quy định 181``, ``QĐ 24``); None when it names none (or none indexed)."""
+def cited_date(sentence: str, refs: list[tuple[str, set[str]]]) -> tuple[int, int] | None:
+    """Offsets of the date that follows a code of ``refs`` in ``sentence`` (``Công điện số
+    252/CĐ-TTg, ngày 15/02/2016``)."""
+    for m in CODE_RE.finditer(sentence):
+        key = code_key(m.group(0))
+        parts = re.match(r"(\d+)/?([A-Z]+)?", key)
+        number = parts.group(1).lstrip("0") if parts else ""
+        if is_named(m.group(0), refs) or any(number == n for n, _ in refs):
+            date = TYPE_PATTERNS["date"].search(sentence, m.end(), m.end() + 40)
+            if date:
+                return date.span()
+    return None
+
+
+def named_references(info: QueryInfo) -> list[tuple[str, set[str]]]:
+    """The documents the question names, as (number, type letters): by code (``181-QĐ/TW``
+    -> ``("181", {"QD"})``) or by type and number (``Quy định 181``, ``QĐ 24``)."""
     typed = f"{info.text} {info.rewritten}"
-    named = {d for c in CODE_RE.findall(typed) for d in searcher.codes.get(code_key(c), [])}
+    refs = []
+    for code in CODE_RE.findall(typed):
+        if m := _CODE_PARTS.match(code_key(code)):
+            refs.append((m.group(1).lstrip("0"), {m.group(2)}))
     folded = strip_accents(normalize(CODE_RE.sub(" ", typed)))
     for kind, number in _NAMED.findall(folded):
-        letters = _TYPE_LETTERS.get(kind, {kind.upper()})
-        for key, docs in searcher.codes.items():
-            m = re.match(r"(\d+)[A-Z]?-([A-Z]+)", key)
-            if m and m.group(1).lstrip("0") == number.lstrip("0") and m.group(2) in letters:
-                named.update(docs)
+        refs.append((number.lstrip("0"), _TYPE_LETTERS.get(kind, {kind.upper()})))
+    return refs
+
+
+_CODE_PARTS = re.compile(r"(\d+)[A-Z]?-([A-Z]+)")
+
+
+def is_named(code: str, refs: list[tuple[str, set[str]]]) -> bool:
+    """Whether the document ``code`` is one of ``refs`` (:func:`named_references`)."""
+    m = _CODE_PARTS.match(code_key(code))
+    return bool(m) and any(m.group(1).lstrip("0") == number and m.group(2) in letters
+                           for number, letters in refs)
+
+
+def named_documents(searcher, info: QueryInfo) -> set[str] | None:
+    """The indexed documents the question names (:func:`named_references`); None when it
+    names none that is indexed."""
+    refs = named_references(info)
+    named = {d for key, docs in searcher.codes.items() if is_named(key, refs) for d in docs}
     return named or None
+
+
+def answer_passages(searcher, info: QueryInfo, hits: list, kind: str | None) -> list:
+    """The passages whose sentences are candidate answers: the best :data:`ANSWER_PASSAGES`
+    hits, the other hits from a document the question names, and for a date or signer
+    question the passage with the best document's date line or signature
+    (:func:`header_passage`)."""
+    named = named_documents(searcher, info) or set()
+    passages = hits[:ANSWER_PASSAGES] + [h for h in hits[ANSWER_PASSAGES:] if h.doc_id in named]
+    return passages + header_passage(searcher, hits, kind)
 
 
 def candidate_sentences(searcher, info: QueryInfo, passages: list, kind: str | None
@@ -262,6 +305,9 @@ def candidate_sentences(searcher, info: QueryInfo, passages: list, kind: str | N
     spread = float(cosines.std()) or 1.0
     asked = units_of(info.bm25_text)
     named = named_documents(searcher, info)
+    refs = named_references(info)
+    document_date = asks_document_date(info.bm25_text)
+    slot = slot_units(info.rewritten) if info.vietnamese_share >= 0.6 else set()
     units = [units_of(p[3]) for p in pieces]
     out = []
     for j, ((i, s, e, sentence), cosine, lex) in enumerate(zip(pieces, cosines, lexical)):
@@ -270,16 +316,20 @@ def candidate_sentences(searcher, info: QueryInfo, passages: list, kind: str | N
         hit = passages[i]
         signer = searcher.data.documents[hit.doc_id].metadata.get("signer", "") \
             if kind in ("signer", "person") else ""
-        span = type_span(kind, sentence, signer, asked)
+        span = type_span(kind, sentence, signer, asked, document_date)
         strength = type_strength(kind, sentence, span)
+        if kind == "date" and refs and not is_named(hit.metadata.get("code", ""), refs):
+            # the date of a document the question names and this one cites: next to its code
+            cited = cited_date(sentence, refs)
+            span, strength = (cited, 1.0) if cited else (span, min(strength, 0.5))
         if kind == "code" and span is None and hit.metadata.get("code"):
             strength = 0.5  # "which document …": this one, cited with its code
         passage_cosine = hit.dense_score if hit.dense_score is not None else float(cosine)
         features = candidate_features(
-            focus, units[j], window, passage_units[i], kind, strength, float(cosine),
-            best_cosine, (float(cosine) - float(cosines.mean())) / spread, float(passage_cosine),
-            lex, best_lexical, i + 1,
-            english, reference_weights().max,
+            focus, slot if kind not in ("signer", "recipients") else set(), units[j], window,
+            passage_units[i], kind, strength, float(cosine), best_cosine,
+            (float(cosine) - float(cosines.mean())) / spread, float(passage_cosine), lex,
+            best_lexical, i + 1, english, reference_weights().max,
             0.5 if named is None else float(hit.doc_id in named))
         out.append(Candidate(i, s, e, features, span=span))
     return out
