@@ -31,6 +31,7 @@ from index.milvus import MilvusUnavailable
 from index.paths import default_index_dir
 from index.store import IndexFolderError
 from search import Searcher, briefing
+from search.answering import CARD_FIELDS
 from search.highlight import query_words, to_html, word_spans
 
 MODES = {"Kết hợp": "hybrid", "Từ khóa": "bm25", "Ngữ nghĩa": "dense"}
@@ -163,10 +164,6 @@ def show_answer_panel(answer) -> None:
         if answer.obligations:
             st.markdown("**Nghĩa vụ, thời hạn tìm thấy**")
             block(obligations_table(answer.obligations))
-
-
-CARD_FIELDS = (("Trích yếu", "subject"), ("Cơ quan ban hành", "issuer"), ("Ngày", "date"),
-               ("Người ký", "signer"))
 
 
 def document_card_html(card: dict) -> str:

@@ -1,14 +1,14 @@
-"""Fit the answerability model (``python -m eval fit-answers``): candidate sentences of the
-fitting half of the answer sets, labelled by whether they hold the question's evidence, a
-logistic regression over their features, and the threshold that best separates answerable
-from unanswerable questions.  Writes ``search/answerability.json``.
+"""Fit the answerability models (``python -m eval fit-answers``) on the fitting half of the
+answer sets and write ``search/answerability.json``.
 
-1. Each question of the fitting side that reaches the model at query time (not a document
-   code, not "no evidence") gives its candidate sentences (:func:`search.answering.
-   score_candidates`); a candidate is positive when it holds one of the evidence quotes, so
-   unanswerable questions give only negatives.
-2. Logistic regression (scikit-learn, L2, ``C``), on standardized features; classes weighted
-   so that the positives, far fewer, count as much as the negatives.
+1. Each question that reaches the models at query time (not a document code, not "no
+   evidence") gives its candidate sentences (:func:`search.answering.sentence_candidates`);
+   a candidate is positive when it holds one of the evidence quotes, so unanswerable questions
+   give only negatives.
+2. The sentence ranker: a conditional logit over each question's eligible candidates
+   (:func:`_listwise`).  The answer model: logistic regression (scikit-learn, L2, ``C``) over
+   each question's best candidate that meets the rules, classes weighted so that the
+   positives, far fewer, count as much as the negatives.  Both on standardized features.
 3. The threshold on a question's best candidate: the one that maximizes, on the fitting side,
    the share of unanswerable questions refused plus the share of answerable ones answered with
    a sentence holding the evidence, with false abstentions kept at or under
@@ -34,23 +34,16 @@ MAX_FALSE_ABSTENTIONS = 0.10
 def candidates_of(searcher, q: AskQuestion) -> list[tuple[dict, bool]] | None:
     """(features, holds the evidence) of each candidate sentence the models would read for
     ``q``; None when the question stops before them (a code's card, no evidence)."""
-    from search.answerability import question_type
-    from search.answering import (
-        answer_passages,
-        candidate_sentences,
-        document_card,
-        evidence,
-    )
+    from search.answering import evidence, read_question, sentence_candidates
 
     info = searcher.analyze(q.query)
     hits = searcher.ranked(info, 10)
-    kind = question_type(info.bm25_text)
-    if document_card(searcher, info, kind) is not None or not hits or \
-            evidence(searcher, info, hits)["weak"]:
+    question = read_question(searcher, info)
+    if question.card is not None or not hits or evidence(searcher, info, hits)["weak"]:
         return None
-    passages = answer_passages(searcher, info, hits, kind)
+    passages, candidates = sentence_candidates(searcher, question, hits)
     out = []
-    for c in candidate_sentences(searcher, info, passages, kind):
+    for c in candidates:
         hit = passages[c.hit_index]
         label = (q.answerable and hit.doc_id == q.doc and holds_evidence(
             searcher.document_text(hit.doc_id), hit.start + c.start, hit.start + c.end, q))
@@ -58,17 +51,26 @@ def candidates_of(searcher, q: AskQuestion) -> list[tuple[dict, bool]] | None:
     return out
 
 
+def _standardize(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and scale of each column (a constant column keeps scale 1)."""
+    mean, scale = X.mean(axis=0), X.std(axis=0)
+    scale[scale == 0] = 1.0
+    return mean, scale
+
+
+def _weights(names: tuple[str, ...], coef, mean, scale, intercept: float) -> dict:
+    """The JSON form :class:`search.answerability.Logistic` reads."""
+    return {"coef": dict(zip(names, map(float, coef))), "mean": dict(zip(names, map(float, mean))),
+            "scale": dict(zip(names, map(float, scale))), "intercept": float(intercept)}
+
+
 def _logistic(X: np.ndarray, y: np.ndarray, names: tuple[str, ...]) -> dict:
     from sklearn.linear_model import LogisticRegression
 
-    mean, scale = X.mean(axis=0), X.std(axis=0)
-    scale[scale == 0] = 1.0
+    mean, scale = _standardize(X)
     model = LogisticRegression(C=C, class_weight="balanced", max_iter=5000)
     model.fit((X - mean) / scale, y)
-    return {"coef": dict(zip(names, map(float, model.coef_[0]))),
-            "mean": dict(zip(names, map(float, mean))),
-            "scale": dict(zip(names, map(float, scale))),
-            "intercept": float(model.intercept_[0])}
+    return _weights(names, model.coef_[0], mean, scale, model.intercept_[0])
 
 
 def _listwise(groups, names: tuple[str, ...], l2: float = 1.0) -> dict:
@@ -86,9 +88,7 @@ def _listwise(groups, names: tuple[str, ...], l2: float = 1.0) -> dict:
         y = np.array([cands[i][1] for i in keep], dtype=bool)
         if y.any():
             lists.append((np.array([[cands[i][0][n] for n in names] for i in keep]), y))
-    X = np.vstack([x for x, _ in lists])
-    mean, scale = X.mean(axis=0), X.std(axis=0)
-    scale[scale == 0] = 1.0
+    mean, scale = _standardize(np.vstack([x for x, _ in lists]))
     lists = [((x - mean) / scale, y) for x, y in lists]
 
     def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
@@ -100,8 +100,7 @@ def _listwise(groups, names: tuple[str, ...], l2: float = 1.0) -> dict:
         return total, grad
 
     w = minimize(loss, np.zeros(len(names)), jac=True, method="L-BFGS-B").x
-    return {"coef": dict(zip(names, map(float, w))), "mean": dict(zip(names, map(float, mean))),
-            "scale": dict(zip(names, map(float, scale))), "intercept": 0.0}
+    return _weights(names, w, mean, scale, 0.0)
 
 
 def fit(groups: list[tuple[AskQuestion, list[tuple[dict, bool]]]]) -> dict:
@@ -121,7 +120,7 @@ def fit(groups: list[tuple[AskQuestion, list[tuple[dict, bool]]]]) -> dict:
     sentence = _listwise(groups, SENTENCE_FEATURES)
     ranker = Logistic(SENTENCE_FEATURES, sentence, "sentence")
     best = [b for b in (_best(cands, ranker) for _, cands in groups) if meets_type(b[0])]
-    rows = [answer_features(_Best(f), ranker) for f, _ in best]
+    rows = [answer_features(f, ranker) for f, _ in best]
     X = np.array([[r[n] for n in ANSWER_FEATURES] for r in rows])
     y = np.array([label for _, label in best], dtype=int)
     answer = _logistic(X, y, ANSWER_FEATURES)
@@ -139,13 +138,6 @@ def _best(cands: list[tuple[dict, bool]], ranker) -> tuple[dict, bool]:
                key=lambda c: ranker.logit(c[0]))
 
 
-class _Best:
-    """A candidate as :func:`search.answerability.answer_features` reads it."""
-
-    def __init__(self, features: dict):
-        self.features = features
-
-
 def best_probabilities(groups, weights: dict) -> list[tuple[AskQuestion, float, bool]]:
     """(question, answerability of its best candidate, that candidate holds the evidence)."""
     from search.answerability import AnswerabilityModel
@@ -154,7 +146,7 @@ def best_probabilities(groups, weights: dict) -> list[tuple[AskQuestion, float, 
     out = []
     for q, cands in groups:
         f, label = _best(cands, model.sentence)
-        out.append((q, model.answerability(_Best(f)), label))
+        out.append((q, model.answerability(f), label))
     return out
 
 

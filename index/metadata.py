@@ -183,9 +183,10 @@ def _titled_code(meta: dict, lines: list[str]) -> None:
             continue
         parsed = parse_code(codes[0])
         kind = m.group(1).lower()
-        if parsed.get("doc_type", "").lower() != kind and kind != "quy định":
-            continue
-        if kind == "quy định" and parsed.get("type_letters", "").upper() not in ("QĐ", "QĐI"):
+        letters = parsed.get("type_letters", "").upper()
+        agree = ("QĐ", "QĐI") if kind == "quy định" else \
+            [k for k, v in DOC_TYPES.items() if v.lower() == kind]
+        if letters not in agree:  # the title names another document (a cited one)
             continue
         meta.update(parsed)
         meta["doc_type"] = m.group(1).capitalize()

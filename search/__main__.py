@@ -108,8 +108,9 @@ def answer_text(answer) -> str:
 def print_card(card: dict) -> None:
     """The card of a document asked for by its code."""
     print(f"{card['doc_type'] or 'Văn bản'} số {card['code']}")
-    for label, key in (("Trích yếu", "subject"), ("Cơ quan ban hành", "issuer"),
-                       ("Ngày", "date"), ("Người ký", "signer")):
+    from .answering import CARD_FIELDS
+
+    for label, key in CARD_FIELDS:
         if card.get(key):
             print(textwrap.fill(f"  {label}: {card[key]}", 100, subsequent_indent="    "))
     if card["cited_by"]:

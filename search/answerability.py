@@ -1,21 +1,20 @@
-"""Does this sentence answer this question?  Features of a candidate sentence and the logistic
-model that turns them into one calibrated answerability score.
+"""Does this sentence answer this question?  The question's type, focus and asked-about words,
+the features of a candidate sentence, the rules it must meet, and the two fitted models.
 
-A question is read for two things (:func:`question_type`, :func:`focus_units`):
+A question is read for (:func:`question_type`, :func:`focus_words`, :func:`slot_units`):
 
-- its **type**: a deadline or period, a number, a body or person (*who*), a date, the signer,
-  a document (*which regulation*) - each needs its own kind of expression in the answering
-  sentence (:data:`TYPE_PATTERNS`; :func:`type_span` finds it, so it can be marked);
-- its **focus**: its content syllables and syllable pairs (accent-free), weighted by their idf
-  in the index, question words left out; a unit the index has never seen weighs most, since the
-  documents cannot speak of it (*đảng phí* in an index without it).
+- its **type**: a deadline or period, a number, a body, a person, a date, the signer, the
+  addressees, a document (*which regulation*) - each needs its own kind of expression in the
+  answering sentence (:data:`TYPE_PATTERNS`; :func:`type_span` finds it, so it can be marked);
+- its **focus**: its content words (compounds whole), weighted by how telling they are in
+  ordinary administrative Vietnamese (:class:`ReferenceWeights`), question words left out;
+- its **slot**: the words next to where it asks (*ngày **thành lập***, *thời hạn **nộp***).
 
-:func:`candidate_features` describes one candidate sentence (from one of the best passages)
-by how much of the focus it and its passage hold, the rarest focus unit its passage lacks,
-whether the type is met, its cosine to the question under the index's embedding model, and the
-rank of its passage.  :class:`AnswerabilityModel` holds the weights, fitted by ``python -m eval
-fit-answers`` (see :mod:`eval.fit`) and stored as plain JSON in ``answerability.json`` beside
-this file: the probability that the sentence holds the answer.
+:func:`candidate_features` describes one candidate sentence; :func:`meets_type` and
+:func:`eligible` are the rules; :class:`AnswerabilityModel` holds the weights fitted by
+``python -m eval fit-answers`` (:mod:`eval.fit`), stored as plain JSON in
+``answerability.json`` beside this file: a ranker of the sentences and the probability that
+the best of them answers.
 """
 
 from __future__ import annotations
@@ -37,7 +36,6 @@ REFERENCE_FILE = Path(__file__).with_name("reference_idf.tsv")  # see eval/refer
 
 # --- question types ------------------------------------------------------------------------------
 
-# read on the accent-free, lower-case question; the first type that matches wins
 def _folded_pattern(pattern: str) -> str:
     """``ky`` also as ``ki``: the text is normalized with i for y after a consonant (kỳ → kì)."""
     return re.sub(r"\b(ch|kh|nh|ph|th|tr|ng|[bdghklmnstvx])y\b", r"\1[iy]", pattern)
@@ -168,20 +166,11 @@ def slot_units(query: str) -> set[str]:
     if kind is None or m is None:
         return set()
     folded = strip_accents(normalize(query))
-    before = [w for w in SYLLABLE.findall(folded[:m.start()]) if w not in QUESTION_WORDS][-2:]
-    asked = SYLLABLE.findall(m.group(0))
-    after = []
-    for w in SYLLABLE.findall(folded[m.end():]):
-        if w in QUESTION_WORDS or w.isdigit():
-            if after:
-                break
-            continue
-        after.append(w)
-        if len(after) == 2:
-            break
-    inside = [w for w in asked if w not in QUESTION_WORDS and len(w) > 1]
-    words = inside or after[:1] or before[-1:]
-    return {w for w in words if looks_vietnamese(w)}  # an English question has none
+    inside = [w for w in SYLLABLE.findall(m.group(0)) if w not in QUESTION_WORDS and len(w) > 1]
+    after = [w for w in SYLLABLE.findall(folded[m.end():])
+             if w not in QUESTION_WORDS and not w.isdigit()][:1]
+    before = [w for w in SYLLABLE.findall(folded[:m.start()]) if w not in QUESTION_WORDS][-1:]
+    return {w for w in inside or after or before if looks_vietnamese(w)}  # English: none
 
 
 # a date question about a document (when it was issued, signed, drawn up), which its date line
@@ -307,7 +296,8 @@ class FocusWord:
         return self.units <= units
 
 
-def _units(folded: list[str]) -> frozenset:
+def _word_units(folded: list[str]) -> frozenset:
+    """The units of one word: its syllable, or the adjacent pairs of a compound."""
     if len(folded) == 1:
         return frozenset(folded)
     return frozenset(f"{a}_{b}" for a, b in zip(folded, folded[1:]))
@@ -331,7 +321,7 @@ def focus_words(words: list[list[str]], idf: Callable[[str], float],
     pieces: list[list[str]] = []
     for word in words:
         folded = [strip_accents(normalize(w)) for w in word]
-        if len(word) > 1 and not seen(_units(folded)) and (
+        if len(word) > 1 and not seen(_word_units(folded)) and (
                 split_unseen or (" ".join(folded) not in reference
                                  and any(w[:1].isupper() for w in word))):
             pieces.extend([w] for w in word)
@@ -342,7 +332,7 @@ def focus_words(words: list[list[str]], idf: Callable[[str], float],
         folded = [strip_accents(normalize(w)) for w in word]
         if all(w in QUESTION_WORDS or w.isdigit() or len(w) < 2 for w in folded):
             continue  # ``bao nhiêu``, ``thời hạn``, ``là``: what is asked, not what about
-        units = _units(folded)
+        units = _word_units(folded)
         known = seen(units)
         if not known and (drop_unseen or (drop_unseen_unmarked
                                           and not has_diacritics(" ".join(word)))):
@@ -402,10 +392,10 @@ def candidate_features(focus: list[FocusWord], slot: set[str], sentence_units: s
                        passage_units: set[str], kind: str | None, strength: float,
                        cosine: float, best_cosine: float, cosine_z: float, passage_cosine: float,
                        lexical: float, best_lexical: float, rank: int,
-                       english: float, top: float, named: float) -> dict:
-    """The features of one candidate sentence (both models read from them); ``top`` is the
-    weight of the most telling word there can be; ``slot`` the units the question asks about
-    (:func:`slot_units`), looked for in the sentence and its neighbours; ``named`` is 1 when
+                       english: float, named: float) -> dict:
+    """The features of one candidate sentence (both models read from them); ``slot`` the
+    units the question asks about (:func:`slot_units`), looked for in the sentence and its
+    neighbours; ``named`` is 1 when
     the sentence is in a document the question names, 0 when it names others, 0.5 when it
     names none."""
     focus_sentence = share(focus, sentence_units)
@@ -414,7 +404,7 @@ def candidate_features(focus: list[FocusWord], slot: set[str], sentence_units: s
         "focus_sentence": focus_sentence,
         "focus_window": share(focus, window_units),
         "focus_passage": share(focus, passage_units),
-        "rarest_missing": rarest_missing(focus, passage_units, top),
+        "rarest_missing": rarest_missing(focus, passage_units, reference_weights().max),
         "missing_words": math.log1p(len(missing)),
         "unseen_words": math.log1p(sum(not w.seen for w in focus)),
         "type_asked": float(kind is not None),
@@ -430,7 +420,7 @@ def candidate_features(focus: list[FocusWord], slot: set[str], sentence_units: s
         "english_cosine": english * cosine,
         "named_document": named,
         "slot": len(slot & window_units) / len(slot) if slot else 1.0,
-        "kind": kind,  # not a model feature: what :func:`best_typed` reads
+        "kind": kind,  # not a model feature: what :func:`meets_type` reads
     }
 
 
@@ -482,15 +472,6 @@ class AnswerabilityModel:
             raise ValueError(f"{path}: not valid JSON ({exc}); re-fit with "
                              "`python -m eval fit-answers`") from None
 
-    @classmethod
-    def untrained(cls) -> AnswerabilityModel:
-        """All weights zero: what the fitting starts from."""
-        def zero(names):
-            return {"coef": dict.fromkeys(names, 0.0), "mean": dict.fromkeys(names, 0.0),
-                    "scale": dict.fromkeys(names, 1.0), "intercept": 0.0}
-        return cls({"sentence": zero(SENTENCE_FEATURES), "answer": zero(ANSWER_FEATURES),
-                    "threshold": 0.5})
-
     def rank(self, candidates: list[Candidate]) -> Candidate | None:
         """The best of ``candidates`` by the sentence model, among the :func:`eligible` ones;
         None when there are none."""
@@ -499,13 +480,12 @@ class AnswerabilityModel:
         allowed = [candidates[i] for i in eligible([c.features for c in candidates])]
         return max(allowed, key=lambda c: (c.probability, -c.hit_index, -c.start), default=None)
 
-    def answerability(self, best: Candidate) -> float:
-        """The probability that ``best`` (the top-ranked candidate) answers the question; 0
-        when the question asks for a deadline, a number, a body, a date, a signer, the
-        addressees or a document and the sentence does not say it (:func:`type_span`)."""
-        if not meets_type(best.features):
+    def answerability(self, features: dict) -> float:
+        """The probability that the top-ranked candidate (its ``features``) answers the
+        question; 0 when it breaks the rules of :func:`meets_type`."""
+        if not meets_type(features):
             return 0.0
-        return self.answer.probability(answer_features(best, self.sentence))
+        return self.answer.probability(answer_features(features, self.sentence))
 
 
 SLOT_SHARE = 0.5  # of the words the question asks about, in the sentence or its neighbours
@@ -537,5 +517,6 @@ def eligible(features: list[dict]) -> list[int]:
     return [i for i in keep if features[i]["type_met"] == top]
 
 
-def answer_features(best: Candidate, sentence: Logistic) -> dict:
-    return {**best.features, "sentence_logit": sentence.logit(best.features)}
+def answer_features(features: dict, sentence: Logistic) -> dict:
+    """What the answer model reads of the best candidate: its features and its ranker score."""
+    return {**features, "sentence_logit": sentence.logit(features)}

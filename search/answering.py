@@ -66,11 +66,41 @@ from .answers import (
 from .query import QueryInfo
 
 NO_DIRECT_ANSWER = "Không thấy câu trả lời trực tiếp trong các văn bản đã lập chỉ mục"
-OUTCOMES = ("answer", "related", "none")
 ANSWER_PASSAGES = 5  # hits whose sentences are candidate answers
 OBLIGATION_CANDIDATES = 40  # passages read for the duties a question asks about
 OBLIGATION_FOCUS = 0.5  # share of the question's focus a duty's sentence must hold
 CODE_QUERY_WORDS = 3  # a query of a code and at most this many other words asks for the document
+CARD_FIELDS = (("Trích yếu", "subject"), ("Cơ quan ban hành", "issuer"), ("Ngày", "date"),
+               ("Người ký", "signer"))  # what a document's card shows, in order
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question as the answering steps read it, worked out once: its type
+    (:func:`question_type`), focus words, the words it asks about, the documents it names
+    (as references, and those of them indexed), whether it asks a document's date, and the
+    card of the document it asks for by its code."""
+
+    info: QueryInfo
+    kind: str | None
+    focus: list
+    slot: frozenset
+    refs: list
+    named: frozenset | None
+    document_date: bool
+    card: dict | None
+
+
+def read_question(searcher, info: QueryInfo) -> Question:
+    kind = question_type(info.bm25_text)
+    named = named_documents(searcher, info)
+    vietnamese = info.vietnamese_share >= 0.6
+    return Question(
+        info=info, kind=kind, focus=question_focus(searcher, info),
+        slot=frozenset(slot_units(info.rewritten) if vietnamese else ()),
+        refs=named_references(info), named=None if named is None else frozenset(named),
+        document_date=asks_document_date(info.bm25_text),
+        card=document_card(searcher, info, kind))
 
 
 @dataclass
@@ -137,10 +167,10 @@ def ask(searcher, query: str, k: int = 10, mode: str = "hybrid", filters: dict |
     duties = asks_for_obligations(info.bm25_text)
     pool = searcher.ranked(info, max(k, OBLIGATION_CANDIDATES) if duties else k, mode, filters)
     hits = pool[:k]
-    kind = question_type(info.bm25_text)
+    question = read_question(searcher, info)
+    kind = question.kind
     strength = evidence(searcher, info, hits)
-    card = document_card(searcher, info, kind)
-    if card is not None:
+    if (card := question.card) is not None:
         return Answer(query=query, hits=hits, outcome="answer", text=card["subject"] or
                       card["title"], citation=card["citation"], question_type="code",
                       document=card, evidence=strength, info=info)
@@ -148,9 +178,9 @@ def ask(searcher, query: str, k: int = 10, mode: str = "hybrid", filters: dict |
         return Answer(query=query, hits=[], outcome="none", abstained=True, message=NO_EVIDENCE,
                       evidence=strength, closest=hits, info=info, question_type=kind)
     model = model or searcher.answer_model
-    passages = answer_passages(searcher, info, hits, kind)
-    best = model.rank(candidate_sentences(searcher, info, passages, kind))
-    confidence = model.answerability(best) if best is not None else 0.0
+    passages, candidates = sentence_candidates(searcher, question, hits)
+    best = model.rank(candidates)
+    confidence = model.answerability(best.features) if best is not None else 0.0
     if best is None or confidence < model.threshold:
         return Answer(query=query, hits=hits, outcome="related", abstained=True,
                       message=NO_DIRECT_ANSWER, evidence=strength, info=info,
@@ -167,12 +197,18 @@ def ask(searcher, query: str, k: int = 10, mode: str = "hybrid", filters: dict |
         s = hit.start + best.start
         span = {"kind": kind, "text": hit.text[best.start + a:best.start + b],
                 "start": s + a, "end": s + b}
-    focus = question_focus(searcher, info)
-    obligations = relevant_obligations(searcher, info, pool, focus) if duties else []
-    return Answer(query=query, hits=hits[:k], outcome="answer", text=hit.answer,
+    obligations = relevant_obligations(searcher, question, pool) if duties else []
+    return Answer(query=query, hits=hits, outcome="answer", text=hit.answer,
                   citation=hit.citation, passage_id=hit.passage_id, start=hit.answer_start,
                   end=hit.answer_end, span=span, confidence=round(confidence, 3),
                   question_type=kind, obligations=obligations, evidence=strength, info=info)
+
+
+def sentence_candidates(searcher, question: Question, hits: list) -> tuple[list, list[Candidate]]:
+    """The passages read for an answer (:func:`answer_passages`) and their candidate
+    sentences with features (:func:`candidate_sentences`)."""
+    passages = answer_passages(searcher, question, hits)
+    return passages, candidate_sentences(searcher, question, passages)
 
 
 def mark_answer(hit, candidate: Candidate) -> None:
@@ -201,17 +237,25 @@ def header_passage(searcher, hits: list, kind: str | None) -> list:
     return [searcher.hit(row, ANSWER_PASSAGES + 1, 0.0, None, None, None)]
 
 
-def question_focus(searcher, info: QueryInfo) -> list[FocusWord]:
-    """The content words of the question as the documents would word them: for a mostly
-    English question, its Vietnamese words and the glossary's terms (its English words say
-    nothing to the accent-free field)."""
+def lexical_question(info: QueryInfo) -> tuple[str, bool]:
+    """(text, Vietnamese): the question as the documents would word it - the question itself
+    when most of its words are Vietnamese, else its Vietnamese words and the glossary's terms
+    (the English words of a question say nothing to the accent-free field)."""
     words = re.findall(r"[^\W\d_]+", CODE_RE.sub(" ", info.rewritten))
-    vietnamese = sum(map(looks_vietnamese, words)) / len(words) if words else 1.0
-    if vietnamese >= 0.6:
-        return focus_words(segment(info.rewritten), searcher.syllable_idf, reference_weights(),
+    if not words or sum(map(looks_vietnamese, words)) / len(words) >= 0.6:
+        return info.rewritten, True
+    return " ".join([w for w in words if has_diacritics(w)]
+                    + [vi for _, vi in info.translations]), False
+
+
+def question_focus(searcher, info: QueryInfo) -> list[FocusWord]:
+    """The content words of the question (:func:`search.answerability.focus_words`) in its
+    :func:`lexical_question` form."""
+    text, vietnamese = lexical_question(info)
+    if vietnamese:
+        return focus_words(segment(text), searcher.syllable_idf, reference_weights(),
                            split_unseen=not info.accented, drop_unseen_unmarked=info.accented)
-    asked = " ".join([w for w in words if has_diacritics(w)] + [vi for _, vi in info.translations])
-    return focus_words(segment(asked), searcher.syllable_idf, reference_weights(),
+    return focus_words(segment(text), searcher.syllable_idf, reference_weights(),
                        drop_unseen=True)
 
 
@@ -272,20 +316,19 @@ def named_documents(searcher, info: QueryInfo) -> set[str] | None:
     return named or None
 
 
-def answer_passages(searcher, info: QueryInfo, hits: list, kind: str | None) -> list:
+def answer_passages(searcher, question: Question, hits: list) -> list:
     """The passages whose sentences are candidate answers: the best :data:`ANSWER_PASSAGES`
     hits, the other hits from a document the question names, and for a date or signer
     question the passage with the best document's date line or signature
     (:func:`header_passage`)."""
-    named = named_documents(searcher, info) or set()
+    named = question.named or frozenset()
     passages = hits[:ANSWER_PASSAGES] + [h for h in hits[ANSWER_PASSAGES:] if h.doc_id in named]
-    return passages + header_passage(searcher, hits, kind)
+    return passages + header_passage(searcher, hits, question.kind)
 
 
-def candidate_sentences(searcher, info: QueryInfo, passages: list, kind: str | None
-                        ) -> list[Candidate]:
+def candidate_sentences(searcher, question: Question, passages: list) -> list[Candidate]:
     """Every sentence of ``passages`` (the best hits, in rank order), with its features."""
-    focus = question_focus(searcher, info)
+    info, kind, named, refs = question.info, question.kind, question.named, question.refs
     english = 1.0 - info.vietnamese_share
     pieces = []  # (passage index, start, end, sentence)
     for i, hit in enumerate(passages):
@@ -293,7 +336,7 @@ def candidate_sentences(searcher, info: QueryInfo, passages: list, kind: str | N
         pieces.extend((i, s, e, text[s:e]) for s, e in sentences(text))
     if not pieces:
         return []
-    query_vector = searcher.embedder.encode([info.rewritten], "query")[0]
+    query_vector = searcher.query_vector(info.rewritten)
     vectors = searcher.sentence_vectors([" ".join(p[3].split()) for p in pieces])
     cosines = vectors @ query_vector
     passage_units = [units_of(f"{h.title}\n{h.section}\n{h.text}") for h in passages]
@@ -304,10 +347,7 @@ def candidate_sentences(searcher, info: QueryInfo, passages: list, kind: str | N
     best_cosine, best_lexical = float(cosines.max()), max(lexical)
     spread = float(cosines.std()) or 1.0
     asked = units_of(info.bm25_text)
-    named = named_documents(searcher, info)
-    refs = named_references(info)
-    document_date = asks_document_date(info.bm25_text)
-    slot = slot_units(info.rewritten) if info.vietnamese_share >= 0.6 else set()
+    slot = question.slot if kind not in ("signer", "recipients") else frozenset()
     units = [units_of(p[3]) for p in pieces]
     out = []
     for j, ((i, s, e, sentence), cosine, lex) in enumerate(zip(pieces, cosines, lexical)):
@@ -316,7 +356,7 @@ def candidate_sentences(searcher, info: QueryInfo, passages: list, kind: str | N
         hit = passages[i]
         signer = searcher.data.documents[hit.doc_id].metadata.get("signer", "") \
             if kind in ("signer", "person") else ""
-        span = type_span(kind, sentence, signer, asked, document_date)
+        span = type_span(kind, sentence, signer, asked, question.document_date)
         strength = type_strength(kind, sentence, span)
         if kind == "date" and refs and not is_named(hit.metadata.get("code", ""), refs):
             # the date of a document the question names and this one cites: next to its code
@@ -326,10 +366,9 @@ def candidate_sentences(searcher, info: QueryInfo, passages: list, kind: str | N
             strength = 0.5  # "which document …": this one, cited with its code
         passage_cosine = hit.dense_score if hit.dense_score is not None else float(cosine)
         features = candidate_features(
-            focus, slot if kind not in ("signer", "recipients") else set(), units[j], window,
-            passage_units[i], kind, strength, float(cosine), best_cosine,
-            (float(cosine) - float(cosines.mean())) / spread, float(passage_cosine), lex,
-            best_lexical, i + 1, english, reference_weights().max,
+            question.focus, slot, units[j], window, passage_units[i], kind, strength,
+            float(cosine), best_cosine, (float(cosine) - float(cosines.mean())) / spread,
+            float(passage_cosine), lex, best_lexical, i + 1, english,
             0.5 if named is None else float(hit.doc_id in named))
         out.append(Candidate(i, s, e, features, span=span))
     return out
@@ -341,14 +380,7 @@ def evidence(searcher, info: QueryInfo, hits: list) -> dict:
     glossary terms) and the best dense cosine.  Weak when both are under their thresholds
     (in a BM25-only search, when the score is); never for an indexed document's code."""
     top = hits[:3]
-    words = re.findall(r"[^\W\d_]+", CODE_RE.sub(" ", info.rewritten))
-    vietnamese = sum(map(looks_vietnamese, words)) / len(words) if words else 1.0
-    if vietnamese >= 0.6:
-        asked, strict = info.rewritten, True
-    else:  # English or mostly English: the Vietnamese words and what the glossary made
-        asked = " ".join([w for w in words if has_diacritics(w)]
-                         + [vi for _, vi in info.translations])
-        strict = False
+    asked, strict = lexical_question(info)
     cover = coverage(asked, [f"{h.title}\n{h.section}\n{h.text}" for h in top],
                      searcher.syllable_idf, unknown_missing=strict)
     dense = max((h.dense_score for h in top if h.dense_score is not None), default=None)
@@ -383,9 +415,7 @@ def document_card(searcher, info: QueryInfo, kind: str | None) -> dict | None:
             "title": searcher.data.documents[doc_id].title, "subject": meta.get("subject", ""),
             "issuer": meta.get("issuer", ""), "date": meta.get("date", ""),
             "signer": meta.get("signer", ""), "signer_title": meta.get("signer_title", ""),
-            "citation": citation(meta),
-            "cited_by": [{"doc_id": d, "citation": citation(searcher.data.documents[d].metadata)}
-                         for d in searcher.cited_by(doc_id)]}
+            "citation": citation(meta), "cited_by": searcher.cited_by(doc_id)}
 
 
 _CODE_QUERY_FILLER = frozenset(
@@ -405,13 +435,13 @@ def _actor_text(text: str) -> str:
     return re.sub(r"\bchi\s*,\s*dang bo", "chi bo, dang bo", strip_accents(normalize(text)))
 
 
-def relevant_obligations(searcher, info: QueryInfo, pool: list, focus: list[FocusWord]
-                         ) -> list[Obligation]:
+def relevant_obligations(searcher, question: Question, pool: list) -> list[Obligation]:
     """Duties in the passages ``pool`` found for the question, in rank order, that are about
     what was asked: their sentence holds :data:`OBLIGATION_FOCUS` of the question's focus
     (question words and the words of periods left out); reporting duties only when the
     question is about reports, and those of the bodies it names (``chi bộ``) when any are
     found."""
+    info, focus = question.info, question.focus
     found: list[Obligation] = []
     seen = set()
     for hit in pool:

@@ -105,6 +105,8 @@ class Searcher:
         self._by_code, self._cited_by = _code_maps(data)
         self._code_index = None
         self._rows: dict[str, int] | None = None
+        self._doc_rows: dict[str, list[int]] | None = None
+        self._query: tuple[str, np.ndarray] | None = None  # the last query embedded
         self._answer_model: AnswerabilityModel | None = None
         self._sentence_vectors: SentenceVectors | None = None
 
@@ -207,7 +209,7 @@ class Searcher:
             raise ValueError(f"k must be a positive integer, got {k!r}")
         where = Where(filters, self.allowed_rows(filters))
         n = max(CANDIDATES, k)
-        vector = self.embedder.encode([info.rewritten], "query")[0] \
+        vector = self.query_vector(info.rewritten) \
             if mode in ("hybrid", "dense") else None
         bm25 = self.bm25_run(info, where, n) if mode in ("hybrid", "bm25") else {}
         dense = self.dense_run(vector, where, n) if vector is not None else {}
@@ -233,9 +235,7 @@ class Searcher:
         """code -> rows of the documents bearing it, code -> rows of passages citing it (built on
         the first code query, once)."""
         if self._code_index is None:
-            doc_rows: dict[str, list[int]] = {}
-            for row, p in enumerate(self.data.passages):
-                doc_rows.setdefault(p.doc_id, []).append(row)
+            doc_rows = self.document_rows()
             own = {code: [r for d in docs for r in doc_rows.get(d, [])]
                    for code, docs in self._by_code.items()}
             citing: dict[str, list[int]] = {}
@@ -294,8 +294,7 @@ class Searcher:
             answer_end=p.start + answer[1] if answer else None,
             metadata={k: v for k, v in meta.items()
                       if k in ("code", "doc_type", "issuer", "date", "level", "place")},
-            cited_by=[{"doc_id": d, "citation": citation(self.data.documents[d].metadata)}
-                      for d in self._cited_by.get(p.doc_id, [])],
+            cited_by=self.cited_by(p.doc_id),
         )
 
     def document_text(self, doc_id: str) -> str:
@@ -313,12 +312,28 @@ class Searcher:
                 "citation": citation(doc.metadata, p.section), "source": doc.source,
                 "metadata": doc.metadata, "text": doc.text, "start": p.start, "end": p.end}
 
+    def query_vector(self, text: str) -> np.ndarray:
+        """``text`` embedded as a query; the last one is kept, so that answering a question
+        reuses the vector its search computed."""
+        last = self._query
+        if last is None or last[0] != text:
+            last = self._query = (text, self.embedder.encode([text], "query")[0])
+        return last[1]
+
+    def document_rows(self) -> dict[str, list[int]]:
+        """doc_id -> the rows of its passages, in order (built once)."""
+        if self._doc_rows is None:
+            rows: dict[str, list[int]] = {}
+            for row, p in enumerate(self.data.passages):
+                rows.setdefault(p.doc_id, []).append(row)
+            self._doc_rows = rows
+        return self._doc_rows
+
     def passage_at(self, doc_id: str, offset: int) -> int | None:
         """The row of ``doc_id``'s passage that holds the character at ``offset``."""
-        for row, p in enumerate(self.data.passages):
-            if p.doc_id == doc_id and p.start <= offset < p.end:
-                return row
-        return None
+        return next((row for row in self.document_rows().get(doc_id, [])
+                     if self.data.passages[row].start <= offset < self.data.passages[row].end),
+                    None)
 
     def _passage_rows(self) -> dict[str, int]:
         if self._rows is None:
@@ -352,9 +367,11 @@ class Searcher:
         """Comparable document code (:func:`code_key`) -> the indexed documents bearing it."""
         return self._by_code
 
-    def cited_by(self, doc_id: str) -> list[str]:
-        """The other indexed documents whose text cites ``doc_id``'s code."""
-        return self._cited_by.get(doc_id, [])
+    def cited_by(self, doc_id: str) -> list[dict]:
+        """The other indexed documents whose text cites ``doc_id``'s code: their doc_id and
+        citation."""
+        return [{"doc_id": d, "citation": citation(self.data.documents[d].metadata)}
+                for d in self._cited_by.get(doc_id, [])]
 
 
 def _code_maps(data: IndexData) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
