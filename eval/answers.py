@@ -35,8 +35,8 @@ ANSWER_TARGETS = {
     "party-docs": {"refused": 0.85, "false_abstentions": 0.05, "holds": 0.80},
 }
 ANSWER_GATES = {
-    "sample": {"refused": 0.48, "false_abstentions": 0.07, "holds": 0.76},
-    "party-docs": {"refused": 0.44, "false_abstentions": 0.13, "holds": 0.73},
+    "sample": {"refused": 0.60, "false_abstentions": 0.05, "holds": 0.76},
+    "party-docs": {"refused": 0.53, "false_abstentions": 0.08, "holds": 0.72},
 }
 
 

@@ -28,7 +28,7 @@ import numpy as np
 from .answers import AskQuestion, holds_evidence
 
 C = 1.0
-MAX_FALSE_ABSTENTIONS = 0.10
+MAX_FALSE_ABSTENTIONS = 0.08
 
 
 def candidates_of(searcher, q: AskQuestion) -> list[tuple[dict, bool]] | None:
@@ -119,7 +119,8 @@ def fit(groups: list[tuple[AskQuestion, list[tuple[dict, bool]]]]) -> dict:
 
     sentence = _listwise(groups, SENTENCE_FEATURES)
     ranker = Logistic(SENTENCE_FEATURES, sentence, "sentence")
-    best = [b for b in (_best(cands, ranker) for _, cands in groups) if meets_type(b[0])]
+    best = [b for b in (_best(cands, ranker) for _, cands in groups)
+            if b is not None and meets_type(b[0])]
     rows = [answer_features(f, ranker) for f, _ in best]
     X = np.array([[r[n] for n in ANSWER_FEATURES] for r in rows])
     y = np.array([label for _, label in best], dtype=int)
@@ -129,13 +130,13 @@ def fit(groups: list[tuple[AskQuestion, list[tuple[dict, bool]]]]) -> dict:
     return weights
 
 
-def _best(cands: list[tuple[dict, bool]], ranker) -> tuple[dict, bool]:
+def _best(cands: list[tuple[dict, bool]], ranker) -> tuple[dict, bool] | None:
     """The candidate the sentence model picks among the eligible ones
-    (:func:`search.answerability.eligible`)."""
+    (:func:`search.answerability.eligible`); None when none is."""
     from search.answerability import eligible
 
     return max((cands[i] for i in eligible([f for f, _ in cands])),
-               key=lambda c: ranker.logit(c[0]))
+               key=lambda c: ranker.logit(c[0]), default=None)
 
 
 def best_probabilities(groups, weights: dict) -> list[tuple[AskQuestion, float, bool]]:
@@ -145,8 +146,9 @@ def best_probabilities(groups, weights: dict) -> list[tuple[AskQuestion, float, 
     model = AnswerabilityModel({**weights, "threshold": 0.5})
     out = []
     for q, cands in groups:
-        f, label = _best(cands, model.sentence)
-        out.append((q, model.answerability(f), label))
+        best = _best(cands, model.sentence)
+        out.append((q, 0.0, False) if best is None else
+                   (q, model.answerability(best[0]), best[1]))
     return out
 
 

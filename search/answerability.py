@@ -48,7 +48,8 @@ def _folded_pattern(pattern: str) -> str:
 _ASKS: tuple[tuple[str, str, str], ...] = (
     ("signer", r"\bai ky\b|\bnguoi ky\b|\bky boi ai\b|\bwho signed\b|\bsigned by whom\b",
      r"\bsigner\b|\bnguoi ky\b"),
-    ("date", r"\bngay nao\b|\bngay thang(?: nam)? nao\b|\bnam nao\b|\bngay bao nhieu\b|"
+    ("date", r"(?<!truoc )(?<!cham nhat )(?<!han chot )\bngay nao\b|\bngay thang(?: nam)? nao\b|"
+             r"\bnam nao\b|\bngay bao nhieu\b|"
              r"\b(?:ban hanh|ky|lap|gui|ra)(?: vao)? (?:ngay|thoi gian) nao\b|\bwhat date\b|"
              r"\bwhich date\b|\bwhat year\b|\bwhich year\b|\bon what date\b|\bwhen was\b.*"
              r"\b(?:issued|signed|dated|adopted|promulgated|written|drawn up|sent|founded)\b",
@@ -58,9 +59,10 @@ _ASKS: tuple[tuple[str, str, str], ...] = (
                    r"(?:recipients|addressees)\b",
      r"\baddressed to\b|\brecipients\b|\baddressees\b|\bkinh gui\b"),
     ("code", r"\b(?:van ban|quyet dinh|quy dinh|huong dan|nghi quyet|chi thi|ket luan|cong van|"
-             r"ke hoach|quy che|thong tri|luat|hien phap) (?:nao|so may)\b|\bwhich (?:regulation|"
-             r"decision|document|directive|resolution|law|guideline|instruction|decree|"
-             r"constitution)\b", ""),
+             r"ke hoach|quy che|thong tri|(?<!ky )luat|hien phap|nghi dinh|thong tu) "
+             r"(?:nao|so may)\b|"
+             r"\bwhich (?:regulation|decision|document|directive|resolution|law|guideline|"
+             r"instruction|decree|constitution)\b", ""),
     ("deadline", r"\bbao lau\b|\bkhi nao\b|\bluc nao\b|\bthoi diem nao\b|\bbao nhieu ngay\b|"
                  r"\bmay ngay\b|\btruoc ngay nao\b|\bhang (?:thang|quy|nam) hay\b|"
                  r"\bdinh ky nao\b|\bhow often\b|\bhow long\b|\bby when\b|"
@@ -75,9 +77,10 @@ _ASKS: tuple[tuple[str, str, str], ...] = (
      r"\bty le\b|\bti le\b|\bphan tram\b|\bpercentage\b|\bso luong\b"),
     ("person", r"\bai la (?:pho )?(?:bi thu|chu tich|truong ban|pho ban|giam doc|thu truong|"
                r"uy vien)\b|\b(?:pho )?(?:bi thu|chu tich|truong ban|pho ban|giam doc|"
-               r"thu truong)(?: \w+){0,6} la ai\b|\bwho is the\b", ""),
+               r"thu truong)(?: \w+){0,10} la ai\b|\b(?:dong chi|ong|ba) nao\b|\bwho is the\b",
+     ""),
     ("who", r"(?:^|\s)ai(?:\s|$|\?)|\bnhung ai\b|\b(?:co quan|to chuc|ban|cap|don vi|nguoi|"
-            r"dong chi|bo phan|ca nhan|thanh phan) nao\b|\bwho\b|\bwhich (?:body|bodies|organ|"
+            r"bo phan|ca nhan|thanh phan) nao\b|\bwho\b|\bwhich (?:body|bodies|organ|"
             r"organization|organisation|agency|agencies|committee|commission|central body|"
             r"level|unit|official|person)\b|\bwhose\b|\bwhom\b", ""),
     ("open", r"\bnhu the nao\b|\bthe nao\b|\bra sao\b|\bla gi\b|\bvi sao\b|\btai sao\b|"
@@ -139,6 +142,79 @@ TYPE_PATTERNS: dict[str, re.Pattern] = {
 }
 
 
+# What a deadline or number question asks for exactly, when its words say so: a length of time
+# (``bao lâu``, ``bao nhiêu ngày``: ``30 ngày``, not ``định kỳ hằng quý``), how often (``bao
+# lâu một lần``, ``định kỳ nào``), a share (``bao nhiêu phần trăm``) or a count of something
+# (``bao nhiêu đảng viên`` wants a figure before ``đảng viên``, not any figure near it).
+_FREQUENCY_ASKS = re.compile(_folded_pattern(
+    r"\bbao lau (?:mot|1) lan\b|\bdinh ky (?:bao lau|nao)\b|\bhow often\b|\bfrequency\b|"
+    r"\bhang (?:ngay|tuan|thang|quy|nam) hay\b"))
+_DURATION_ASKS = re.compile(
+    r"\bbao lau\b|\bhow long\b|\b(?:bao nhieu|may) (ngay|tuan|thang|nam|gio)\b|"
+    r"\b(?:within )?how many (day|week|month|year)s?\b")
+_COUNT_ASKS = re.compile(r"\b(?:bao nhieu|may)\s+(\w+)")
+_ENGLISH_UNITS = {"day": "ngày", "week": "tuần", "month": "tháng", "year": "năm"}
+_FOLDED_UNITS = {"ngay": "ngày", "tuan": "tuần", "thang": "tháng", "nam": "năm", "gio": "giờ"}
+_FIGURE = (r"(?:\d+(?:[.,]\d+)*|một|hai|ba|bốn|tư|năm|sáu|bảy|tám|chín|mười|mươi)"
+           r"(?:\s*[-–]\s*\d+)?")
+_FREQUENCY = re.compile(
+    r"định kỳ|định kì|(?:hằng|hàng|mỗi)\s+(?:ngày|tuần|tháng|quý|năm)|\b\d+\s+tháng\b|"
+    r"(?:một|1)\s+lần|thường xuyên|đột xuất", re.IGNORECASE)
+_COUNTED = re.compile(r"(?<![(\w/])\d+(?:[.,/]\d+)*(?![)\w/])|(?<!\w)(?:một|hai|ba|bốn|tư|năm|sáu|"
+                      r"bảy|tám|chín|mười|mươi)(?!\w)", re.IGNORECASE)
+_REFERENCE_NUMBER = re.compile(r"\b(?:Điều|khoản|Khoản|điểm|Chương|Mục)\s+\d+\S*")
+
+
+@dataclass(frozen=True)
+class AnswerForm:
+    """What exactly a deadline or number question asks for: ``duration`` (``unit``: the word of
+    time it names, or any), ``frequency``, ``percent`` or ``count`` (``unit``: the first
+    accent-free syllable of what is counted)."""
+
+    kind: str
+    unit: str | None = None
+
+
+def answer_form(query: str) -> AnswerForm | None:
+    """The :class:`AnswerForm` a question asks for, or None when it only asks its type."""
+    folded = strip_accents(normalize(query))
+    if _FREQUENCY_ASKS.search(folded):
+        return AnswerForm("frequency")
+    if m := _DURATION_ASKS.search(folded):
+        unit = m.group(1) or m.group(2)
+        return AnswerForm("duration", _FOLDED_UNITS.get(unit) or _ENGLISH_UNITS.get(unit))
+    if (m := _COUNT_ASKS.search(folded)) and question_type(query) == "number":
+        unit = m.group(1)
+        if unit == "phan":
+            return AnswerForm("percent")
+        if unit not in QUESTION_WORDS and looks_vietnamese(unit):
+            return AnswerForm("count", unit)
+    return None
+
+
+def _form_spans(form: AnswerForm, text: str):
+    """The matches in ``text`` (codes, dates and article numbers blanked) of what ``form``
+    asks for."""
+    if form.kind == "frequency":  # a time expression naming a period
+        yield from (m for m in TYPE_PATTERNS["deadline"].finditer(text)
+                    if _FREQUENCY.search(m.group(0)))
+    elif form.kind == "duration":
+        unit = re.escape(form.unit) if form.unit else "ngày|tuần|tháng|năm|giờ"
+        yield from re.finditer(rf"\b{_FIGURE}\s+(?:{unit})\b", text, re.IGNORECASE)
+    elif form.kind == "percent":
+        yield from re.finditer(_PERCENT + r"|\b\d+(?:[.,]\d+)*\s+phần trăm", text)
+    else:
+        for m in _COUNTED.finditer(text):
+            rest = text[m.end():m.end() + 40]
+            following = SYLLABLE.findall(strip_accents(normalize(rest)))
+            if form.unit in following[:2] and not rest.lstrip().startswith("%"):
+                yield m
+
+
+def _blank(pattern: re.Pattern, text: str) -> str:
+    return pattern.sub(lambda m: " " * len(m.group(0)), text)
+
+
 def question_type(query: str) -> str | None:
     """What ``query`` asks for: ``signer``, ``date``, ``recipients``, ``code``, ``deadline``,
     ``number``, ``person`` (who holds a post), ``who`` (a body or person), or None (an open
@@ -161,16 +237,22 @@ def _asked(query: str) -> tuple[str | None, re.Match | None]:
 def slot_units(query: str) -> set[str]:
     """The units of the words the question asks about, next to where it asks: ``ngày thành
     lập`` -> thành lập, ``thời hạn nộp`` -> nộp, ``… ban hành ngày nào`` -> ban hành, ``bao
-    nhiêu phần trăm`` -> phần trăm: the event or quantity an answer must speak of."""
+    nhiêu phần trăm ngân sách`` -> ngân sách, ``kết nạp bao nhiêu đảng viên`` -> nạp: the event
+    or quantity an answer must speak of."""
     kind, m = _asked(query)
     if kind is None or m is None:
         return set()
     folded = strip_accents(normalize(query))
     inside = [w for w in SYLLABLE.findall(m.group(0)) if w not in QUESTION_WORDS and len(w) > 1]
     after = [w for w in SYLLABLE.findall(folded[m.end():])
-             if w not in QUESTION_WORDS and not w.isdigit()][:1]
+             if w not in QUESTION_WORDS and not w.isdigit()]
     before = [w for w in SYLLABLE.findall(folded[:m.start()]) if w not in QUESTION_WORDS][-1:]
-    return {w for w in inside or after or before if looks_vietnamese(w)}  # English: none
+    form = answer_form(query) if kind == "number" else None
+    if form is not None and form.kind == "percent":
+        after = after[2:]  # a share of what: ``bao nhiêu phần trăm ngân sách`` -> ngân sách
+    elif form is not None and form.kind == "count" and before and not before[0].isdigit():
+        after = []  # the figure stands before what is counted (the form): what is done to it
+    return {w for w in inside or after[:1] or before if looks_vietnamese(w)}  # English: none
 
 
 # a date question about a document (when it was issued, signed, drawn up), which its date line
@@ -197,13 +279,14 @@ def type_strength(kind: str | None, sentence: str, span: tuple[int, int] | None)
 
 
 def type_span(kind: str | None, sentence: str, signer: str = "",
-              asked: set[str] = frozenset(), document_date: bool = True
-              ) -> tuple[int, int] | None:
+              asked: set[str] = frozenset(), document_date: bool = True,
+              form: AnswerForm | None = None) -> tuple[int, int] | None:
     """Offsets in ``sentence`` of what a ``kind`` question asks for (the time expression, the
     figure, the body, the date, the code, a person's or the ``signer``'s name), the first one
     that says something the question does not (``asked``: the question's units); None when
     there is none.  A document's date line answers a date question only about a document
-    (``document_date``: :func:`asks_document_date`)."""
+    (``document_date``: :func:`asks_document_date`); a deadline or number question that says
+    what exactly it asks (``form``: :func:`answer_form`) is answered only by that."""
     if kind is None or (kind == "date" and not document_date and DATE_LINE.match(sentence)):
         return None
     if kind in ("signer", "person") and signer and (at := sentence.find(signer)) >= 0:
@@ -213,16 +296,20 @@ def type_span(kind: str | None, sentence: str, signer: str = "",
     if kind == "date" and (m := DATE_LINE.match(sentence)):
         return m.span()
     text = sentence
-    if kind == "number":  # figures inside codes and dates are not the answer
-        text = CODE_RE.sub(lambda m: " " * len(m.group(0)), text)
-        text = TYPE_PATTERNS["date"].sub(lambda m: " " * len(m.group(0)), text)
-    patterns = [TYPE_PATTERNS[kind]]
-    if kind == "number":  # a percentage before any other figure
-        patterns.insert(0, re.compile(_PERCENT))
-    for pattern in patterns:
-        for m in pattern.finditer(text):
-            if not units_of(m.group(0)) <= asked:
-                return m.span()
+    if kind == "number" or form is not None:
+        # figures inside codes, dates and article numbers are not the answer
+        for pattern in (TYPE_PATTERNS["code"], CODE_RE, TYPE_PATTERNS["date"], _REFERENCE_NUMBER):
+            text = _blank(pattern, text)
+    if form is not None:
+        matches = _form_spans(form, sentence if form.kind == "frequency" else text)
+    else:
+        patterns = [TYPE_PATTERNS[kind]]
+        if kind == "number":  # a percentage before any other figure
+            patterns.insert(0, re.compile(_PERCENT))
+        matches = (m for pattern in patterns for m in pattern.finditer(text))
+    for m in matches:
+        if not units_of(m.group(0)) <= asked:
+            return m.span()
     return None
 
 
@@ -492,10 +579,12 @@ SLOT_SHARE = 0.5  # of the words the question asks about, in the sentence or its
 
 
 def meets_type(features: dict) -> bool:
-    """Whether a candidate says what its question's type asks for (always, untyped), next to
-    the words the question asks about (:func:`slot_units`: ``ngày thành lập`` is not answered
-    by a sentence with a date and no founding), unless the line itself is what was asked (a
-    document's date line, its signature, its addressees)."""
+    """Whether a candidate says something the question does not and what its type asks for
+    (always, untyped), next to the words the question asks about (:func:`slot_units`:
+    ``ngày thành lập`` is not answered by a sentence with a date and no founding), unless the
+    line itself is what was asked (a document's date line, its signature, its addressees)."""
+    if not features.get("says_more", 1.0) or features.get("term_missing", 0.0):
+        return False
     if not features["type_asked"]:
         return True
     if features["type_met"] <= 0:
@@ -506,13 +595,16 @@ def meets_type(features: dict) -> bool:
 
 
 def eligible(features: list[dict]) -> list[int]:
-    """Which candidates (by their features) may answer: those in a document the question
-    names, when any is (*Theo Quy định 24…* is answered from Quy định 24, not from the
-    regulation it replaced); among them, those that meet the question's type as fully as any
-    does (a deadline question is answered by a sentence with a time expression, a date
-    question by a document's date line before any other date)."""
-    keep = [i for i, f in enumerate(features) if f["named_document"] == 1.0] or \
-        list(range(len(features)))
+    """Which candidates (by their features) may answer: those saying something the question
+    does not (and, for an English question, in a passage holding its telling terms); among
+    them, those in a document the question names, when any is (*Theo Quy định 24…* is
+    answered from Quy định 24, not from the regulation it replaced); among them, those that
+    meet the question's type as fully as any does (a deadline question is answered by a
+    sentence with a time expression, a date question by a document's date line before any
+    other date)."""
+    pool = [i for i, f in enumerate(features)
+            if f.get("says_more", 1.0) and not f.get("term_missing", 0.0)]
+    keep = [i for i in pool if features[i]["named_document"] == 1.0] or pool
     top = max((features[i]["type_met"] for i in keep), default=0.0)
     return [i for i in keep if features[i]["type_met"] == top]
 

@@ -36,10 +36,13 @@ from index.text import (
 )
 
 from .answerability import (
+    QUESTION_WORDS,
     TYPE_PATTERNS,
     AnswerabilityModel,
+    AnswerForm,
     Candidate,
     FocusWord,
+    answer_form,
     asks_document_date,
     candidate_features,
     focus_words,
@@ -55,6 +58,7 @@ from .answers import (
     ABSTAIN_DENSE,
     ABSTAIN_SCORE,
     NO_EVIDENCE,
+    SYLLABLE,
     Obligation,
     _units,
     asks_about_reports,
@@ -67,6 +71,7 @@ from .query import QueryInfo
 
 NO_DIRECT_ANSWER = "Không thấy câu trả lời trực tiếp trong các văn bản đã lập chỉ mục"
 ANSWER_PASSAGES = 5  # hits whose sentences are candidate answers
+TELLING_TERM = 6.0  # reference idf of a term an English question's answer passage must hold
 OBLIGATION_CANDIDATES = 40  # passages read for the duties a question asks about
 OBLIGATION_FOCUS = 0.5  # share of the question's focus a duty's sentence must hold
 CODE_QUERY_WORDS = 3  # a query of a code and at most this many other words asks for the document
@@ -78,8 +83,9 @@ CARD_FIELDS = (("Trích yếu", "subject"), ("Cơ quan ban hành", "issuer"), ("
 class Question:
     """A question as the answering steps read it, worked out once: its type
     (:func:`question_type`), focus words, the words it asks about, the documents it names
-    (as references, and those of them indexed), whether it asks a document's date, and the
-    card of the document it asks for by its code."""
+    (as references, and those of them indexed), whether it asks a document's date, the card
+    of the document it asks for by its code, and what exactly a deadline or number question
+    asks for (:func:`answer_form`)."""
 
     info: QueryInfo
     kind: str | None
@@ -89,6 +95,7 @@ class Question:
     named: frozenset | None
     document_date: bool
     card: dict | None
+    form: AnswerForm | None = None
 
 
 def read_question(searcher, info: QueryInfo) -> Question:
@@ -100,7 +107,8 @@ def read_question(searcher, info: QueryInfo) -> Question:
         slot=frozenset(slot_units(info.rewritten) if vietnamese else ()),
         refs=named_references(info), named=None if named is None else frozenset(named),
         document_date=asks_document_date(info.bm25_text),
-        card=document_card(searcher, info, kind))
+        card=document_card(searcher, info, kind),
+        form=answer_form(info.bm25_text) if kind in ("deadline", "number") else None)
 
 
 @dataclass
@@ -349,6 +357,10 @@ def candidate_sentences(searcher, question: Question, passages: list) -> list[Ca
     asked = units_of(info.bm25_text)
     slot = question.slot if kind not in ("signer", "recipients") else frozenset()
     units = [units_of(p[3]) for p in pieces]
+    # an English question's meaning is in the terms its words were translated to (the
+    # glossary): a passage without its telling ones (đảng phí for "dues") is about another thing
+    english_question = info.vietnamese_share < 0.6
+    telling_terms = [w for w in question.focus if w.seen and w.weight >= TELLING_TERM]
     out = []
     for j, ((i, s, e, sentence), cosine, lex) in enumerate(zip(pieces, cosines, lexical)):
         window = set().union(*(units[n] for n in (j - 1, j, j + 1)
@@ -356,12 +368,14 @@ def candidate_sentences(searcher, question: Question, passages: list) -> list[Ca
         hit = passages[i]
         signer = searcher.data.documents[hit.doc_id].metadata.get("signer", "") \
             if kind in ("signer", "person") else ""
-        span = type_span(kind, sentence, signer, asked, question.document_date)
+        span = type_span(kind, sentence, signer, asked, question.document_date, question.form)
         strength = type_strength(kind, sentence, span)
         if kind == "date" and refs and not is_named(hit.metadata.get("code", ""), refs):
             # the date of a document the question names and this one cites: next to its code
             cited = cited_date(sentence, refs)
             span, strength = (cited, 1.0) if cited else (span, min(strength, 0.5))
+        elif kind == "date" and refs and question.document_date and strength < 1.0:
+            span, strength = None, 0.0  # in the document asked about, only its date line
         if kind == "code" and span is None and hit.metadata.get("code"):
             strength = 0.5  # "which document …": this one, cited with its code
         passage_cosine = hit.dense_score if hit.dense_score is not None else float(cosine)
@@ -370,8 +384,19 @@ def candidate_sentences(searcher, question: Question, passages: list) -> list[Ca
             float(cosine), best_cosine, (float(cosine) - float(cosines.mean())) / spread,
             float(passage_cosine), lex, best_lexical, i + 1, english,
             0.5 if named is None else float(hit.doc_id in named))
+        features["says_more"] = float(says_more(sentence, asked))
+        features["term_missing"] = float(english_question and any(
+            not w.found_in(passage_units[i]) for w in telling_terms))
         out.append(Candidate(i, s, e, features, span=span))
     return out
+
+
+def says_more(sentence: str, asked: set[str]) -> bool:
+    """Whether ``sentence`` says anything the question (``asked``: its units) does not: a
+    sentence made of the question's own words (the signer's name to *what post did X hold*)
+    answers nothing."""
+    words = SYLLABLE.findall(strip_accents(normalize(sentence)))
+    return any(w not in asked and w not in QUESTION_WORDS for w in words)
 
 
 def evidence(searcher, info: QueryInfo, hits: list) -> dict:

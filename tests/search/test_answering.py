@@ -11,11 +11,15 @@ import pytest
 from search.answerability import (
     DATE_LINE,
     AnswerabilityModel,
+    AnswerForm,
+    answer_form,
     focus_words,
     question_type,
     reference_weights,
+    slot_units,
     type_span,
 )
+from search.answering import says_more
 from search.answers import clean_action
 from tests.conftest import ROOT
 
@@ -31,6 +35,10 @@ from tests.conftest import ROOT
     ("Quyết định nào của Ban Bí thư quy định chế độ chi?", "code"),
     ("Cơ quan nào ban hành quy định này?", "who"),
     ("Điều đầu tiên đảng viên không được làm là gì?", None),
+    ("Báo cáo quý phải nộp trước ngày nào?", "deadline"),  # a deadline, not a date
+    ("Đảng viên dự bị có những hình thức kỷ luật nào?", None),  # not "which law"
+    ("Đảng ủy khối năm 2019 do đồng chí nào làm bí thư?", "person"),
+    ("Nghị định số mấy quy định việc cung cấp thông tin?", "code"),
 ])
 def test_question_types(query, kind):
     assert question_type(query) == kind
@@ -57,6 +65,62 @@ def test_type_spans_mark_what_was_asked():
     assert DATE_LINE.match("Hà Nội, ngày 04 tháng 03 năm 2013")
     assert DATE_LINE.match("Bình Dương, ngày   tháng 12 năm 2020")  # a draft, day left blank
     assert not DATE_LINE.match("Căn cứ Quy định số 29-QĐ/TW ngày 25/7/2016")
+
+
+@pytest.mark.parametrize("query, form", [
+    ("Định kỳ bao lâu bí thư chi bộ phải báo cáo?", AnswerForm("frequency")),
+    ("Đánh giá đảng viên được tiến hành khi nào, bao lâu một lần?", AnswerForm("frequency")),
+    ("how often must party cells report?", AnswerForm("frequency")),
+    ("Thời gian dự bị của đảng viên là bao lâu?", AnswerForm("duration")),
+    ("How long is the probationary period?", AnswerForm("duration")),
+    ("phải báo cáo trước bao nhiêu ngày?", AnswerForm("duration", "ngày")),
+    ("phấn đấu kết nạp bao nhiêu phần trăm đảng viên mới?", AnswerForm("percent")),
+    ("kết nạp được bao nhiêu đảng viên mới?", AnswerForm("count", "dang")),
+    ("Tỷ lệ kết nạp đảng viên mới là bao nhiêu?", None),
+    ("Thời hạn báo cáo của chi bộ", None),
+])
+def test_answer_forms_say_what_exactly_is_asked(query, form):
+    assert answer_form(query) == form
+
+
+def test_typed_answers_have_the_form_asked_for():
+    # a count is a figure before what is counted, not any figure near it
+    count = AnswerForm("count", "dang")
+    sentence = "hiện có 64 tổ chức cơ sở đảng và 305 chi bộ, 7.300 đảng viên"
+    a, b = type_span("number", sentence, form=count)
+    assert sentence[a:b] == "7.300"
+    assert type_span("number", "Được hai đảng viên chính thức giới thiệu", form=count) == (5, 8)
+    share = "tỉ lệ kết nạp đảng viên mới đạt từ 3% - 4% so với tổng số đảng viên"
+    assert type_span("number", share, form=count) is None  # a share is not a count
+    assert type_span("number", "Đến cuối năm 2017 có 17/24 chi, đảng bộ",
+                     form=AnswerForm("count", "chi")) == (21, 26)
+    # a length of time, not a period or a time of day; dates are not lengths
+    days = AnswerForm("duration", "ngày")
+    assert type_span("deadline", "Định kỳ 6 tháng, một năm, cấp ủy báo cáo", form=days) is None
+    sentence = "trong thời hạn 30 ngày làm việc kể từ ngày nhận hồ sơ"
+    a, b = type_span("deadline", sentence, form=days)
+    assert sentence[a:b] == "30 ngày"
+    assert type_span("deadline", "Hà Nội, ngày 15 tháng 3 năm 2016",
+                     form=AnswerForm("duration")) is None
+    assert type_span("deadline", "người vào Đảng phải đủ 18 tuổi",
+                     form=AnswerForm("duration")) is None
+    # how often: a period
+    sentence = "Công tác đánh giá, xếp loại đảng viên hàng năm phải được thực hiện"
+    a, b = type_span("deadline", sentence, form=AnswerForm("frequency"))
+    assert sentence[a:b] == "hàng năm"
+    # figures of article numbers and cited documents are not answers
+    assert type_span("number", "Theo Điều 12 của Hướng dẫn số 12") is None
+
+
+def test_slots_name_what_the_figure_is_of():
+    assert slot_units("Huyện kết nạp được bao nhiêu đảng viên mới?") == {"nap"}
+    assert slot_units("tỉnh chi bao nhiêu phần trăm ngân sách cho khoa học?") == {"ngan"}
+
+
+def test_an_answer_says_something_the_question_does_not():
+    asked = {"dong", "chi", "nguyen", "thi", "kim", "ngoc", "giu", "chuc", "vu"}
+    assert not says_more("Nguyễn Thị Kim Ngọc", asked)
+    assert says_more("T/M BAN THƯỜNG VỤ", asked)
 
 
 def _idf(seen: set[str]):
@@ -113,6 +177,8 @@ def test_weights_file_errors_name_the_fix(tmp_path):
     "ai là bí thư huyện ủy Hớn Quản",
     "ngày thành lập Đảng bộ tỉnh Bình Phước",
     "what is the deadline for paying party membership dues?",
+    "Báo cáo quý về số lượng đảng viên suy thoái gửi Huyện ủy phải nộp trước ngày nào?",
+    "Chương trình hành động 27-CTr/HU được ban hành ngày nào?",
 ])
 def test_questions_the_sample_does_not_answer_get_no_answer(searcher, query):
     answer = searcher.ask(query)
