@@ -24,7 +24,6 @@ import os
 import random
 import re
 import resource
-import shutil
 import subprocess
 import sys
 import time
@@ -244,7 +243,7 @@ def query_child(index_dir: str, queries: list[str]) -> dict:
 
 
 def run(corpus: Path, passages: int, n_queries: int, keep: bool = False) -> dict:
-    from index.store import load_index, write_index
+    from index.store import delete_index, load_index, write_index
 
     base_dir = base_index(corpus)
     base = load_index(base_dir, mmap=False)
@@ -276,7 +275,7 @@ def run(corpus: Path, passages: int, n_queries: int, keep: bool = False) -> dict
         raise RuntimeError(f"query process failed: {child.stderr.strip()[-2000:]}")
     report["query"] = json.loads(child.stdout.strip().splitlines()[-1])
     if not keep:
-        shutil.rmtree(scale_dir, ignore_errors=True)
+        delete_index(scale_dir)
     return report
 
 

@@ -15,6 +15,7 @@ is cheap; nothing is re-tokenized.
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,12 @@ import numpy as np
 from scipy import sparse
 
 K1, B, EPSILON = 1.5, 0.75, 0.25
+
+
+# numpy parses an .npy header with ast.literal_eval, which CPython 3.11 does not run safely in
+# two threads at once ("AST constructor recursion depth mismatch"): the app's sessions and a
+# writer load indexes in threads of one process, so headers are read one at a time
+_NPY_HEADER_LOCK = threading.Lock()
 
 
 @dataclass
@@ -141,7 +148,9 @@ class BM25:
         mode = "r" if mmap else None
 
         def array(name):
-            return np.load(folder / f"{prefix}_{name}.npy", mmap_mode=mode, allow_pickle=False)
+            with _NPY_HEADER_LOCK:
+                return np.load(folder / f"{prefix}_{name}.npy", mmap_mode=mode,
+                               allow_pickle=False)
 
         indptr, indices, tf = array("indptr"), array("indices"), array("tf")
         terms = (folder / f"{prefix}_vocab.txt").read_text(encoding="utf-8").split("\n")[:-1]

@@ -22,7 +22,16 @@ from .documents import Document, read_sources
 from .embeddings import DEFAULT_MODEL, Embedder, EmbeddingCache
 from .milvus import MilvusStore
 from .paths import cache_dir
-from .store import IndexData, IndexFolderError, indexed_text, load_index, write_index
+from .store import (
+    IndexData,
+    IndexFolderError,
+    check_target,
+    indexed_text,
+    load_index,
+    recover,
+    write_index,
+    writer_lock,
+)
 from .text import Analyzer
 
 CHUNKING = {"max_words": 250, "min_words": 40, "max_chars": 1200, "pack_words": 120}
@@ -102,6 +111,13 @@ def build(sources: list[str | Path], out: Path | str, model: str = DEFAULT_MODEL
     """Build a new index at ``out`` from files, folders and BEIR ``corpus.jsonl`` files; with
     ``milvus``, its passages are also written to that Milvus collection, which then serves
     the searches (see :mod:`index.milvus`)."""
+    check_target(Path(out), [Path(s) for s in sources])
+    with writer_lock(out, say=_say):
+        return _build(sources, Path(out), model, analyzer, use_cache, milvus)
+
+
+def _build(sources, out: Path, model: str, analyzer: Analyzer | None, use_cache: bool,
+           milvus: MilvusStore | None) -> BuildReport:
     analyzer = analyzer or Analyzer()
     docs, skipped = read_sources(sources)
     _report_skipped(skipped)
@@ -164,6 +180,11 @@ def add(sources: list[str | Path], index_dir: Path | str, use_cache: bool = True
     """Add (or replace, by doc_id) documents in an existing index.  ``progress(share,
     message)``, when given, hears how far the work is (for a progress bar)."""
     index_dir = Path(index_dir)
+    with writer_lock(index_dir, say=_say):
+        return _add(sources, index_dir, use_cache, progress)
+
+
+def _add(sources, index_dir: Path, use_cache: bool, progress: Progress | None) -> BuildReport:
     if progress:
         progress(0.0, "Đọc văn bản")
     data = load_index(index_dir, mmap=False)
@@ -196,6 +217,11 @@ def add(sources: list[str | Path], index_dir: Path | str, use_cache: bool = True
 def remove(doc_ids: list[str], index_dir: Path | str) -> BuildReport:
     """Remove documents by id; unknown ids are an error and nothing changes."""
     index_dir = Path(index_dir)
+    with writer_lock(index_dir, say=_say):
+        return _remove(doc_ids, index_dir)
+
+
+def _remove(doc_ids: list[str], index_dir: Path) -> BuildReport:
     data = load_index(index_dir, mmap=False)
     unknown = [d for d in doc_ids if d not in data.documents]
     if unknown:
@@ -214,10 +240,12 @@ def publish(index_dir: Path | str, milvus: MilvusStore, out: Path | str | None =
     """Serve an existing index from Milvus without rebuilding it: its passages, vectors and BM25
     weights go to ``milvus``'s collection, and the folder (``out``, a copy, when given) records
     it.  Returns the folder."""
-    index_dir = Path(index_dir)
-    data = load_index(index_dir, mmap=False)
-    _save(data, Path(out or index_dir), data.manifest.get("chunking"), milvus)
-    return Path(out or index_dir)
+    index_dir, target = Path(index_dir), Path(out or index_dir)
+    check_target(target)
+    with writer_lock(target, say=_say):
+        data = load_index(index_dir, mmap=False)
+        _save(data, target, data.manifest.get("chunking"), milvus)
+    return target
 
 
 def ensure_default_index(index_dir: Path | str | None = None) -> Path:
@@ -237,6 +265,7 @@ def ensure_index(index_dir: Path, sources: list[Path], label: str, rebuild: bool
     from .store import unusable_reason
 
     index_dir = Path(index_dir)
+    recover(index_dir)
     if not (index_dir / "manifest.json").exists():
         _say(f"No index at {index_dir}: building it from {label} ...")
         build(sources, index_dir)
@@ -248,6 +277,5 @@ def ensure_index(index_dir: Path, sources: list[Path], label: str, rebuild: bool
     return index_dir
 
 
-__all__ = ["BuildReport", "IndexFolderError", "add", "build", "ensure_default_index", "ensure_index",
-           "publish",
-           "remove"]
+__all__ = ["BuildReport", "IndexFolderError", "add", "build", "ensure_default_index",
+           "ensure_index", "publish", "remove"]

@@ -17,18 +17,29 @@
 Texts are kept out of the JSON lines so that loading parses a few small fields a passage
 (100k passages load in about a second, see ``python -m eval perf``).  Nothing is pickled;
 ``.npy`` files are read with ``allow_pickle=False`` and memory-mapped, the
-FAISS file with ``IO_FLAG_MMAP``.  :func:`write_index` writes a new folder beside the target
-and swaps it in, so a failed build leaves the previous index as it was.
+FAISS file with ``IO_FLAG_MMAP``.
+
+Versions (docs/reliability.md).  The index path is a symbolic link to one complete version,
+``.NAME.versions/v-…`` beside it.  :func:`write_index` writes a new version under a name of its
+own, then points the link at it with one atomic rename: a reader sees the previous version or
+the new one, never a mix and never nothing, and a crash at any step leaves one of the two.  The
+previous version is kept (a reader may still be loading it); older ones are removed.  Writers
+take :func:`writer_lock` around their whole read-change-write; an index folder written by an
+older version of this code (plain files at the path) is moved into the versions folder on its
+first change.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import platform
 import shutil
 import sys
 import time
+import uuid
 from dataclasses import asdict, dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -45,6 +56,10 @@ FORMAT_VERSION = 4  # 2: reference records in metadata; 3: law fields, years, cl
 
 class IndexFolderError(Exception):
     """An index folder that cannot be used as it is; the message says what to do."""
+
+
+class IndexBusyError(IndexFolderError):
+    """Another writer holds the index longer than a writer waits."""
 
 
 def _version(name: str) -> str | None:
@@ -109,27 +124,185 @@ class IndexData:
         }
 
 
-def write_index(data: IndexData, out: Path, chunking: dict | None = None) -> dict:
-    """Write ``data`` to ``out`` atomically (new folder, then swap); returns the manifest."""
+KEEP_VERSIONS = 2  # the current version and the one before (a reader may still be loading it)
+LOCK_WAIT = 600.0  # seconds a writer waits for another before giving up
+
+
+def versions_dir(index_dir: Path) -> Path:
+    """Where the versions of the index at ``index_dir`` live: beside it."""
+    index_dir = Path(index_dir)
+    return index_dir.parent / f".{index_dir.name}.versions"
+
+
+def _crash_point(step: str) -> None:
+    """A named step of :func:`write_index`; the fault tests replace this to stop there."""
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.iterdir():
+        with open(path, "rb") as fh:
+            os.fsync(fh.fileno())
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def is_index(folder: Path) -> bool:
+    return (Path(folder) / "manifest.json").is_file()
+
+
+def check_target(out: Path, sources: list[Path] = ()) -> None:
+    """Refuse to write an index at ``out`` unless it is missing, an empty folder or an index:
+    a build never deletes what it did not make, and never the sources it reads."""
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
+    target = out.resolve()
+    for source in sources:
+        source = Path(source).resolve()
+        if target == source or source.is_relative_to(target) or target.is_relative_to(source):
+            raise IndexFolderError(f"{out}: the index would be written over the documents it is "
+                                   f"built from ({source}); choose another --out")
+    if out.is_symlink() or not out.exists():
+        if out.is_symlink() and out.exists() and not is_index(out):
+            raise IndexFolderError(f"{out}: a link to something that is not an index; choose "
+                                   "another --out")
+        return
+    if not out.is_dir():
+        raise IndexFolderError(f"{out}: a file, not an index folder; choose another --out")
+    if not is_index(out) and any(out.iterdir()):
+        raise IndexFolderError(f"{out}: a folder with other files in it (no manifest.json); "
+                               "an index is only written to a new or empty folder or over an "
+                               "index, choose another --out")
+
+
+@contextlib.contextmanager
+def writer_lock(index_dir: Path | str, wait: float = LOCK_WAIT, say=None):
+    """Hold the writer lock of ``index_dir`` (a file beside it): one writer at a time, in this
+    process or another.  A second writer waits up to ``wait`` seconds (``say`` hears that it
+    waits), then gives up with :class:`IndexBusyError`; readers never take it."""
+    index_dir = Path(index_dir)
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    path = index_dir.parent / f".{index_dir.name}.lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if say:
+                say(f"{index_dir}: another change to this index is running; waiting for it ...")
+            deadline = time.monotonic() + wait
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise IndexBusyError(
+                            f"{index_dir}: another change to this index has run for over "
+                            f"{wait:.0f} s; try again when it ends") from None
+                    time.sleep(0.1)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+def _clean_leftovers(index_dir: Path, store: Path) -> None:
+    """Temporary folders and links left by writers that crashed (the lock is held)."""
+    for path in store.glob(".tmp-*"):
+        shutil.rmtree(path, ignore_errors=True)
+    for path in index_dir.parent.glob(f".{index_dir.name}.link-*"):
+        path.unlink(missing_ok=True)
+
+
+def _prune(index_dir: Path, store: Path) -> None:
+    current = os.readlink(index_dir) if index_dir.is_symlink() else ""
+    versions = sorted(p for p in store.glob("v-*") if p.is_dir())
+    for old in versions[:-KEEP_VERSIONS]:
+        if Path(current).name != old.name:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _point(index_dir: Path, version: Path) -> None:
+    """Point the link ``index_dir`` at ``version`` with one atomic rename."""
+    link = index_dir.parent / f".{index_dir.name}.link-{uuid.uuid4().hex[:12]}"
+    os.symlink(os.path.relpath(version, index_dir.parent), link)
+    os.replace(link, index_dir)
+    fd = os.open(index_dir.parent, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _adopt_plain_folder(index_dir: Path, store: Path) -> None:
+    """An index written as plain files at the path (older versions) or an empty folder: move
+    the index into the versions folder and link to it; remove the empty folder."""
+    if index_dir.is_symlink() or not index_dir.exists():
+        return
+    if not is_index(index_dir):
+        index_dir.rmdir()  # empty (check_target refused anything else)
+        return
+    version = store / f"v-{time.time_ns():020d}-{uuid.uuid4().hex[:8]}"
+    os.replace(index_dir, version)
+    _crash_point("adopted")
+    _point(index_dir, version)
+
+
+def recover(index_dir: Path | str) -> bool:
+    """After a crash between moving a plain index folder into the versions folder and linking
+    to it, link to the newest complete version again; True when it did."""
+    index_dir = Path(index_dir)
+    store = versions_dir(index_dir)
+    if index_dir.exists() or index_dir.is_symlink() or not store.is_dir():
+        return False
+    versions = sorted(p for p in store.glob("v-*") if is_index(p))
+    if not versions:
+        return False
+    with writer_lock(index_dir):
+        if not (index_dir.exists() or index_dir.is_symlink()):
+            _point(index_dir, versions[-1])
+    return True
+
+
+def delete_index(index_dir: Path | str) -> None:
+    """Remove the index at ``index_dir``: the link (or plain folder), its versions, its lock."""
+    index_dir = Path(index_dir)
+    if index_dir.is_symlink():
+        index_dir.unlink()
+    elif index_dir.exists():
+        shutil.rmtree(index_dir)
+    shutil.rmtree(versions_dir(index_dir), ignore_errors=True)
+    (index_dir.parent / f".{index_dir.name}.lock").unlink(missing_ok=True)
+
+
+def write_index(data: IndexData, out: Path, chunking: dict | None = None) -> dict:
+    """Write ``data`` as a new version of the index at ``out`` and point ``out`` at it (see the
+    module docstring); returns the manifest.  The caller holds :func:`writer_lock`."""
+    out = Path(out)
+    check_target(out)
+    store = versions_dir(out)
+    store.mkdir(parents=True, exist_ok=True)
+    _clean_leftovers(out, store)
+    tmp = store / f".tmp-{uuid.uuid4().hex}"
     tmp.mkdir()
     try:
         _write_texts(data, tmp)
+        _crash_point("texts")
         data.bm25.save(tmp, "bm25")
         data.folded.save(tmp, "folded")
         data.dense.save(tmp)
         manifest = data.manifest_for(chunking)
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2))
-        old = out.parent / f".{out.name}.old-{os.getpid()}"
-        if out.exists():
-            os.replace(out, old)
-        os.replace(tmp, out)
-        if old.exists():
-            shutil.rmtree(old, ignore_errors=True)
+        _fsync_tree(tmp)
+        _crash_point("written")
+        version = store / f"v-{time.time_ns():020d}-{uuid.uuid4().hex[:8]}"
+        os.replace(tmp, version)
+        _crash_point("versioned")
+        _adopt_plain_folder(out, store)
+        _point(out, version)
+        _crash_point("switched")
+        _prune(out, store)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
@@ -160,10 +333,10 @@ def _json_lines(path: Path) -> list:
     return json.loads("[" + ",".join(line for line in lines if line.strip()) + "]")
 
 
-def _read_texts(folder: Path) -> tuple[dict[str, Document], list[Passage]]:
-    texts = (folder / "texts.txt").read_bytes().decode("utf-8")  # no newline translation
+def _read_texts(real: Path, folder: Path) -> tuple[dict[str, Document], list[Passage]]:
+    texts = (real / "texts.txt").read_bytes().decode("utf-8")  # no newline translation
     documents, at = {}, 0
-    for row in _json_lines(folder / "documents.jsonl"):
+    for row in _json_lines(real / "documents.jsonl"):
         chars = row.pop("chars")
         row["text"] = texts[at:at + chars]
         at += chars
@@ -172,15 +345,17 @@ def _read_texts(folder: Path) -> tuple[dict[str, Document], list[Passage]]:
         raise IndexFolderError(f"{folder}: texts.txt does not match documents.jsonl; the folder "
                                "is damaged, rebuild it")
     passages, doc_text = [], {doc_id: doc.text for doc_id, doc in documents.items()}
-    for row in _json_lines(folder / "passages.jsonl"):
+    for row in _json_lines(real / "passages.jsonl"):
         doc_id, start, end = row["doc_id"], row["start"], row["end"]
         text = row["text"] if "text" in row else doc_text[doc_id][start:end]
         passages.append(Passage(row["passage_id"], doc_id, text, start, end, row["section"]))
     return documents, passages
 
 
-def read_manifest(folder: Path) -> dict:
+def read_manifest(folder: Path, named: Path | None = None) -> dict:
+    """The manifest of the index at ``folder`` (``named``: the path the user gave)."""
     path = Path(folder) / "manifest.json"
+    folder = named or folder
     if not path.exists():
         raise IndexFolderError(f"{folder}: no index here (no manifest.json); build one with "
                           f"`python -m index build SRC --out {folder}`")
@@ -223,14 +398,30 @@ def unusable_reason(folder: Path) -> str | None:
 
 
 def load_index(folder: Path | str, mmap: bool = True) -> IndexData:
+    """The index at ``folder``: one consistent version, read through the link once (a writer
+    switching versions meanwhile is not seen half-way; the load is tried again on the new
+    version if the old one went away)."""
     folder = Path(folder)
-    manifest = read_manifest(folder)
+    if not folder.exists():
+        recover(folder)
+    for attempt in (1, 2):
+        real = folder.resolve()
+        try:
+            return _load_version(folder, real, mmap)
+        except (FileNotFoundError, IndexFolderError):
+            if attempt == 2 or folder.resolve() == real:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _load_version(folder: Path, real: Path, mmap: bool) -> IndexData:
+    manifest = read_manifest(real, folder)
     for warning in check_compatible(manifest, folder):
         print(f"warning: {warning}", file=sys.stderr)
-    documents, passages = _read_texts(folder)
-    bm25 = BM25.load(folder, len(passages), "bm25", mmap=mmap, **manifest["bm25"])
-    folded = BM25.load(folder, len(passages), "folded", mmap=mmap, **manifest["bm25"])
-    dense = FaissIndex.load(folder, manifest["model"]["dim"], mmap=mmap)
+    documents, passages = _read_texts(real, folder)
+    bm25 = BM25.load(real, len(passages), "bm25", mmap=mmap, **manifest["bm25"])
+    folded = BM25.load(real, len(passages), "folded", mmap=mmap, **manifest["bm25"])
+    dense = FaissIndex.load(real, manifest["model"]["dim"], mmap=mmap)
     if dense.count != len(passages) or bm25.n_docs != len(passages):
         raise IndexFolderError(f"{folder}: {len(passages)} passages but {dense.count} vectors and "
                           f"{bm25.n_docs} BM25 rows; the folder is damaged, rebuild it")
