@@ -128,25 +128,39 @@ KEEP_VERSIONS = 2  # the current version and the one before (a reader may still 
 LOCK_WAIT = 600.0  # seconds a writer waits for another before giving up
 
 
+def _beside(index_dir: Path, what: str) -> Path:
+    """``.NAME.what`` next to the index at ``index_dir``: its versions, lock, new links."""
+    index_dir = Path(index_dir)
+    return index_dir.parent / f".{index_dir.name}.{what}"
+
+
 def versions_dir(index_dir: Path) -> Path:
     """Where the versions of the index at ``index_dir`` live: beside it."""
-    index_dir = Path(index_dir)
-    return index_dir.parent / f".{index_dir.name}.versions"
+    return _beside(index_dir, "versions")
+
+
+def _new_version(store: Path) -> Path:
+    """A version name of its own, in time order."""
+    return store / f"v-{time.time_ns():020d}-{uuid.uuid4().hex[:8]}"
 
 
 def _crash_point(step: str) -> None:
     """A named step of :func:`write_index`; the fault tests replace this to stop there."""
 
 
-def _fsync_tree(folder: Path) -> None:
-    for path in folder.iterdir():
-        with open(path, "rb") as fh:
-            os.fsync(fh.fileno())
+def _fsync_dir(folder: Path) -> None:
     fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.iterdir():
+        with open(path, "rb") as fh:
+            os.fsync(fh.fileno())
+    _fsync_dir(folder)
 
 
 def is_index(folder: Path) -> bool:
@@ -183,25 +197,22 @@ def writer_lock(index_dir: Path | str, wait: float = LOCK_WAIT, say=None):
     waits), then gives up with :class:`IndexBusyError`; readers never take it."""
     index_dir = Path(index_dir)
     index_dir.parent.mkdir(parents=True, exist_ok=True)
-    path = index_dir.parent / f".{index_dir.name}.lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(_beside(index_dir, "lock"), os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if say:
-                say(f"{index_dir}: another change to this index is running; waiting for it ...")
-            deadline = time.monotonic() + wait
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        raise IndexBusyError(
-                            f"{index_dir}: another change to this index has run for over "
-                            f"{wait:.0f} s; try again when it ends") from None
-                    time.sleep(0.1)
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise IndexBusyError(f"{index_dir}: another change to this index has run "
+                                         f"for over {wait:.0f} s; try again when it ends") from None
+                if say:
+                    say(f"{index_dir}: another change to this index is running; waiting for "
+                        "it ...")
+                    say = None  # once
+                time.sleep(0.1)
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock
@@ -211,7 +222,7 @@ def _clean_leftovers(index_dir: Path, store: Path) -> None:
     """Temporary folders and links left by writers that crashed (the lock is held)."""
     for path in store.glob(".tmp-*"):
         shutil.rmtree(path, ignore_errors=True)
-    for path in index_dir.parent.glob(f".{index_dir.name}.link-*"):
+    for path in index_dir.parent.glob(_beside(index_dir, "link-*").name):
         path.unlink(missing_ok=True)
 
 
@@ -225,14 +236,10 @@ def _prune(index_dir: Path, store: Path) -> None:
 
 def _point(index_dir: Path, version: Path) -> None:
     """Point the link ``index_dir`` at ``version`` with one atomic rename."""
-    link = index_dir.parent / f".{index_dir.name}.link-{uuid.uuid4().hex[:12]}"
+    link = _beside(index_dir, f"link-{uuid.uuid4().hex[:12]}")
     os.symlink(os.path.relpath(version, index_dir.parent), link)
     os.replace(link, index_dir)
-    fd = os.open(index_dir.parent, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    _fsync_dir(index_dir.parent)
 
 
 def _adopt_plain_folder(index_dir: Path, store: Path) -> None:
@@ -243,7 +250,7 @@ def _adopt_plain_folder(index_dir: Path, store: Path) -> None:
     if not is_index(index_dir):
         index_dir.rmdir()  # empty (check_target refused anything else)
         return
-    version = store / f"v-{time.time_ns():020d}-{uuid.uuid4().hex[:8]}"
+    version = _new_version(store)
     os.replace(index_dir, version)
     _crash_point("adopted")
     _point(index_dir, version)
@@ -273,7 +280,7 @@ def delete_index(index_dir: Path | str) -> None:
     elif index_dir.exists():
         shutil.rmtree(index_dir)
     shutil.rmtree(versions_dir(index_dir), ignore_errors=True)
-    (index_dir.parent / f".{index_dir.name}.lock").unlink(missing_ok=True)
+    _beside(index_dir, "lock").unlink(missing_ok=True)
 
 
 def write_index(data: IndexData, out: Path, chunking: dict | None = None) -> dict:
@@ -296,10 +303,10 @@ def write_index(data: IndexData, out: Path, chunking: dict | None = None) -> dic
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2))
         _fsync_tree(tmp)
         _crash_point("written")
-        version = store / f"v-{time.time_ns():020d}-{uuid.uuid4().hex[:8]}"
+        _adopt_plain_folder(out, store)  # first, so that versions are named in time order
+        version = _new_version(store)
         os.replace(tmp, version)
         _crash_point("versioned")
-        _adopt_plain_folder(out, store)
         _point(out, version)
         _crash_point("switched")
         _prune(out, store)
@@ -404,14 +411,13 @@ def load_index(folder: Path | str, mmap: bool = True) -> IndexData:
     folder = Path(folder)
     if not folder.exists():
         recover(folder)
-    for attempt in (1, 2):
-        real = folder.resolve()
-        try:
-            return _load_version(folder, real, mmap)
-        except (FileNotFoundError, IndexFolderError):
-            if attempt == 2 or folder.resolve() == real:
-                raise
-    raise AssertionError("unreachable")
+    real = folder.resolve()
+    try:
+        return _load_version(folder, real, mmap)
+    except (FileNotFoundError, IndexFolderError):
+        if folder.resolve() == real:
+            raise
+    return _load_version(folder, folder.resolve(), mmap)
 
 
 def _load_version(folder: Path, real: Path, mmap: bool) -> IndexData:

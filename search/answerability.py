@@ -298,7 +298,7 @@ def type_span(kind: str | None, sentence: str, signer: str = "",
     text = sentence
     if kind == "number" or form is not None:
         # figures inside codes, dates and article numbers are not the answer
-        for pattern in (TYPE_PATTERNS["code"], CODE_RE, TYPE_PATTERNS["date"], _REFERENCE_NUMBER):
+        for pattern in (TYPE_PATTERNS["code"], TYPE_PATTERNS["date"], _REFERENCE_NUMBER):
             text = _blank(pattern, text)
     if form is not None:
         matches = _form_spans(form, sentence if form.kind == "frequency" else text)
@@ -479,12 +479,14 @@ def candidate_features(focus: list[FocusWord], slot: set[str], sentence_units: s
                        passage_units: set[str], kind: str | None, strength: float,
                        cosine: float, best_cosine: float, cosine_z: float, passage_cosine: float,
                        lexical: float, best_lexical: float, rank: int,
-                       english: float, named: float) -> dict:
+                       english: float, named: float, says_more: bool = True,
+                       terms: list[FocusWord] = ()) -> dict:
     """The features of one candidate sentence (both models read from them); ``slot`` the
     units the question asks about (:func:`slot_units`), looked for in the sentence and its
-    neighbours; ``named`` is 1 when
-    the sentence is in a document the question names, 0 when it names others, 0.5 when it
-    names none."""
+    neighbours; ``named`` is 1 when the sentence is in a document the question names, 0 when
+    it names others, 0.5 when it names none; ``says_more`` whether the sentence says anything
+    the question does not; ``terms`` those its passage must hold (an English question's telling
+    glossary terms)."""
     focus_sentence = share(focus, sentence_units)
     missing = [w for w in focus if not w.found_in(passage_units) and w.weight >= TELLING]
     return {
@@ -507,6 +509,8 @@ def candidate_features(focus: list[FocusWord], slot: set[str], sentence_units: s
         "english_cosine": english * cosine,
         "named_document": named,
         "slot": len(slot & window_units) / len(slot) if slot else 1.0,
+        "says_more": float(says_more),  # not model features: what :func:`admissible` reads
+        "term_missing": float(any(not w.found_in(passage_units) for w in terms)),
         "kind": kind,  # not a model feature: what :func:`meets_type` reads
     }
 
@@ -583,7 +587,7 @@ def meets_type(features: dict) -> bool:
     (always, untyped), next to the words the question asks about (:func:`slot_units`:
     ``ngày thành lập`` is not answered by a sentence with a date and no founding), unless the
     line itself is what was asked (a document's date line, its signature, its addressees)."""
-    if not features.get("says_more", 1.0) or features.get("term_missing", 0.0):
+    if not admissible(features):
         return False
     if not features["type_asked"]:
         return True
@@ -594,6 +598,12 @@ def meets_type(features: dict) -> bool:
     return own_line or features["slot"] >= SLOT_SHARE
 
 
+def admissible(features: dict) -> bool:
+    """A candidate that says something the question does not, in a passage holding the
+    question's required terms (an English question's telling glossary terms)."""
+    return bool(features["says_more"]) and not features["term_missing"]
+
+
 def eligible(features: list[dict]) -> list[int]:
     """Which candidates (by their features) may answer: those saying something the question
     does not (and, for an English question, in a passage holding its telling terms); among
@@ -602,8 +612,7 @@ def eligible(features: list[dict]) -> list[int]:
     meet the question's type as fully as any does (a deadline question is answered by a
     sentence with a time expression, a date question by a document's date line before any
     other date)."""
-    pool = [i for i, f in enumerate(features)
-            if f.get("says_more", 1.0) and not f.get("term_missing", 0.0)]
+    pool = [i for i, f in enumerate(features) if admissible(f)]
     keep = [i for i in pool if features[i]["named_document"] == 1.0] or pool
     top = max((features[i]["type_met"] for i in keep), default=0.0)
     return [i for i in keep if features[i]["type_met"] == top]

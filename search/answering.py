@@ -84,8 +84,10 @@ class Question:
     """A question as the answering steps read it, worked out once: its type
     (:func:`question_type`), focus words, the words it asks about, the documents it names
     (as references, and those of them indexed), whether it asks a document's date, the card
-    of the document it asks for by its code, and what exactly a deadline or number question
-    asks for (:func:`answer_form`)."""
+    of the document it asks for by its code, what exactly a deadline or number question asks
+    for (:func:`answer_form`), and the terms an answer's passage must hold (an English
+    question's meaning is in the glossary terms its words became: a passage without the
+    telling ones, *đảng phí* for *dues*, is about another thing)."""
 
     info: QueryInfo
     kind: str | None
@@ -96,19 +98,23 @@ class Question:
     document_date: bool
     card: dict | None
     form: AnswerForm | None = None
+    terms: tuple = ()
 
 
 def read_question(searcher, info: QueryInfo) -> Question:
     kind = question_type(info.bm25_text)
     named = named_documents(searcher, info)
     vietnamese = info.vietnamese_share >= 0.6
+    focus = question_focus(searcher, info)
     return Question(
-        info=info, kind=kind, focus=question_focus(searcher, info),
+        info=info, kind=kind, focus=focus,
         slot=frozenset(slot_units(info.rewritten) if vietnamese else ()),
         refs=named_references(info), named=None if named is None else frozenset(named),
         document_date=asks_document_date(info.bm25_text),
         card=document_card(searcher, info, kind),
-        form=answer_form(info.bm25_text) if kind in ("deadline", "number") else None)
+        form=answer_form(info.bm25_text) if kind in ("deadline", "number") else None,
+        terms=() if vietnamese else tuple(w for w in focus
+                                           if w.seen and w.weight >= TELLING_TERM))
 
 
 @dataclass
@@ -357,10 +363,6 @@ def candidate_sentences(searcher, question: Question, passages: list) -> list[Ca
     asked = units_of(info.bm25_text)
     slot = question.slot if kind not in ("signer", "recipients") else frozenset()
     units = [units_of(p[3]) for p in pieces]
-    # an English question's meaning is in the terms its words were translated to (the
-    # glossary): a passage without its telling ones (đảng phí for "dues") is about another thing
-    english_question = info.vietnamese_share < 0.6
-    telling_terms = [w for w in question.focus if w.seen and w.weight >= TELLING_TERM]
     out = []
     for j, ((i, s, e, sentence), cosine, lex) in enumerate(zip(pieces, cosines, lexical)):
         window = set().union(*(units[n] for n in (j - 1, j, j + 1)
@@ -383,10 +385,8 @@ def candidate_sentences(searcher, question: Question, passages: list) -> list[Ca
             question.focus, slot, units[j], window, passage_units[i], kind, strength,
             float(cosine), best_cosine, (float(cosine) - float(cosines.mean())) / spread,
             float(passage_cosine), lex, best_lexical, i + 1, english,
-            0.5 if named is None else float(hit.doc_id in named))
-        features["says_more"] = float(says_more(sentence, asked))
-        features["term_missing"] = float(english_question and any(
-            not w.found_in(passage_units[i]) for w in telling_terms))
+            0.5 if named is None else float(hit.doc_id in named),
+            says_more(sentence, asked), question.terms)
         out.append(Candidate(i, s, e, features, span=span))
     return out
 
