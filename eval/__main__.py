@@ -310,7 +310,9 @@ def bench_main(argv: list[str]) -> int:
         if args.run_out:
             out = args.run_out if len(modes) == 1 else \
                 args.run_out.with_name(f"{args.run_out.stem}.{mode}{args.run_out.suffix}")
-            write_trec_run(run, out, f"tracuu-{mode}")
+            if rewritten := write_trec_run(run, out, f"tracuu-{mode}"):
+                print(f"{out}: {rewritten} ids held spaces, written with _; {out}.ids.tsv "
+                      "maps them back")
     scores, _ = baseline_run(args.corpus, queries, qrels)
     print(f"{'baseline':<8} {scores['nDCG@10']:>8.3f} {scores['MRR@10']:>8.3f} "
           f"{scores['R@10']:>8.3f}   (rank-bm25 on lower-case syllables, same run)")

@@ -111,8 +111,27 @@ def baseline_run(corpus: Path, queries: dict[str, str], qrels: dict[str, dict[st
     return evaluate({q: qrels[q] for q in run}, run, BENCH_MEASURES), run
 
 
-def write_trec_run(run: dict[str, dict[str, float]], path: Path, tag: str) -> None:
+def write_trec_run(run: dict[str, dict[str, float]], path: Path, tag: str) -> int:
+    """Write ``run`` in TREC format.  A TREC line is split on whitespace, so an id holding
+    any (ALQAC's ``Luật Hôn nhân và gia đình@31``) is written with ``_`` in its place, and
+    ``PATH.ids.tsv`` maps each id so written back to the original (qrels must be mapped the
+    same way); an id that would then collide with another is refused.  Returns how many ids
+    were rewritten."""
+    ids = {i for qid, docs in run.items() for i in (qid, *docs)}
+    written = {i: re.sub(r"\s", "_", i) for i in ids}
+    changed = {i: w for i, w in written.items() if w != i}
+    clash = next((i for i, w in changed.items() if w in ids or
+                  sum(v == w for v in changed.values()) > 1), None)
+    if clash is not None:
+        raise ValueError(f"id {clash!r} would be written as {changed[clash]!r}, which another "
+                         "id already is; the run cannot be written in TREC format")
     with Path(path).open("w", encoding="utf-8") as fh:
         for qid, docs in run.items():
             ranked = sorted(docs, key=docs.__getitem__, reverse=True)
-            fh.writelines(f"{qid} Q0 {doc} {rank} {docs[doc]:.6f} {tag}\n" for rank, doc in enumerate(ranked, 1))
+            fh.writelines(f"{written[qid]} Q0 {written[doc]} {rank} {docs[doc]:.6f} {tag}\n"
+                          for rank, doc in enumerate(ranked, 1))
+    if changed:
+        mapping = Path(f"{path}.ids.tsv")
+        mapping.write_text("".join(f"{w}\t{i}\n" for i, w in sorted(changed.items())),
+                           encoding="utf-8")
+    return len(changed)

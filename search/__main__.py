@@ -147,6 +147,8 @@ def open_main(args) -> int:
 
 
 def parse_filters(items: list[str]) -> dict:
+    """``--filter KEY=VALUE`` options as the searcher's filters; one key given several times
+    keeps any of its values (``doc_type=A --filter doc_type=B``: A or B)."""
     filters: dict = {}
     for item in items:
         key, sep, value = item.partition("=")
@@ -157,10 +159,12 @@ def parse_filters(items: list[str]) -> dict:
             lo, _, hi = value.partition("..")
             if not lo.strip().isdigit() or (hi and not hi.strip().isdigit()):
                 raise ValueError(f"bad year filter {value!r}: expected 2017 or 2017..2019")
+            if "year" in filters:
+                raise ValueError("one --filter year=… at most; give a range: year=2017..2019")
             filters["year"] = (int(lo), int(hi or lo))
         else:
-            filters[key] = value.strip()
-    return filters
+            filters.setdefault(key, []).append(value.strip())
+    return {k: v[0] if isinstance(v, list) and len(v) == 1 else v for k, v in filters.items()}
 
 
 if __name__ == "__main__":

@@ -224,7 +224,8 @@ class Searcher:
         ranked = sorted(fused, key=lambda r: (-fused[r], r))
         ranked = self.codes_first(info, ranked, where.mask)[:k]
         parts = self.contributions(info, bm25, dense, ranked) if mode == "hybrid" else {}
-        hits = [self.hit(row, rank, fused[row], bm25.get(row), dense.get(row),
+        # a document brought first by its code may be in neither list: it scores nothing
+        hits = [self.hit(row, rank, fused.get(row, 0.0), bm25.get(row), dense.get(row),
                          info.bm25_text if answers else None)
                 for rank, row in enumerate(ranked, 1)]
         for hit, row in zip(hits, ranked):

@@ -100,3 +100,30 @@ def test_hits_list_the_documents_citing_them(tmp_path):
     assert [c["doc_id"] for c in hits[0].cited_by] == ["bao-cao"]
     assert hits[0].cited_by[0]["citation"].startswith("Báo cáo số 05-BC/HU ngày 10/7/2017")
     assert hits[1].doc_id == "bao-cao"  # then the passage citing it
+
+
+@pytest.mark.parametrize("mode", ["bm25", "dense", "hybrid"])
+def test_a_code_query_brings_its_document_first_even_outside_both_lists(searcher, mode,
+                                                                        monkeypatch):
+    import search.searcher as module
+
+    monkeypatch.setattr(module, "CANDIDATES", 2)  # the document falls outside both top lists
+    hits = searcher.search("đảng phí hằng tháng 163-CV/ĐUK", k=2, mode=mode)
+    assert hits[0].doc_id == "2019-04-18_163-CV-DUK_Dong-Nai"
+
+
+def test_repeated_filters_combine():
+    from search.__main__ import parse_filters
+
+    assert parse_filters(["doc_type=Công văn", "doc_type=Chương trình", "level=huyện"]) == {
+        "doc_type": ["Công văn", "Chương trình"], "level": "huyện"}
+    assert parse_filters(["year=2017..2019"]) == {"year": (2017, 2019)}
+    with pytest.raises(ValueError, match="one --filter year"):
+        parse_filters(["year=2017", "year=2019"])
+
+
+def test_repeated_filters_keep_any_of_their_values(searcher):
+    both = {h.doc_id for h in searcher.search(
+        "chi bộ", k=30, filters={"doc_type": ["Công văn", "Chương trình hành động"]})}
+    assert "2017-03-28_683-CV-HU_Hon-Quan" in both
+    assert "2022_27-CTr-HU_thuc-hien-NQ-21-NQ-TW" in both
