@@ -23,6 +23,7 @@ from index.library import (
     UPLOAD_SUFFIXES,
     documents_table,
     filter_options,
+    remove_upload,
     save_uploads,
     status,
     uploads_dir,
@@ -344,14 +345,13 @@ def library_tab(searcher: Searcher, index_dir: Path) -> None:
     with st.form("remove"):
         doc_id = st.selectbox("Gỡ văn bản khỏi chỉ mục", [r["doc_id"] for r in rows])
         if st.form_submit_button("Gỡ"):
+            source = searcher.data.documents[doc_id].source
             try:
                 remove_documents([doc_id], index_dir)
-            except (ValueError, MilvusUnavailable) as exc:
+            except (ValueError, IndexFolderError, MilvusUnavailable) as exc:
                 st.session_state.library_messages = [("error", f"Không gỡ được: {exc}")]
             else:
-                uploaded = [p for p in uploads_dir(index_dir).glob(f"{doc_id}.*")]
-                for path in uploaded:
-                    path.unlink()
+                remove_upload(source, index_dir)  # its own file only, never another's
                 st.session_state.library_messages = [("success", f"Đã gỡ {doc_id}.")]
             st.rerun()
 

@@ -1,4 +1,4 @@
-"""Command line: ``python -m index build|add|remove|inspect``."""
+"""Command line: ``python -m index build|add|remove|publish|verify|inspect``."""
 
 from __future__ import annotations
 
@@ -41,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--index", type=Path, default=None)
     p.add_argument("--uri", required=True, help="Milvus endpoint, as for build --uri")
     p.add_argument("--collection", default=None, help="as for build --collection")
+    p = sub.add_parser("verify", help="check every file of an index against its checksum")
+    p.add_argument("--index", type=Path, default=None)
     p = sub.add_parser("inspect", help="parsed metadata and passages of one file")
     p.add_argument("file", type=Path)
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -76,6 +78,13 @@ def main(argv: list[str] | None = None) -> int:
             publish(index_dir, milvus)
             print(f"{index_dir} is now served by Milvus at {milvus.uri}, collection "
                   f"{milvus.collection}.")
+        elif args.command == "verify":
+            from .store import verify_index
+
+            index_dir = args.index or default_index_dir()
+            counts = verify_index(index_dir)
+            print(f"{index_dir}: every file matches its checksum; {counts['documents']} "
+                  f"documents, {counts['passages']} passages.")
         elif args.command == "inspect":
             return _inspect(args.file, args.json)
     except (ValueError, DocumentError, IndexFolderError, FileNotFoundError, ImportError,

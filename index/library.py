@@ -1,14 +1,17 @@
 """The document library behind the app: uploaded files kept beside the index, the list of
 indexed documents, and the index's status.
 
-Uploaded files are saved under ``uploads/`` next to the index folder (``.tracuu/uploads`` for the
-default index) under their own (cleaned) names, so the index can always be rebuilt from its
-sources; then :func:`index.build.add` indexes them.
+Uploaded files are saved in a folder of the index's own, ``uploads/NAME/`` next to the index
+(``.tracuu/uploads/index`` for the default index), under their own (cleaned) names, so the index
+can always be rebuilt from its sources; then :func:`index.build.add` indexes them.  A file
+uploaded again under the same name keeps the one it replaces in ``.previous/``; removing a
+document deletes its own source file and nothing else (:func:`remove_upload`).
 """
 
 from __future__ import annotations
 
 import re
+import time
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,8 +31,22 @@ class Saved:
 
 
 def uploads_dir(index_dir: Path | str) -> Path:
+    """The uploads of the index at ``index_dir``: a folder of its own (indexes side by side
+    never share one)."""
     index_dir = Path(index_dir)
-    return index_dir.parent / "uploads"
+    return index_dir.parent / "uploads" / index_dir.name
+
+
+def remove_upload(source: str, index_dir: Path | str) -> bool:
+    """Delete the uploaded file ``source`` (a removed document's source) when it lies in the
+    uploads of ``index_dir``; a source elsewhere (a folder the index was built from) is never
+    touched.  True when a file was deleted."""
+    path = Path(source)
+    folder = uploads_dir(index_dir).resolve()
+    if path.resolve().parent != folder or not path.is_file():
+        return False
+    path.unlink()
+    return True
 
 
 def safe_name(name: str) -> str:
@@ -44,7 +61,8 @@ def save_uploads(files: list[tuple[str, bytes]], folder: Path | str,
                  max_bytes: int = MAX_UPLOAD_BYTES) -> Saved:
     """Write ``(name, content)`` pairs into ``folder``; files of another type, empty or over
     ``max_bytes`` are refused with a reason, the others saved (a name already there is
-    replaced: it is the same document again)."""
+    replaced, it is the same document again; the file it replaces is kept in ``.previous/``
+    with the time it was replaced)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths, refused = [], []
@@ -61,6 +79,11 @@ def save_uploads(files: list[tuple[str, bytes]], folder: Path | str,
                                   f"{max_bytes / 2**20:.0f} MB)"))
         else:
             path = folder / clean
+            if path.exists():
+                previous = folder / ".previous"
+                previous.mkdir(exist_ok=True)
+                path.replace(previous / f"{time.strftime('%Y%m%d-%H%M%S')}-{time.time_ns()}-"
+                                        f"{clean}")
             path.write_bytes(content)
             paths.append(path)
     return Saved(paths, refused)

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import platform
@@ -122,6 +123,60 @@ class IndexData:
                                                      "sentence-transformers", "torch")},
             },
         }
+
+
+# Integrity: the manifest records the size and sha256 of every file (``files``).  Sizes are
+# checked on every load; the checksums of the files a load parses whole anyway on every load,
+# those of the memory-mapped arrays by ``python -m index verify`` (reading them all on each
+# load would undo the mapping).
+PARSED_WHOLE = ("documents.jsonl", "passages.jsonl", "texts.txt", "bm25_vocab.txt",
+                "folded_vocab.txt")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def file_records(folder: Path) -> dict:
+    """Size and sha256 of every file of a version folder but the manifest."""
+    return {p.name: {"bytes": p.stat().st_size, "sha256": _sha256(p)}
+            for p in sorted(Path(folder).iterdir()) if p.name != "manifest.json"}
+
+
+def check_files(real: Path, manifest: dict, folder: Path, full: bool = False) -> None:
+    """Raise :class:`IndexFolderError` naming the first file that is missing, of another size,
+    or (for the files parsed whole, or all with ``full``) of another checksum than the manifest
+    records.  An index written before checksums were recorded is not checked."""
+    for name, record in (manifest.get("files") or {}).items():
+        path = real / name
+        if not path.is_file():
+            raise IndexFolderError(f"{folder}: {name} is missing; the index is damaged, rebuild "
+                                   "it")
+        size = path.stat().st_size
+        if size != record["bytes"]:
+            raise IndexFolderError(f"{folder}: {name} has {size} bytes, the manifest records "
+                                   f"{record['bytes']}; the index is damaged, rebuild it")
+        if (full or name in PARSED_WHOLE) and _sha256(path) != record["sha256"]:
+            raise IndexFolderError(f"{folder}: {name} does not match its checksum; the index is "
+                                   "damaged, rebuild it")
+
+
+def verify_index(folder: Path | str) -> dict:
+    """Check every file of the index at ``folder`` against its checksum (and that it loads);
+    returns the manifest's counts.  Raises :class:`IndexFolderError` on damage."""
+    folder = Path(folder)
+    real = folder.resolve()
+    manifest = read_manifest(real, folder)
+    if not manifest.get("files"):
+        raise IndexFolderError(f"{folder}: written before checksums were recorded; rebuild it "
+                               "to be able to verify it")
+    check_files(real, manifest, folder, full=True)
+    load_index(folder)
+    return manifest["counts"]
 
 
 KEEP_VERSIONS = 2  # the current version and the one before (a reader may still be loading it)
@@ -299,7 +354,7 @@ def write_index(data: IndexData, out: Path, chunking: dict | None = None) -> dic
         data.bm25.save(tmp, "bm25")
         data.folded.save(tmp, "folded")
         data.dense.save(tmp)
-        manifest = data.manifest_for(chunking)
+        manifest = {**data.manifest_for(chunking), "files": file_records(tmp)}
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2))
         _fsync_tree(tmp)
         _crash_point("written")
@@ -354,6 +409,9 @@ def _read_texts(real: Path, folder: Path) -> tuple[dict[str, Document], list[Pas
     passages, doc_text = [], {doc_id: doc.text for doc_id, doc in documents.items()}
     for row in _json_lines(real / "passages.jsonl"):
         doc_id, start, end = row["doc_id"], row["start"], row["end"]
+        if doc_id not in doc_text or not 0 <= start <= end <= len(doc_text[doc_id]):
+            raise IndexFolderError(f"{folder}: passage {row['passage_id']} points outside the "
+                                   "documents; the index is damaged, rebuild it")
         text = row["text"] if "text" in row else doc_text[doc_id][start:end]
         passages.append(Passage(row["passage_id"], doc_id, text, start, end, row["section"]))
     return documents, passages
@@ -414,14 +472,32 @@ def load_index(folder: Path | str, mmap: bool = True) -> IndexData:
     real = folder.resolve()
     try:
         return _load_version(folder, real, mmap)
-    except (FileNotFoundError, IndexFolderError):
-        if folder.resolve() == real:
+    except (FileNotFoundError, IndexFolderError) as exc:
+        if folder.resolve() != real:
+            pass  # a writer switched versions meanwhile: read the current one
+        elif isinstance(exc, FileNotFoundError):
+            name = Path(exc.filename).name if exc.filename else "a file"
+            raise IndexFolderError(f"{folder}: {name} is missing; the index is damaged, "
+                                   "rebuild it") from None
+        else:
             raise
     return _load_version(folder, folder.resolve(), mmap)
 
 
 def _load_version(folder: Path, real: Path, mmap: bool) -> IndexData:
     manifest = read_manifest(real, folder)
+    check_files(real, manifest, folder)
+    try:
+        return _read_version(folder, real, manifest, mmap)
+    except (KeyError, TypeError, ValueError, RuntimeError, OSError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise  # a version removed while it was read: load_index tries the current one
+        what = f"no {exc}" if isinstance(exc, KeyError) else str(exc).splitlines()[0][:200]
+        raise IndexFolderError(f"{folder}: the index is damaged ({type(exc).__name__}: "
+                               f"{what}); rebuild it") from None
+
+
+def _read_version(folder: Path, real: Path, manifest: dict, mmap: bool) -> IndexData:
     for warning in check_compatible(manifest, folder):
         print(f"warning: {warning}", file=sys.stderr)
     documents, passages = _read_texts(real, folder)

@@ -158,11 +158,11 @@ def test_upload_then_remove_a_document(sample_index, tmp_path, monkeypatch):
     assert any(e.value.startswith("hong.pdf:") for e in at.error)  # the bad file, named
     listed = at.dataframe[-1].value
     assert "701-CV/HU" in list(listed["Số hiệu"])
-    assert (index_dir.parent / "uploads" / "cv-701.docx").exists()
+    assert (index_dir.parent / "uploads" / "index" / "cv-701.docx").exists()
     _search(at, "hạn gửi báo cáo công tác tuyên giáo quý II")
     assert "Công văn số 701-CV/HU ngày 5/4/2017" in _html(at)
     at.selectbox[0].set_value("cv-701")  # inside the form: sent with the submit button
     [b for b in at.button if b.label == "Gỡ"][0].click().run()
     assert any("Đã gỡ cv-701" in s.value for s in at.success)
     assert "701-CV/HU" not in list(at.dataframe[-1].value["Số hiệu"])
-    assert not (index_dir.parent / "uploads" / "cv-701.docx").exists()
+    assert not (index_dir.parent / "uploads" / "index" / "cv-701.docx").exists()

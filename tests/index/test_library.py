@@ -2,7 +2,15 @@
 
 import pytest
 
-from index.library import documents_table, filter_options, safe_name, save_uploads, status
+from index.library import (
+    documents_table,
+    filter_options,
+    remove_upload,
+    safe_name,
+    save_uploads,
+    status,
+    uploads_dir,
+)
 
 
 def test_uploads_are_saved_under_safe_names_or_refused_with_a_reason(tmp_path):
@@ -15,6 +23,36 @@ def test_uploads_are_saved_under_safe_names_or_refused_with_a_reason(tmp_path):
     assert "không được hỗ trợ" in reasons["virus.exe"]
     assert reasons["rong.txt"] == "tệp rỗng" and "quá lớn" in reasons["lon.txt"]
     assert safe_name("..") == "van-ban" and safe_name("a/b\\c<d>.pdf") == "c_d_.pdf"
+
+
+def test_each_index_has_its_own_uploads(tmp_path):
+    assert uploads_dir(tmp_path / "index") != uploads_dir(tmp_path / "party-docs-index")
+    assert uploads_dir(tmp_path / "index").parent == uploads_dir(tmp_path / "other").parent
+
+
+def test_an_upload_again_keeps_the_file_it_replaces(tmp_path):
+    folder = tmp_path / "uploads"
+    save_uploads([("bao-cao.txt", "Số 1-BC/HU bản đầu".encode())], folder)
+    save_uploads([("bao-cao.txt", "Số 1-BC/HU bản sửa".encode())], folder)
+    assert (folder / "bao-cao.txt").read_text(encoding="utf-8") == "Số 1-BC/HU bản sửa"
+    [kept] = (folder / ".previous").iterdir()
+    assert kept.name.endswith("-bao-cao.txt")
+    assert kept.read_text(encoding="utf-8") == "Số 1-BC/HU bản đầu"
+
+
+def test_removal_deletes_the_documents_own_file_only(tmp_path):
+    index_dir = tmp_path / "index"
+    saved = save_uploads([("bao-cao.txt", b"a"), ("bao-cao.v2.txt", b"b")],
+                         uploads_dir(index_dir))
+    assert remove_upload(str(saved.paths[0]), index_dir)
+    assert not saved.paths[0].exists() and saved.paths[1].exists()  # no glob on the id
+    # a source outside the index's uploads (a folder it was built from) is never deleted
+    mine = tmp_path / "my-documents" / "bao-cao.txt"
+    mine.parent.mkdir()
+    mine.write_text("x", encoding="utf-8")
+    assert not remove_upload(str(mine), index_dir) and mine.exists()
+    sibling = save_uploads([("bao-cao.txt", b"c")], uploads_dir(tmp_path / "other")).paths[0]
+    assert not remove_upload(str(sibling), index_dir) and sibling.exists()
 
 
 @pytest.mark.slow

@@ -4,6 +4,7 @@ writes (docs/reliability.md lists these tests and what they showed)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import threading
@@ -239,3 +240,71 @@ def test_readers_never_see_a_missing_or_damaged_index(tmp_path, small_index):
         t.join()
     assert not errors, errors[:3]
     assert seen and set(seen) <= {3, 4}
+
+
+# --- integrity: damaged files are named on one line, never used ----------------------------
+
+def _damage_texts(folder: Path) -> None:
+    path = folder / "texts.txt"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("báo cáo", "bỏ qua", 1), encoding="utf-8")  # same length
+
+
+def _truncate(name: str):
+    def damage(folder: Path) -> None:
+        path = folder / name
+        path.write_bytes(path.read_bytes()[:-8])
+    return damage
+
+
+def _passage_out_of_range(folder: Path) -> None:
+    path = folder / "passages.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    row = json.loads(lines[0])
+    row["end"] = 999999
+    path.write_text("\n".join([json.dumps(row, ensure_ascii=False)] + lines[1:]) + "\n",
+                    encoding="utf-8")
+
+
+def _delete(name: str):
+    return lambda folder: (folder / name).unlink()
+
+
+def _manifest_without_model(folder: Path) -> None:
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    del manifest["model"]
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+
+
+@pytest.mark.parametrize("damage, named", [
+    (_damage_texts, "texts.txt"),
+    (_truncate("bm25_vocab.txt"), "bm25_vocab.txt"),
+    (_truncate("bm25_indptr.npy"), "bm25_indptr.npy"),
+    (_passage_out_of_range, "passages.jsonl"),
+    (_delete("folded_tf.npy"), "folded_tf.npy"),
+    (_truncate("dense.faiss"), "dense.faiss"),
+    (_manifest_without_model, "model"),
+])
+def test_a_damaged_index_is_refused_on_one_line_naming_the_damage(small_index, damage, named):
+    damage(small_index)
+    with pytest.raises(IndexFolderError, match=named) as caught:
+        load_index(small_index)
+    assert "\n" not in str(caught.value) and "rebuild" in str(caught.value)
+    result = subprocess.run([sys.executable, "-m", "search", "chi bộ", "--index",
+                             str(small_index)], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert named in result.stderr
+
+
+def test_verify_reads_every_checksum(small_index):
+    ok = subprocess.run([sys.executable, "-m", "index", "verify", "--index", str(small_index)],
+                        capture_output=True, text=True, cwd=ROOT)
+    assert ok.returncode == 0 and "every file matches" in ok.stdout
+    path = small_index / "dense.faiss"  # same size, other bytes: loads, but is not the index
+    data = bytearray(path.read_bytes())
+    data[-4:] = bytes(4) if data[-4:] != bytes(4) else b"\x01\x02\x03\x04"
+    path.write_bytes(bytes(data))
+    assert len(load_index(small_index).documents) == 3  # sizes are checked on load, not this
+    bad = subprocess.run([sys.executable, "-m", "index", "verify", "--index", str(small_index)],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert bad.returncode == 1 and "dense.faiss does not match its checksum" in bad.stderr
