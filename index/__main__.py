@@ -17,6 +17,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("build", help="build a new index from files, folders or corpus.jsonl")
     p.add_argument("sources", nargs="+", metavar="SRC")
+    p.add_argument("--follow-links", action="store_true",
+                   help="read files behind symbolic links in source folders (skipped otherwise)")
     p.add_argument("--out", type=Path, default=None,
                    help=f"index folder (default: {default_index_dir()})")
     p.add_argument("--model", default="default", help="sentence-transformers model name or "
@@ -34,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("sources", nargs="+", metavar="SRC")
     p.add_argument("--index", type=Path, default=None)
     p.add_argument("--no-cache", action="store_true")
+    p.add_argument("--follow-links", action="store_true",
+                   help="read files behind symbolic links in source folders (skipped otherwise)")
     p = sub.add_parser("remove", help="remove documents by id")
     p.add_argument("doc_ids", nargs="+", metavar="DOC_ID")
     p.add_argument("--index", type=Path, default=None)
@@ -57,13 +61,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "build":
             out = args.out or default_index_dir()
             report = build(args.sources, out, model=args.model, use_cache=not args.no_cache,
-                           milvus=_milvus(args, out))
+                           milvus=_milvus(args, out), follow_links=args.follow_links)
             print(f"Built {out}: {report.documents} documents, {report.passages} passages "
                   f"({report.embedded} embedded, the rest from cache), "
                   f"{len(report.skipped)} files skipped.")
         elif args.command == "add":
             index_dir = args.index or default_index_dir()
-            report = add(args.sources, index_dir, use_cache=not args.no_cache)
+            report = add(args.sources, index_dir, use_cache=not args.no_cache,
+                         follow_links=args.follow_links)
             print(f"Added {report.documents} documents ({report.passages} passages) to "
                   f"{index_dir}; {len(report.skipped)} files skipped.")
         elif args.command == "remove":

@@ -18,7 +18,7 @@ import numpy as np
 from .bm25 import BM25
 from .chunking import Passage, split_document
 from .dense import FaissIndex
-from .documents import Document, read_sources
+from .documents import Document, Limits, read_sources
 from .embeddings import DEFAULT_MODEL, Embedder, EmbeddingCache
 from .milvus import MilvusStore
 from .paths import cache_dir
@@ -60,11 +60,13 @@ def _progress(items, desc: str, total: int):
 
 @dataclass
 class _Prepared:
+    docs: list[Document]  # those within the passage limit
     passages: list[Passage]
     tokens: list[list[str]]
     folded: list[list[str]]
     vectors: np.ndarray
     embedded: int
+    skipped: list[tuple[str, str]]  # documents over the passage limit
 
 
 Progress = Callable[[float, str], None]  # (share done, what is being done) for a UI
@@ -72,11 +74,21 @@ Progress = Callable[[float, str], None]  # (share done, what is being done) for 
 
 def _prepare(docs: list[Document], analyzer: Analyzer, embedder: Embedder,
              cache: EmbeddingCache | None, progress: Progress | None = None) -> _Prepared:
-    """Passages of ``docs`` with their BM25 terms (both fields) and vectors."""
+    """Passages of ``docs`` with their BM25 terms (both fields) and vectors; a document of
+    more passages than the limit (:class:`index.documents.Limits`) is left out, with why."""
+    limit = Limits.from_env().passages
+    kept: list[Document] = []
     passages: list[Passage] = []
     texts: list[str] = []
+    skipped: list[tuple[str, str]] = []
     for doc in docs:
-        for p in split_document(doc, **CHUNKING):
+        pieces = split_document(doc, **CHUNKING)
+        if len(pieces) > limit:
+            skipped.append((doc.source, f"{len(pieces):,} passages, over the limit of "
+                                        f"{limit:,} (TRACUU_MAX_PASSAGES)"))
+            continue
+        kept.append(doc)
+        for p in pieces:
             passages.append(p)
             texts.append(indexed_text(p, doc))
     if progress:
@@ -88,8 +100,9 @@ def _prepare(docs: list[Document], analyzer: Analyzer, embedder: Embedder,
         if progress:
             progress(0.2 + 0.7 * done / total, f"Nhúng vector: {done}/{total} đoạn mới")
 
+    _report_skipped(skipped)
     vectors, embedded = embedder.encode_cached(texts, cache, on_batch=on_batch)
-    return _Prepared(passages, tokens, folded, vectors, embedded)
+    return _Prepared(kept, passages, tokens, folded, vectors, embedded, skipped)
 
 
 def _cache() -> EmbeddingCache | None:
@@ -107,19 +120,20 @@ def _report_skipped(skipped: list[tuple[str, str]]) -> None:
 
 def build(sources: list[str | Path], out: Path | str, model: str = DEFAULT_MODEL,
           analyzer: Analyzer | None = None, use_cache: bool = True,
-          milvus: MilvusStore | None = None) -> BuildReport:
+          milvus: MilvusStore | None = None, follow_links: bool = False) -> BuildReport:
     """Build a new index at ``out`` from files, folders and BEIR ``corpus.jsonl`` files; with
     ``milvus``, its passages are also written to that Milvus collection, which then serves
-    the searches (see :mod:`index.milvus`)."""
+    the searches (see :mod:`index.milvus`).  Symbolic links in source folders are followed
+    only with ``follow_links``."""
     check_target(Path(out), [Path(s) for s in sources])
     with writer_lock(out, say=_say):
-        return _build(sources, Path(out), model, analyzer, use_cache, milvus)
+        return _build(sources, Path(out), model, analyzer, use_cache, milvus, follow_links)
 
 
 def _build(sources, out: Path, model: str, analyzer: Analyzer | None, use_cache: bool,
-           milvus: MilvusStore | None) -> BuildReport:
+           milvus: MilvusStore | None, follow_links: bool) -> BuildReport:
     analyzer = analyzer or Analyzer()
-    docs, skipped = read_sources(sources)
+    docs, skipped = read_sources(sources, follow_links)
     _report_skipped(skipped)
     if not docs:
         raise ValueError(f"no readable documents in {', '.join(map(str, sources))} "
@@ -128,14 +142,17 @@ def _build(sources, out: Path, model: str, analyzer: Analyzer | None, use_cache:
     embedder = Embedder(model)
     cache = _cache() if use_cache else None
     new = _prepare(docs, analyzer, embedder, cache)
+    if not new.docs:
+        raise ValueError(f"no document within the limits in {', '.join(map(str, sources))}; "
+                         "nothing was written")
     dense = FaissIndex(new.vectors.shape[1])
     dense.add(new.vectors)
-    data = IndexData(documents={d.doc_id: d for d in docs}, passages=new.passages,
+    data = IndexData(documents={d.doc_id: d for d in new.docs}, passages=new.passages,
                      bm25=BM25.from_tokens(new.tokens), folded=BM25.from_tokens(new.folded),
                      dense=dense, analyzer=analyzer, model=model,
                      passage_engine=embedder.passage_engine)
     _save(data, Path(out), CHUNKING, milvus)
-    return BuildReport(len(docs), len(new.passages), new.embedded, skipped)
+    return BuildReport(len(new.docs), len(new.passages), new.embedded, skipped + new.skipped)
 
 
 def _without(data: IndexData, doc_ids: set[str]) -> IndexData:
@@ -176,34 +193,38 @@ def _embedder_like(data: IndexData) -> Embedder:
 
 
 def add(sources: list[str | Path], index_dir: Path | str, use_cache: bool = True,
-        progress: Progress | None = None) -> BuildReport:
+        progress: Progress | None = None, follow_links: bool = False) -> BuildReport:
     """Add (or replace, by doc_id) documents in an existing index.  ``progress(share,
     message)``, when given, hears how far the work is (for a progress bar)."""
     index_dir = Path(index_dir)
     with writer_lock(index_dir, say=_say):
-        return _add(sources, index_dir, use_cache, progress)
+        return _add(sources, index_dir, use_cache, progress, follow_links)
 
 
-def _add(sources, index_dir: Path, use_cache: bool, progress: Progress | None) -> BuildReport:
+def _add(sources, index_dir: Path, use_cache: bool, progress: Progress | None,
+         follow_links: bool) -> BuildReport:
     if progress:
         progress(0.0, "Đọc văn bản")
     data = load_index(index_dir, mmap=False)
-    docs, skipped = read_sources(sources)
+    docs, skipped = read_sources(sources, follow_links)
     _report_skipped(skipped)
     if not docs:
         raise ValueError(f"no readable documents in {', '.join(map(str, sources))} "
                          f"({len(skipped)} skipped); the index is unchanged")
-    replaced = {d.doc_id for d in docs} & set(data.documents)
-    if replaced:
+    embedder = _embedder_like(data)
+    new = _prepare(docs, data.analyzer, embedder, _cache() if use_cache else None, progress)
+    if not new.docs:
+        raise ValueError(f"no document within the limits in {', '.join(map(str, sources))}; "
+                         "the index is unchanged")
+    replaced = {d.doc_id for d in new.docs} & set(data.documents)
+    if replaced:  # only by documents that are indexed in their place
         _say(f"Replacing {len(replaced)} documents already in the index: "
              + ", ".join(sorted(replaced)))
         data = _without(data, replaced)
-    embedder = _embedder_like(data)
-    new = _prepare(docs, data.analyzer, embedder, _cache() if use_cache else None, progress)
     if progress:
         progress(0.95, "Ghi chỉ mục")
     data.dense.add(new.vectors)
-    merged = IndexData(documents={**data.documents, **{d.doc_id: d for d in docs}},
+    merged = IndexData(documents={**data.documents, **{d.doc_id: d for d in new.docs}},
                        passages=data.passages + new.passages, bm25=data.bm25.extend(new.tokens),
                        folded=data.folded.extend(new.folded), dense=data.dense,
                        analyzer=data.analyzer, model=data.model, manifest=data.manifest,
@@ -211,7 +232,7 @@ def _add(sources, index_dir: Path, use_cache: bool, progress: Progress | None) -
     _save(merged, index_dir)
     if progress:
         progress(1.0, "Xong")
-    return BuildReport(len(docs), len(new.passages), new.embedded, skipped)
+    return BuildReport(len(new.docs), len(new.passages), new.embedded, skipped + new.skipped)
 
 
 def remove(doc_ids: list[str], index_dir: Path | str) -> BuildReport:

@@ -8,13 +8,22 @@ programs behind OCR and ``.doc`` are in :mod:`index.external`.
 
 A file that cannot be read raises :class:`DocumentError` with the file and the reason; callers
 (:func:`read_sources`) report it on one line and go on with the other files.
+
+Input is bounded (:class:`Limits`, each settable by an environment variable): a file over a
+limit is refused on one line naming the file and the limit, before its content is read or
+unpacked, so that no input (a zip bomb in a .docx, a PDF of 100,000 blank pages, a 200 MB text)
+can take the memory or the hours of a build.  Control characters other than newline and tab are
+removed from every text (they could rewrite a terminal that prints it); a symbolic link in a
+source folder is skipped with a line unless links are followed (``--follow-links``).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import unicodedata
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +33,45 @@ from .metadata import parse_metadata
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 SUFFIXES = TEXT_SUFFIXES | {".docx", ".doc", ".pdf", ".html", ".htm", ".jsonl"}
 _MIN_PAGE_CHARS = 20  # a page with fewer letters and digits than this has no text layer
-MAX_FILE_BYTES = 200 * 1024 * 1024
+MB = 2**20
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one source file may hold (environment variable: default)."""
+
+    file_bytes: int = 200 * MB  # TRACUU_MAX_FILE_MB: 200, any file on disk
+    text_bytes: int = 20 * MB  # TRACUU_MAX_TEXT_MB: 20, a .txt, .md or .html file
+    unzipped_bytes: int = 100 * MB  # TRACUU_MAX_UNZIPPED_MB: 100, the parts of a .docx together
+    pdf_pages: int = 2000  # TRACUU_MAX_PDF_PAGES: 2000
+    ocr_pages: int = 100  # TRACUU_MAX_OCR_PAGES: 100 scanned pages (15-20 s each here)
+    chars: int = 5_000_000  # TRACUU_MAX_CHARS: 5 million characters of text a document
+    passages: int = 20_000  # TRACUU_MAX_PASSAGES: 20,000 passages a document
+
+    ENV = {"file_bytes": ("TRACUU_MAX_FILE_MB", MB), "text_bytes": ("TRACUU_MAX_TEXT_MB", MB),
+           "unzipped_bytes": ("TRACUU_MAX_UNZIPPED_MB", MB),
+           "pdf_pages": ("TRACUU_MAX_PDF_PAGES", 1), "ocr_pages": ("TRACUU_MAX_OCR_PAGES", 1),
+           "chars": ("TRACUU_MAX_CHARS", 1), "passages": ("TRACUU_MAX_PASSAGES", 1)}
+
+    @classmethod
+    def from_env(cls) -> Limits:
+        values = {}
+        for name, (variable, unit) in cls.ENV.items():
+            raw = os.environ.get(variable)
+            if raw is None:
+                continue
+            try:
+                number = float(raw)
+            except ValueError:
+                raise ValueError(f"{variable}={raw!r}: expected a number") from None
+            if number <= 0:
+                raise ValueError(f"{variable}={raw!r}: expected a positive number")
+            values[name] = int(number * unit)
+        return cls(**values)
+
+
+def _mb(n: int) -> str:
+    return f"{n / MB:.0f} MB"
 
 
 @dataclass
@@ -58,9 +105,15 @@ def strip_markdown(text: str) -> str:
     return _MD_HEADING.sub("", text)
 
 
+# C0 and C1 control characters but tab and newline (\r is a line end, made \n before)
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def clean_text(text: str) -> str:
-    """NFC, unified line ends, trailing spaces removed, at most one blank line in a row."""
-    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    """NFC, unified line ends, control characters (but newline and tab) removed, trailing
+    spaces removed, at most one blank line in a row."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = unicodedata.normalize("NFC", CONTROL_CHARS.sub("", text))
     text = re.sub(r"[ \t]+\n", "\n", text)
     text = re.sub(r"\n{3,}", "\n\n", text)
     return text.strip("\n ")
@@ -81,11 +134,25 @@ def _decode(path: Path, data: bytes) -> str:
     raise DocumentError(path, "cannot decode the text")
 
 
-def _read_text(path: Path) -> str:
+def _read_text(path: Path, limits: Limits) -> str:
     return strip_markdown(_decode(path, path.read_bytes()))
 
 
-def _read_docx(path: Path) -> str:
+def _check_zip(path: Path, limits: Limits) -> None:
+    """Refuse a .docx whose parts unpack to more than the limit, from its zip directory (the
+    sizes it declares bound what can be read), before anything is unpacked."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            total = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise DocumentError(path, f"corrupt .docx file ({type(exc).__name__}: {exc})") from None
+    if total > limits.unzipped_bytes:
+        raise DocumentError(path, f"unpacks to {_mb(total)}, over the limit of "
+                                  f"{_mb(limits.unzipped_bytes)} (TRACUU_MAX_UNZIPPED_MB)")
+
+
+def _read_docx(path: Path, limits: Limits) -> str:
+    _check_zip(path, limits)
     try:
         import docx
         from docx.opc.exceptions import PackageNotFoundError
@@ -108,7 +175,7 @@ def _read_docx(path: Path) -> str:
     return "\n\n".join(b for b in blocks if b.strip())
 
 
-def _read_pdf(path: Path) -> str:
+def _read_pdf(path: Path, limits: Limits) -> str:
     try:
         from pypdf import PdfReader
         from pypdf.errors import PdfReadError
@@ -118,6 +185,9 @@ def _read_pdf(path: Path) -> str:
         reader = PdfReader(str(path))
         if reader.is_encrypted:
             raise DocumentError(path, "the PDF is encrypted; save an unencrypted copy")
+        if len(reader.pages) > limits.pdf_pages:
+            raise DocumentError(path, f"{len(reader.pages)} pages, over the limit of "
+                                      f"{limits.pdf_pages} (TRACUU_MAX_PDF_PAGES)")
         pages = [page.extract_text() or "" for page in reader.pages]
     except DocumentError:
         raise
@@ -127,17 +197,22 @@ def _read_pdf(path: Path) -> str:
         raise DocumentError(path, f"corrupt or unreadable PDF ({type(exc).__name__}: {exc})") from None
     from .external import ToolError, ocr_pdf_page
 
-    for number, text in enumerate(pages, 1):
-        if sum(ch.isalnum() for ch in text) < _MIN_PAGE_CHARS:  # a scanned page
-            try:
-                pages[number - 1] = ocr_pdf_page(path, number)
-            except ToolError as exc:
-                raise DocumentError(path, f"page {number} has no text layer (a scan) and "
-                                          f"OCR is unavailable: {exc}") from None
+    scanned = [n for n, text in enumerate(pages, 1)
+               if sum(ch.isalnum() for ch in text) < _MIN_PAGE_CHARS]
+    if len(scanned) > limits.ocr_pages:
+        raise DocumentError(path, f"{len(scanned)} pages without a text layer to read by OCR, "
+                                  f"over the limit of {limits.ocr_pages} "
+                                  "(TRACUU_MAX_OCR_PAGES)")
+    for number in scanned:
+        try:
+            pages[number - 1] = ocr_pdf_page(path, number)
+        except ToolError as exc:
+            raise DocumentError(path, f"page {number} has no text layer (a scan) and "
+                                      f"OCR is unavailable: {exc}") from None
     return "\n\n".join(p.strip() for p in pages if p.strip())
 
 
-def _read_doc(path: Path) -> str:
+def _read_doc(path: Path, limits: Limits) -> str:
     from .external import ToolError, read_doc
 
     if path.read_bytes()[:8] != b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
@@ -148,7 +223,7 @@ def _read_doc(path: Path) -> str:
         raise DocumentError(path, f"cannot read .doc: {exc}") from None
 
 
-def _read_html(path: Path) -> str:
+def _read_html(path: Path, limits: Limits) -> str:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(_decode(path, path.read_bytes()), "html.parser")
@@ -181,9 +256,12 @@ def doc_id_for(path: Path) -> str:
     return path.stem
 
 
-def read_file(path: Path | str, doc_id: str | None = None) -> Document:
-    """Read one file into a :class:`Document` (not for ``corpus.jsonl``: see :func:`read_beir`)."""
+def read_file(path: Path | str, doc_id: str | None = None,
+              limits: Limits | None = None) -> Document:
+    """Read one file into a :class:`Document` (not for ``corpus.jsonl``: see :func:`read_beir`),
+    within ``limits`` (default: :meth:`Limits.from_env`)."""
     path = Path(path)
+    limits = limits or Limits.from_env()
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES or suffix == ".jsonl":
         raise DocumentError(path, f"unsupported file type {suffix or '(none)'!r}; supported: "
@@ -194,14 +272,18 @@ def read_file(path: Path | str, doc_id: str | None = None) -> Document:
         raise DocumentError(path, f"cannot read ({exc.strerror})") from None
     if size == 0:
         raise DocumentError(path, "empty file")
-    if size > MAX_FILE_BYTES:
-        raise DocumentError(path, f"file too large ({size // 2**20} MiB > "
-                                  f"{MAX_FILE_BYTES // 2**20} MiB)")
+    if size > limits.file_bytes:
+        raise DocumentError(path, f"file too large ({_mb(size)}, over the limit of "
+                                  f"{_mb(limits.file_bytes)}: TRACUU_MAX_FILE_MB)")
+    if suffix in TEXT_SUFFIXES | {".html", ".htm"} and size > limits.text_bytes:
+        raise DocumentError(path, f"text file too large ({_mb(size)}, over the limit of "
+                                  f"{_mb(limits.text_bytes)}: TRACUU_MAX_TEXT_MB)")
     try:
-        raw = _READERS.get(suffix, _read_text)(path)
+        raw = _READERS.get(suffix, _read_text)(path, limits)
     except OSError as exc:
         raise DocumentError(path, f"cannot read ({exc.strerror})") from None
     text = clean_text(raw)
+    _check_chars(path, text, limits)
     if not any(ch.isalnum() for ch in text):
         raise DocumentError(path, "no text in the file")
     metadata = parse_metadata(text)
@@ -211,9 +293,16 @@ def read_file(path: Path | str, doc_id: str | None = None) -> Document:
                     title=metadata.get("title", ""), metadata=metadata)
 
 
-def read_beir(path: Path | str) -> Iterator[Document]:
+def _check_chars(path, text: str, limits: Limits) -> None:
+    if len(text) > limits.chars:
+        raise DocumentError(path, f"{len(text):,} characters of text, over the limit of "
+                                  f"{limits.chars:,} (TRACUU_MAX_CHARS)")
+
+
+def read_beir(path: Path | str, limits: Limits | None = None) -> Iterator[Document]:
     """Documents of a BEIR ``corpus.jsonl``; a bad row raises :class:`DocumentError`."""
     path = Path(path)
+    limits = limits or Limits.from_env()
     with path.open(encoding="utf-8") as fh:
         for lineno, line in enumerate(fh, 1):
             if not line.strip():
@@ -226,14 +315,18 @@ def read_beir(path: Path | str) -> Iterator[Document]:
                                           f"'_id', 'title', 'text' ({type(exc).__name__})") from None
             title = (row.get("title") or "").strip()
             text = clean_text(text)
+            _check_chars(f"{path}#{doc_id}", text, limits)
             if not text.strip():
                 continue
             yield Document(doc_id=doc_id, text=text, source=f"{path}#{doc_id}", title=title,
                            metadata={"title": title} if title else {})
 
 
-def find_files(sources: list[str | Path]) -> tuple[list[Path], list[tuple[str, str]]]:
-    """Expand files and folders into readable paths; missing paths come back as skipped."""
+def find_files(sources: list[str | Path], follow_links: bool = False
+               ) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Expand files and folders into readable paths; missing paths come back as skipped, and
+    symbolic links inside a folder too unless ``follow_links`` (a link to ``/etc/passwd`` in
+    a shared folder is not a document; a path given itself is read as given)."""
     files, skipped = [], []
     for src in sources:
         src = Path(src)
@@ -241,7 +334,11 @@ def find_files(sources: list[str | Path]) -> tuple[list[Path], list[tuple[str, s
             found = sorted(p for p in src.rglob("*")
                            if p.is_file() and not p.name.startswith(".")
                            and p.suffix.lower() in SUFFIXES)
-            if not found:
+            links = [p for p in found if not follow_links and _linked(p, src)]
+            skipped += [(str(p), "a symbolic link (follow links with --follow-links)")
+                        for p in links]
+            found = [p for p in found if p not in links]
+            if not found and not links:
                 skipped.append((str(src), "no supported files in this folder"))
             files.extend(found)
         elif src.is_file():
@@ -251,16 +348,28 @@ def find_files(sources: list[str | Path]) -> tuple[list[Path], list[tuple[str, s
     return files, skipped
 
 
-def read_sources(sources: list[str | Path]) -> tuple[list[Document], list[tuple[str, str]]]:
+def _linked(path: Path, root: Path) -> bool:
+    """Whether ``path`` or a folder between it and ``root`` is a symbolic link."""
+    while path != root and path != path.parent:
+        if path.is_symlink():
+            return True
+        path = path.parent
+    return False
+
+
+def read_sources(sources: list[str | Path], follow_links: bool = False,
+                 limits: Limits | None = None
+                 ) -> tuple[list[Document], list[tuple[str, str]]]:
     """Read every file under ``sources``: (documents, [(path, reason) of skipped files])."""
-    files, skipped = find_files(sources)
+    limits = limits or Limits.from_env()
+    files, skipped = find_files(sources, follow_links)
     docs: list[Document] = []
     for path in files:
         try:
             if path.suffix.lower() == ".jsonl":
-                docs.extend(read_beir(path))
+                docs.extend(read_beir(path, limits))
             else:
-                docs.append(read_file(path))
+                docs.append(read_file(path, limits=limits))
         except DocumentError as exc:
             skipped.append((exc.path, exc.reason))
     seen: dict[str, str] = {}

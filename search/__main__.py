@@ -4,14 +4,37 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import signal
 import sys
 import textwrap
 from pathlib import Path
 
+from index.documents import CONTROL_CHARS
+
+
+class _Printable:
+    """stdout with control characters (but newline and tab) removed: a text indexed before
+    they were removed on reading, printed in a terminal, cannot drive it (clear the screen,
+    write the clipboard)."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        return self.stream.write(CONTROL_CHARS.sub("", text))
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)
+
 
 def main(argv: list[str] | None = None) -> int:
+    with contextlib.redirect_stdout(_Printable(sys.stdout)):
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="python -m search",
                                      description="Search a Tra cứu index and print cited passages.")
     parser.add_argument("query", nargs="?", default=None)
