@@ -348,7 +348,7 @@ def library_tab(searcher: Searcher, index_dir: Path) -> None:
             source = searcher.data.documents[doc_id].source
             try:
                 remove_documents([doc_id], index_dir)
-            except (ValueError, IndexFolderError, MilvusUnavailable) as exc:
+            except (ValueError, OSError, IndexFolderError, MilvusUnavailable) as exc:
                 st.session_state.library_messages = [("error", f"Không gỡ được: {exc}")]
             else:
                 remove_upload(source, index_dir)  # its own file only, never another's
@@ -366,7 +366,8 @@ def upload(files, index_dir: Path) -> None:
         try:
             report = add_documents(saved.paths, index_dir,
                                    progress=lambda share, text: bar.progress(share, text=text))
-        except (ValueError, DocumentError, IndexFolderError, MilvusUnavailable) as exc:
+        except (ValueError, OSError, DocumentError, IndexFolderError,
+                MilvusUnavailable) as exc:
             messages.append(("error", f"Không lập chỉ mục được: {exc}"))
         else:
             messages += [("error", f"{Path(path).name}: {reason}")

@@ -96,6 +96,11 @@ def main(argv: list[str] | None = None) -> int:
             MilvusUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # a full disk, a folder without write permission
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"error: cannot write{where}: {exc.strerror or exc}; the index is unchanged",
+              file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted; the index folder is unchanged (embeddings done so far are cached)",
               file=sys.stderr)

@@ -308,3 +308,18 @@ def test_verify_reads_every_checksum(small_index):
     bad = subprocess.run([sys.executable, "-m", "index", "verify", "--index", str(small_index)],
                          capture_output=True, text=True, cwd=ROOT)
     assert bad.returncode == 1 and "dense.faiss does not match its checksum" in bad.stderr
+
+
+def test_a_full_disk_is_one_line_on_the_command_line(small_index, monkeypatch, capsys):
+    from index.__main__ import main
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(store.FaissIndex, "save", full_disk)
+    assert main(["remove", "cv-3", "--index", str(small_index)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "No space left on device" in err and "unchanged" in err
+    monkeypatch.undo()
+    assert _doc_ids(small_index) == {"cv-1", "cv-2", "cv-3"}
+
