@@ -323,3 +323,19 @@ def test_a_full_disk_is_one_line_on_the_command_line(small_index, monkeypatch, c
     monkeypatch.undo()
     assert _doc_ids(small_index) == {"cv-1", "cv-2", "cv-3"}
 
+
+
+def test_an_index_without_checksums_is_still_checked_as_it_is_read(small_index):
+    manifest = json.loads((small_index / "manifest.json").read_text(encoding="utf-8"))
+    del manifest["files"]  # as written before checksums were recorded
+    (small_index / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    path = small_index / "passages.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    row = json.loads(lines[0])
+    row["doc_id"] = "khong-co"
+    path.write_text("\n".join([json.dumps(row)] + lines[1:]) + "\n", encoding="utf-8")
+    with pytest.raises(IndexFolderError, match="points outside the documents"):
+        load_index(small_index)
+    result = subprocess.run([sys.executable, "-m", "index", "verify", "--index",
+                             str(small_index)], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 1 and "before checksums were recorded" in result.stderr
