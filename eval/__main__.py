@@ -26,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
         return fit_answers_main(argv[1:])
     if argv and argv[0] == "reference-idf":
         return reference_main(argv[1:])
+    if argv and argv[0] == "scale":
+        return scale_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m eval", description="Evaluate retrieval on "
                                      "the gold set; exit 1 when hybrid is under the gate "
                                      f"({', '.join(f'{k} >= {v}' for k, v in GATE.items())}). "
@@ -47,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="do not translate English words for BM25")
     parser.add_argument("--no-answers", dest="answers", action="store_false",
                         help="skip the answer sets (retrieval only)")
+    parser.add_argument("--no-scale", dest="scale", action="store_false",
+                        help="skip the mixed archive (python -m eval scale)")
     args = parser.parse_args(argv)
 
     from index.build import ensure_default_index
@@ -120,11 +124,31 @@ def main(argv: list[str] | None = None) -> int:
         short, _ = answer_gate(answers, ANSWER_TARGETS)
         if short:
             print(f"below the answer targets (reported, not gated): {'; '.join(short)}\n")
+    if args.scale:
+        more_failed, more_passed = scale_report()
+        failed, passed = failed + more_failed, passed + more_passed
     if failed:
         print(f"GATE FAILED: {'; '.join(failed)}")
         return 1
     print(f"gate passed: {', '.join(passed)}")
     return 0
+
+
+def scale_report() -> tuple[list[str], list[str]]:
+    """The hybrid comparison on the mixed archive, printed and gated (skipped with a note when
+    the ALQAC corpus is not on this machine)."""
+    from .mixed import ALQAC_CORPUS, compare, mixed_index, scale_gate, scale_table
+
+    mixed = mixed_index()
+    if mixed is None:
+        print(f"Mixed archive skipped: {ALQAC_CORPUS} not found\n")
+        return [], []
+    results = compare(mixed)
+    print("Mixed archive (python -m eval scale: sample, data/party-docs, ALQAC's law "
+          "articles)\n")
+    print(scale_table(results, mixed))
+    print()
+    return scale_gate(results)
 
 
 def gate(hybrid: dict, offtopic: tuple[int, int] | None = None) -> tuple[list[str], list[str]]:
@@ -189,6 +213,32 @@ def fit_answers_main(argv: list[str]) -> int:
         return 1
     print(json.dumps(weights, ensure_ascii=False, indent=1))
     print(f"wrote {args.out}")
+    return 0
+
+
+def scale_main(argv: list[str]) -> int:
+    from .mixed import ALQAC_CORPUS, compare, mixed_index, scale_table
+    from .report import gold_table
+
+    parser = argparse.ArgumentParser(
+        prog="python -m eval scale",
+        description="The gold, hold-out and party-docs questions on a mixed archive (the "
+                    "sample, data/party-docs and ALQAC's 2,131 law articles, built once into "
+                    ".tracuu/mixed-index) beside their small indexes.")
+    parser.add_argument("--alqac", type=Path, default=ALQAC_CORPUS,
+                        help="ALQAC 2023 corpus.jsonl (default ../shared/bench/alqac23)")
+    parser.add_argument("--modes", default="hybrid")
+    args = parser.parse_args(argv)
+    mixed = mixed_index(args.alqac)
+    if mixed is None:
+        print(f"error: {args.alqac}: no such file (pass --alqac CORPUS.jsonl)", file=sys.stderr)
+        return 1
+    results = compare(mixed, tuple(args.modes.split(",")))
+    print("Small indexes and the mixed archive\n")
+    print(scale_table(results, mixed))
+    for name, res in results.items():
+        print(f"\n{name} on the mixed archive, by kind\n")
+        print(gold_table(res["mixed"], res["questions"]))
     return 0
 
 

@@ -43,3 +43,14 @@ def test_gold_run_on_the_sample_index(searcher):
     res = run_gold(searcher, questions, "hybrid")
     assert set(res["_n"]) >= {"deadline", "english"}
     assert res["all"]["R@10"] >= res["all"]["R@5"] >= res["all"]["R@1"]
+
+
+def test_party_docs_questions_and_the_scale_gate():
+    from eval.mixed import SCALE_GATE, party_questions, scale_gate
+
+    questions = party_questions()
+    assert len(questions) == 79 and all(q.doc and q.evidence for q in questions)
+    at = {name: {"mixed": {"hybrid": {"all": {"MRR@10": floor["MRR@10"] - 0.01}}}}
+          for name, floor in SCALE_GATE.items()}
+    failed, passed = scale_gate(at)
+    assert len(failed) == len(SCALE_GATE) and not passed
