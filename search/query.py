@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from index.text import CODE_RE, Analyzer, has_diacritics, looks_vietnamese
+from index.text import CODE_RE, Analyzer, has_diacritics, looks_vietnamese, strip_accents
 
 from .abbreviations import ABBREVIATIONS
 from .glossary import GLOSSARY
@@ -148,8 +148,21 @@ def bm25_field_weights(q: QueryInfo) -> tuple[float, float]:
     return 1.0, max(0.0, 1.0 - q.accent_share)
 
 
+# Party vocabulary among the glossary's terms for an English question (accent-free)
+_PARTY_TERMS = re.compile(r"\b(?:dang|chi bo|cap uy|huyen uy|tinh uy|tuyen giao|ban thuong vu|"
+                          r"bo chinh tri|ban bi thu)\b")
+
+
 def dense_weight(q: QueryInfo, base: float = 0.5) -> float:
-    """Weight of the dense list in the convex fusion (BM25 gets the rest)."""
+    """Weight of the dense list in the convex fusion (BM25 gets the rest): more the less of the
+    question is Vietnamese, except for an English question (no Vietnamese marks) the glossary put
+    into Party terms
+    (*party cells* → *chi bộ*), which gets the base weight: in an archive beside laws, the dense
+    model takes such a question to law articles on a nearby topic, while BM25 on its Party terms
+    finds the Party document (docs/benchmarks.md, the mixed archive)."""
     if not q.accented and not q.translations and q.vietnamese_share >= 0.8:
         return 1 - UNACCENTED_BM25_WEIGHT
+    if not q.accented and q.translations and _PARTY_TERMS.search(
+            strip_accents(" ".join(vi for _, vi in q.translations).lower())):
+        return base
     return 1 - (1 - base) * q.vietnamese_share
