@@ -74,8 +74,8 @@ def question_sets() -> dict[str, tuple[list[Question], Path]]:
 
 
 def compare(mixed: Path, modes: tuple[str, ...] = ("hybrid",)) -> dict:
-    """{set: {"small": {mode: results}, "mixed": {mode: results}, "questions": [...]}} with
-    :func:`eval.report.run_gold`'s results."""
+    """{set: {"questions": [...], "small_index": folder, "small": {mode: results}, "mixed":
+    {mode: results}}} with :func:`eval.report.run_gold`'s results."""
     from search import Searcher
 
     loaded: dict[Path, Searcher] = {}
@@ -88,7 +88,7 @@ def compare(mixed: Path, modes: tuple[str, ...] = ("hybrid",)) -> dict:
 
     out = {}
     for name, (questions, small) in question_sets().items():
-        out[name] = {"questions": questions,
+        out[name] = {"questions": questions, "small_index": small,
                      "small": {m: run_gold(searcher(small), questions, m) for m in modes},
                      "mixed": {m: run_gold(searcher(mixed), questions, m) for m in modes}}
     return out
@@ -102,12 +102,12 @@ def passages_of(folder: Path) -> int:
 
 def scale_table(results: dict, mixed: Path) -> str:
     """Markdown: each set and mode on its small index and on the mixed archive."""
-    small_sizes = {name: passages_of(question_sets()[name][1]) for name in results}
     lines = ["| set | n | mode | index (passages) | " + " | ".join(SCALE_MEASURES) + " |",
              "|---|---:|---|---|" + "---:|" * len(SCALE_MEASURES)]
     for name, res in results.items():
         for mode in res["small"]:
-            for where, size in (("small", small_sizes[name]), ("mixed", passages_of(mixed))):
+            for where, size in (("small", passages_of(res["small_index"])),
+                                ("mixed", passages_of(mixed))):
                 scores = res[where][mode]["all"]
                 lines.append(f"| {name} | {len(res['questions'])} | {mode} | {where} ({size:,}) "
                              "| " + " | ".join(f"{scores[m]:.3f}" for m in SCALE_MEASURES) + " |")
