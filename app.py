@@ -225,6 +225,10 @@ def show_hit(searcher: Searcher, hit, words: set[str], accented: bool) -> None:
                 lines.append(f"Phần từ khóa (BM25): {parts['bm25']:.3f} · phần ngữ nghĩa: "
                              f"{parts['dense']:.3f} (trọng số ngữ nghĩa "
                              f"{parts['dense_weight']:.2f}, hợp nhất {parts['fusion']})")
+            if parts.get("learned"):
+                lines.append("Điểm tổng hợp gồm: " + "; ".join(
+                    f"{EVIDENCE_LABELS.get(name, name)} {value:+.2f}"
+                    for name, value in parts["learned"].items()))
             if hit.bm25_score is not None:
                 lines.append(f"Điểm BM25 gốc: {hit.bm25_score:.3f}")
             if hit.dense_score is not None:
@@ -233,6 +237,14 @@ def show_hit(searcher: Searcher, hit, words: set[str], accented: bool) -> None:
                 lines.append("Được trích dẫn bởi: "
                              + "; ".join(c["citation"] for c in hit.cited_by))
             block("<br>".join(html.escape(line) for line in lines))
+
+
+# what each feature of the learned combination (search/rerank.py) means, for the "why" of a hit
+EVIDENCE_LABELS = {
+    "fused": "khớp từ khóa và ngữ nghĩa",
+    "pairs": "các cặp từ của câu hỏi có liền nhau trong đoạn",
+    "law": "văn bản pháp luật, trong khi câu hỏi về công tác Đảng",
+}
 
 
 def search_tab(searcher: Searcher, filters: dict) -> None:

@@ -24,6 +24,8 @@ def main(argv: list[str] | None = None) -> int:
         return milvus_main(argv[1:])
     if argv and argv[0] == "fit-answers":
         return fit_answers_main(argv[1:])
+    if argv and argv[0] == "fit-ranker":
+        return fit_ranker_main(argv[1:])
     if argv and argv[0] == "reference-idf":
         return reference_main(argv[1:])
     if argv and argv[0] == "scale":
@@ -47,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="do not adapt the weights to the query")
     parser.add_argument("--no-glossary", action="store_true",
                         help="do not translate English words for BM25")
+    parser.add_argument("--no-rerank", action="store_true",
+                        help="rank by the convex fusion alone, without the learned combination "
+                             "(search/ranker.json)")
     parser.add_argument("--no-answers", dest="answers", action="store_false",
                         help="skip the answer sets (retrieval only)")
     parser.add_argument("--no-scale", dest="scale", action="store_false",
@@ -83,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         searcher = Searcher.load(index_dir, fusion=args.fusion,
                                  dense_weight=args.dense_weight,
                                  adaptive=not args.fixed_weights,
-                                 glossary=not args.no_glossary)
+                                 glossary=not args.no_glossary, rerank=not args.no_rerank)
         results = {mode: run_gold(searcher, questions, mode) for mode in modes}
         if holdout_path is not None and Path(holdout_path).exists():
             held = with_unaccented_copies(load_gold(holdout_path))
@@ -300,6 +305,37 @@ def milvus_main(argv: list[str]) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(table(rows))
+    return 0
+
+
+def fit_ranker_main(argv: list[str]) -> int:
+    from search.rerank import FEATURES, RANKER_FILE
+
+    from .rank_fit import DEFAULT_FEATURES, C, run
+
+    parser = argparse.ArgumentParser(
+        prog="python -m eval fit-ranker",
+        description="Fit the learned combination of search.rerank on the development sets and "
+                    "the BEIR dev sets, compare it held out with the hand-tuned fusion, and "
+                    "write it when no set is worse.")
+    parser.add_argument("--features", default=",".join(DEFAULT_FEATURES),
+                        help=f"comma-separated, of: {', '.join(FEATURES)} "
+                             f"(default {','.join(DEFAULT_FEATURES)})")
+    parser.add_argument("--C", type=float, default=C, dest="c",
+                        help=f"inverse L2 strength (default {C})")
+    parser.add_argument("--out", type=Path, default=RANKER_FILE,
+                        help="where to write the model (default search/ranker.json)")
+    parser.add_argument("--ablation", action="store_true",
+                        help="also measure each feature added alone to the fusion")
+    parser.add_argument("--force", action="store_true",
+                        help="write the model even when it is worse held out on some set")
+    args = parser.parse_args(argv)
+    try:
+        run(args.out, tuple(f.strip() for f in args.features.split(",") if f.strip()), args.c,
+            args.force, args.ablation)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -35,8 +35,8 @@ ANSWER_TARGETS = {
     "party-docs": {"refused": 0.85, "false_abstentions": 0.05, "holds": 0.80},
 }
 ANSWER_GATES = {
-    "sample": {"refused": 0.60, "false_abstentions": 0.05, "holds": 0.76},
-    "party-docs": {"refused": 0.53, "false_abstentions": 0.08, "holds": 0.72},
+    "sample": {"refused": 0.62, "false_abstentions": 0.05, "holds": 0.79},
+    "party-docs": {"refused": 0.55, "false_abstentions": 0.08, "holds": 0.76},
 }
 
 

@@ -29,7 +29,7 @@ SCALE_MEASURES = ("R@1", "R@5", "MRR@10", "nDCG@10")
 # hybrid on the mixed archive: what has been reached, so that no change goes back; the issue's
 # goals (gold MRR@10 within 0.05 of the small index, party-docs MRR@10 >= 0.85, English R@5
 # >= 0.85) are printed beside it
-SCALE_GATE = {"gold": {"MRR@10": 0.78}, "party-docs": {"MRR@10": 0.84}}
+SCALE_GATE = {"gold": {"MRR@10": 0.83}, "party-docs": {"MRR@10": 0.87}}
 
 
 def scale_gate(results: dict) -> tuple[list[str], list[str]]:

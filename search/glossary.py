@@ -68,4 +68,17 @@ GLOSSARY: dict[str, str] = {
     "union": "đoàn", "women": "phụ nữ", "farmers": "nông dân", "veterans": "cựu chiến binh",
     "internet": "internet", "social media": "mạng xã hội", "hostile": "thù địch",
     "information": "thông tin", "rewards": "khen thưởng", "commendation": "khen thưởng",
+    # the state, elections, membership and conduct
+    "national assembly": "Quốc hội", "deputies": "đại biểu", "deputy": "đại biểu",
+    "election": "bầu cử", "elections": "bầu cử", "personnel": "nhân sự",
+    "personnel work": "công tác nhân sự cán bộ", "constitution": "Hiến pháp",
+    "party charter": "Điều lệ Đảng", "charter": "điều lệ", "join the party": "vào Đảng",
+    "joining the party": "vào Đảng", "education": "trình độ học vấn giáo dục",
+    "collective": "tập thể", "collectives": "tập thể", "individual": "cá nhân",
+    "individuals": "cá nhân", "unit": "đơn vị", "units": "đơn vị", "leadership": "lãnh đạo",
+    "management": "quản lý", "violation": "vi phạm", "violations": "vi phạm",
+    "disciplined": "kỷ luật", "responsibility": "trách nhiệm", "standards": "tiêu chuẩn",
+    "collaborators": "cộng tác viên", "internal": "nội bộ", "disunity": "mất đoàn kết",
+    "democratic": "dân chủ", "democracy": "dân chủ", "template": "mẫu", "results": "kết quả",
+    "online portal": "cổng thông tin điện tử", "web portal": "cổng thông tin điện tử",
 }

@@ -37,6 +37,7 @@ from .answers import best_sentence
 from .fusion import convex, rrf
 from .fusion import normalize as normalize_run
 from .query import QueryInfo, analyze, bm25_field_weights, dense_weight
+from .rerank import Candidates, Features, Ranker
 
 MODES = ("hybrid", "bm25", "dense")
 FUSIONS = ("convex", "rrf", "milvus-rrf", "milvus-weighted")  # milvus-*: fused by Milvus
@@ -76,7 +77,7 @@ class Searcher:
 
     def __init__(self, data: IndexData, fusion: str = "convex", dense_weight: float = 0.5,
                  rrf_k: int = 60, adaptive: bool = True, glossary: bool = True,
-                 milvus_uri: str | None = None):
+                 milvus_uri: str | None = None, rerank: bool = True):
         if fusion not in FUSIONS:
             raise ValueError(f"unknown fusion {fusion!r}; expected one of {', '.join(FUSIONS)}")
         # where the passages are searched (index.retrieval): the folder's own BM25 arrays and
@@ -101,6 +102,9 @@ class Searcher:
         self.rrf_k = rrf_k
         self.adaptive = adaptive
         self.glossary = glossary
+        # the learned combination (search.rerank) re-scores the convex fusion's candidates
+        self.ranker = Ranker.load() if rerank and fusion == "convex" else None
+        self._features: Features | None = None
         self._embedder = None
         self._by_code, self._cited_by = _code_maps(data)
         self._code_index = None
@@ -173,7 +177,24 @@ class Searcher:
         w = self.weight(query)
         if self.fusion == "rrf":
             return rrf([bm25, dense], k=self.rrf_k, weights=[1 - w, w])
+        if self.ranker is not None:
+            candidates = self.candidates(query, bm25, dense)
+            scores = self.ranker.score(self.features.matrix(candidates, self.ranker.features))
+            return dict(zip(candidates.rows, scores.tolist()))
         return convex([bm25, dense], weights=[1 - w, w])
+
+    @property
+    def features(self) -> Features:
+        if self._features is None:
+            self._features = Features(self.data)
+        return self._features
+
+    def candidates(self, query: QueryInfo, bm25: dict[int, float], dense: dict[int, float],
+                   rows: list[int] | None = None) -> Candidates:
+        """What the learned combination reads of the fusion's candidates (``rows``: by default
+        every passage either list returned)."""
+        rows = sorted(set(bm25) | set(dense)) if rows is None else rows
+        return Candidates(query, bm25, dense, self.weight(query), rows)
 
     def contributions(self, query: QueryInfo, bm25: dict[int, float], dense: dict[int, float],
                       rows: list[int]) -> dict[int, dict]:
@@ -189,8 +210,15 @@ class Searcher:
         else:
             parts = [{r: weight * v for r, v in normalize_run(run).items()}
                      for run, weight in ((bm25, 1 - w), (dense, w))]
-        return {r: {"fusion": self.fusion, "dense_weight": round(w, 3),
-                    "bm25": parts[0].get(r, 0.0), "dense": parts[1].get(r, 0.0)} for r in rows}
+        out = {r: {"fusion": self.fusion, "dense_weight": round(w, 3),
+                   "bm25": parts[0].get(r, 0.0), "dense": parts[1].get(r, 0.0)} for r in rows}
+        if self.ranker is not None and self.fusion == "convex" and rows:
+            # the learned score's parts: the fusion's and each piece of evidence's
+            X = self.features.matrix(self.candidates(query, bm25, dense, rows),
+                                     self.ranker.features)
+            for r, x in zip(rows, X):
+                out[r]["learned"] = self.ranker.parts(x)
+        return out
 
     # --- the pipeline ----------------------------------------------------------------------
 

@@ -60,7 +60,15 @@ def test_texts_round_trip_exactly(sample_index, tmp_path):
 
 def _results(index_dir, queries):
     s = Searcher.load(index_dir)
-    return {q: [(h.passage_id, round(h.score, 5)) for h in s.search(q, k=8)] for q in queries}
+    return {q: [(h.passage_id, h.score) for h in s.search(q, k=8)] for q in queries}
+
+
+def _same_results(a: dict, b: dict) -> bool:
+    """The same passages in the same order with the same scores, up to float summation order
+    (BM25 sums its terms in another order after an add; the learned score scales that)."""
+    return all([p for p, _ in a[q]] == [p for p, _ in b[q]]
+               and [s for _, s in a[q]] == pytest.approx([s for _, s in b[q]], abs=1e-4)
+               for q in a) and a.keys() == b.keys()
 
 
 def test_add_and_remove_equal_a_fresh_build(sample_index, tmp_path):
@@ -69,14 +77,14 @@ def test_add_and_remove_equal_a_fresh_build(sample_index, tmp_path):
     grown = tmp_path / "grown"
     build(others, grown)
     add([DOC_683], grown)
-    assert _results(grown, queries) == _results(sample_index, queries)
+    assert _same_results(_results(grown, queries), _results(sample_index, queries))
 
     shrunk = tmp_path / "shrunk"
     shutil.copytree(sample_index, shrunk)
     remove([DOC_683.stem], shrunk)
     fresh = tmp_path / "fresh"
     build(others, fresh)
-    assert _results(shrunk, queries) == _results(fresh, queries)
+    assert _same_results(_results(shrunk, queries), _results(fresh, queries))
     with pytest.raises(ValueError, match="not in the index"):
         remove(["no-such-doc"], shrunk)
 
