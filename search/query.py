@@ -99,12 +99,32 @@ def _expand_abbreviations(text: str) -> tuple[str, list[tuple[str, str]]]:
     return "".join(out), expansions
 
 
+_ORDINAL = re.compile(r"(?<![\w-])([1-9]\d?)(?:st|nd|rd|th)(?![\w-])", re.IGNORECASE)
+_ROMAN = ((10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I"))
+
+
+def roman(n: int) -> str:
+    """``14`` -> ``XIV`` (1 to 99)."""
+    out = []
+    for value, letters in ((90, "XC"), (50, "L"), (40, "XL"), *_ROMAN):
+        while n >= value:
+            out.append(letters)
+            n -= value
+    return "".join(out)
+
+
 def _translate(text: str) -> list[tuple[str, str]]:
+    """Glossary terms for the English words of ``text``; an English ordinal (*14th National
+    Assembly*, *13th Congress*) also as Vietnamese writes it: Roman numerals for a term or a
+    congress (*khóa XIV*, *Đại hội XIII*) and *thứ 14*."""
     found = []
     for m in _GLOSSARY.finditer(text):
         if has_diacritics(m.group(1)):
             continue
         found.append((m.group(1), GLOSSARY[m.group(1).lower()]))
+    for m in _ORDINAL.finditer(text):
+        n = int(m.group(1))
+        found.append((m.group(0), f"{roman(n)} thứ {n}"))
     return found
 
 

@@ -2,7 +2,7 @@ import pytest
 
 from index.text import Analyzer
 from search.query import (MAX_QUERY_CHARS, UNACCENTED_BM25_WEIGHT, analyze, bm25_field_weights,
-                          dense_weight)
+                          dense_weight, roman)
 
 A = Analyzer()
 
@@ -39,6 +39,19 @@ def test_english_is_translated_for_bm25_and_leans_on_dense_unless_in_party_terms
     assert other.translations and 0.5 < dense_weight(other) < 1.0
     plain = analyze("what colour is the sky over the mountains", A)
     assert plain.translations == () and dense_weight(plain) > 0.85
+
+
+def test_english_ordinals_are_searched_as_vietnamese_writes_them(searcher):
+    q = analyze("what did the 4th plenum of the 13th Central Committee resolve?", A)
+    assert ("13th", "XIII thứ 13") in q.translations and ("4th", "IV thứ 4") in q.translations
+    assert "xiii" in q.folded_terms
+    assert [roman(n) for n in (1, 4, 9, 14, 19, 40, 99)] == \
+        ["I", "IV", "IX", "XIV", "XIX", "XL", "XCIX"]
+    assert analyze("the 3rd-party app", A).translations == ()  # not a standalone ordinal
+    # Resolution 21-NQ/TW of the 13th Central Committee ("khóa XIII") is quoted in 27-CTr/HU
+    hits = searcher.search("resolution of the 13th Central Committee on grassroots party "
+                           "organizations", k=3, answers=False)
+    assert any("XIII" in h.text for h in hits)
 
 
 def test_abbreviations_expand_but_codes_stay_codes():
