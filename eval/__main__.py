@@ -24,6 +24,8 @@ def main(argv: list[str] | None = None) -> int:
         return milvus_main(argv[1:])
     if argv and argv[0] == "fit-answers":
         return fit_answers_main(argv[1:])
+    if argv and argv[0] == "scans":
+        return scans_main(argv[1:])
     if argv and argv[0] == "fit-ranker":
         return fit_ranker_main(argv[1:])
     if argv and argv[0] == "reference-idf":
@@ -305,6 +307,39 @@ def milvus_main(argv: list[str]) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(table(rows))
+    return 0
+
+
+def scans_main(argv: list[str]) -> int:
+    from .scans import VARIANTS, default_sources, run, summary
+
+    parser = argparse.ArgumentParser(
+        prog="python -m eval scans",
+        description="Render the sample's Party letters (and with --party-docs the real Party "
+                    "documents) as scanned PDFs in four variants, read them back by OCR, and "
+                    "report the character error rate and the code, date, issuer and signer "
+                    "read right, per variant.")
+    parser.add_argument("--variants", default=",".join(VARIANTS),
+                        help=f"comma-separated, of {', '.join(VARIANTS)} (default all)")
+    parser.add_argument("--party-docs", action="store_true",
+                        help="also the 16 documents of data/party-docs (about 20 minutes more)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="folder for the scanned PDFs (default: a temporary folder)")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+    variants = tuple(v.strip() for v in args.variants.split(",") if v.strip())
+    bad = [v for v in variants if v not in VARIANTS]
+    if bad:
+        print(f"error: unknown variant {bad[0]!r}; expected {', '.join(VARIANTS)}",
+              file=sys.stderr)
+        return 1
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="tracuu-scans-") as tmp:
+        folder = args.out or Path(tmp)
+        results = run(folder, variants, default_sources(args.party_docs), args.seed)
+    print()
+    print(summary(results))
     return 0
 
 

@@ -203,13 +203,26 @@ def _read_pdf(path: Path, limits: Limits) -> str:
         raise DocumentError(path, f"{len(scanned)} pages without a text layer to read by OCR, "
                                   f"over the limit of {limits.ocr_pages} "
                                   "(TRACUU_MAX_OCR_PAGES)")
-    for number in scanned:
-        try:
-            pages[number - 1] = ocr_pdf_page(path, number)
-        except ToolError as exc:
-            raise DocumentError(path, f"page {number} has no text layer (a scan) and "
-                                      f"OCR is unavailable: {exc}") from None
-    return "\n\n".join(p.strip() for p in pages if p.strip())
+    # one Tesseract process per page, as many at once as there are cores
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=max(1, min(len(scanned), os.cpu_count() or 1))) as pool:
+        futures = {number: pool.submit(ocr_pdf_page, path, number) for number in scanned}
+        for number, future in futures.items():
+            try:
+                pages[number - 1] = future.result()
+            except ToolError as exc:
+                raise DocumentError(path, f"page {number} has no text layer (a scan) and "
+                                          f"OCR is unavailable: {exc}") from None
+    text = ScannedText("\n\n".join(p.strip() for p in pages if p.strip()))
+    text.ocr_pages = len(scanned)
+    return text
+
+
+class ScannedText(str):
+    """A PDF's text with how many of its pages were read by OCR (``ocr_pages``)."""
+
+    ocr_pages: int = 0
 
 
 def _read_doc(path: Path, limits: Limits) -> str:
@@ -286,7 +299,14 @@ def read_file(path: Path | str, doc_id: str | None = None,
     _check_chars(path, text, limits)
     if not any(ch.isalnum() for ch in text):
         raise DocumentError(path, "no text in the file")
+    scanned = getattr(raw, "ocr_pages", 0) > 0
+    if scanned:  # the header read from a scan: fixed words repaired, fields checked
+        from .scan import check_scanned, repair_lines
+
+        text = repair_lines(text)
     metadata = parse_metadata(text)
+    if scanned:
+        metadata = check_scanned(metadata)
     if "date" not in metadata:
         metadata.update(date_from_name(path.name))
     return Document(doc_id=doc_id or doc_id_for(path), text=text, source=str(path),

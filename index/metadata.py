@@ -35,10 +35,11 @@ _TITLE_TYPES = ("BỘ LUẬT", "LUẬT", "CHƯƠNG TRÌNH HÀNH ĐỘNG", "KẾ 
                 "CHƯƠNG TRÌNH", "TỜ TRÌNH", "ĐỀ ÁN")
 _ISSUER_START = re.compile(r"^(ĐẢNG BỘ|ĐẢNG ỦY|ĐẢNG UỶ|HUYỆN ỦY|HUYỆN UỶ|TỈNH ỦY|TỈNH UỶ|THÀNH ỦY|"
                            r"QUẬN ỦY|BAN |CHI BỘ|ỦY BAN|UBND|HỘI ĐỒNG|QUỐC HỘI|CHÍNH PHỦ)")
-_SIGNER_TITLE = re.compile(r"^(T/M|TM\.|K/T|KT\.|THAY MẶT)\b.*$", re.IGNORECASE)
+_SIGNER_TITLE = re.compile(r"^(T/M|TM[.\s]|K/T|KT[.\s]|THAY MẶT)\b.*$", re.IGNORECASE)
 
 
 _UNITS = {"tỉnh", "huyện", "quận", "xã", "phường", "thị", "thành"}
+SCAN_NOTE = "bản quét, cần đối chiếu"  # cited after a scanned document whose header misread
 
 
 def _title_case(line: str) -> str:
@@ -292,15 +293,25 @@ def _title(meta: dict, lines: list[str]) -> str:
     return first[:200]
 
 
+def _looks_like_name(line: str) -> bool:
+    """``Nguyễn Thị Kim Ngọc``: two to six words, each a capital and small letters.  What else
+    sits under a signature (``(Đã ký)``, a scan's specks and seal fragments) is no name, and a
+    citation names nobody rather than a misread."""
+    words = line.split()
+    return 2 <= len(words) <= 6 and all(
+        w.isalpha() and w[0].isupper() and (len(w) == 1 or w[1:].islower()) for w in words)
+
+
 def _signer(lines: list[str]) -> dict:
-    tail = [ln for ln in lines[-15:] if ln]
+    # specks a scan leaves around the block (``—T/M``, ``' Nguyễn …``) are not part of it
+    tail = [s for ln in lines[-15:] if (s := ln.strip(" -–—_.,:;'\"|~`„"))]
     for i, line in enumerate(tail):
         if _SIGNER_TITLE.match(line):
             titles = [line]
             rest = tail[i + 1:]
-            while rest and rest[0].isupper():
+            while rest and rest[0].isupper() and len(rest[0]) > 2:  # not a speck's letter
                 titles.append(rest.pop(0))
-            names = [ln for ln in rest if not ln.startswith("(") and len(ln.split()) <= 6]
+            names = [ln for ln in rest if _looks_like_name(ln)]
             out = {"signer_title": " ".join(titles), "_first_title": line}
             if names:
                 out["signer"] = names[-1]
@@ -395,6 +406,9 @@ def citation(meta: dict, section: str = "") -> str:
     if "issuer" in meta:
         rest.append(f"của {meta['issuer']}")
     out = head + (sep + " ".join(rest) if rest else "")
+    if meta.get("scanned") and ("code" not in meta or "uncertain" in
+                                meta.get("confidence", {}).values()):
+        out += f" ({SCAN_NOTE})"  # a field misread or unread: check the paper
     if section == "Nơi nhận":
         out += ", phần Nơi nhận"
     elif section:
