@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 import unicodedata
 import zipfile
 from collections.abc import Iterator
@@ -203,15 +204,24 @@ def _read_pdf(path: Path, limits: Limits) -> str:
         raise DocumentError(path, f"{len(scanned)} pages without a text layer to read by OCR, "
                                   f"over the limit of {limits.ocr_pages} "
                                   "(TRACUU_MAX_OCR_PAGES)")
-    # one Tesseract process per page, as many at once as there are cores
-    from concurrent.futures import ThreadPoolExecutor
+    # one Tesseract process per page, as many at once as there are cores; a bar with the
+    # time a page takes when there are several
+    from concurrent.futures import ThreadPoolExecutor, as_completed
 
     with ThreadPoolExecutor(max_workers=max(1, min(len(scanned), os.cpu_count() or 1))) as pool:
-        futures = {number: pool.submit(ocr_pdf_page, path, number) for number in scanned}
-        for number, future in futures.items():
+        futures = {pool.submit(ocr_pdf_page, path, number): number for number in scanned}
+        finished = as_completed(futures)
+        if len(scanned) >= 2:
+            from tqdm import tqdm
+
+            finished = tqdm(finished, total=len(futures), desc=f"OCR {path.name}", unit="page",
+                            file=sys.stderr, leave=False)
+        for future in finished:
+            number = futures[future]
             try:
                 pages[number - 1] = future.result()
             except ToolError as exc:
+                pool.shutdown(cancel_futures=True)
                 raise DocumentError(path, f"page {number} has no text layer (a scan) and "
                                           f"OCR is unavailable: {exc}") from None
     text = ScannedText("\n\n".join(p.strip() for p in pages if p.strip()))
