@@ -16,22 +16,12 @@ COPY_GAP = 0.05  # unaccented copies: R@5 at most this far under their accented 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] == "bench":
-        return bench_main(argv[1:])
-    if argv and argv[0] == "perf":
-        return perf_main(argv[1:])
-    if argv and argv[0] == "milvus":
-        return milvus_main(argv[1:])
-    if argv and argv[0] == "fit-answers":
-        return fit_answers_main(argv[1:])
-    if argv and argv[0] == "scans":
-        return scans_main(argv[1:])
-    if argv and argv[0] == "fit-ranker":
-        return fit_ranker_main(argv[1:])
-    if argv and argv[0] == "reference-idf":
-        return reference_main(argv[1:])
-    if argv and argv[0] == "scale":
-        return scale_main(argv[1:])
+    commands = {"bench": bench_main, "perf": perf_main, "milvus": milvus_main,
+                "fit-answers": fit_answers_main, "scans": scans_main,
+                "fit-ranker": fit_ranker_main, "reference-idf": reference_main,
+                "scale": scale_main}
+    if argv and argv[0] in commands:
+        return commands[argv[0]](argv[1:])
     parser = argparse.ArgumentParser(prog="python -m eval", description="Evaluate retrieval on "
                                      "the gold set; exit 1 when hybrid is under the gate "
                                      f"({', '.join(f'{k} >= {v}' for k, v in GATE.items())}). "
@@ -141,6 +131,11 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def listed(text: str) -> tuple[str, ...]:
+    """A comma-separated option's items: ``"a, b,"`` -> ``("a", "b")``."""
+    return tuple(item.strip() for item in text.split(",") if item.strip())
+
+
 def scale_report() -> tuple[list[str], list[str]]:
     """The hybrid comparison on the mixed archive, printed and gated (skipped with a note when
     the ALQAC corpus is not on this machine)."""
@@ -240,7 +235,7 @@ def scale_main(argv: list[str]) -> int:
     if mixed is None:
         print(f"error: {args.alqac}: no such file (pass --alqac CORPUS.jsonl)", file=sys.stderr)
         return 1
-    results = compare(mixed, tuple(args.modes.split(",")))
+    results = compare(mixed, listed(args.modes))
     print("Small indexes and the mixed archive\n")
     print(scale_table(results, mixed))
     for name, res in results.items():
@@ -327,7 +322,7 @@ def scans_main(argv: list[str]) -> int:
                         help="folder for the scanned PDFs (default: a temporary folder)")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
-    variants = tuple(v.strip() for v in args.variants.split(",") if v.strip())
+    variants = listed(args.variants)
     bad = [v for v in variants if v not in VARIANTS]
     if bad:
         print(f"error: unknown variant {bad[0]!r}; expected {', '.join(VARIANTS)}",
@@ -366,8 +361,7 @@ def fit_ranker_main(argv: list[str]) -> int:
                         help="write the model even when it is worse held out on some set")
     args = parser.parse_args(argv)
     try:
-        run(args.out, tuple(f.strip() for f in args.features.split(",") if f.strip()), args.c,
-            args.force, args.ablation)
+        run(args.out, listed(args.features), args.c, args.force, args.ablation)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -22,7 +22,8 @@ from .answers import PARTY_DOCS_FILE, load_ask_set
 from .gold import HOLDOUT_FILE, Question, load_gold, with_unaccented_copies
 from .report import run_gold
 
-ALQAC_CORPUS = PROJECT_ROOT.parent / "shared" / "bench" / "alqac23" / "corpus.jsonl"
+BENCH_DIR = PROJECT_ROOT.parent / "shared" / "bench"  # BEIR dev splits, not shipped
+ALQAC_CORPUS = BENCH_DIR / "alqac23" / "corpus.jsonl"
 MIXED_INDEX = PROJECT_ROOT / ".tracuu" / "mixed-index"
 PARTY_INDEX = PROJECT_ROOT / ".tracuu" / "party-docs-index"
 SCALE_MEASURES = ("R@1", "R@5", "MRR@10", "nDCG@10")

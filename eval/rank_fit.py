@@ -39,7 +39,6 @@ C = 0.1
 FOLDS = 3
 BENCH_WEIGHT = 80
 BENCHES = ("uit-regulations", "xquad-en-vi", "xquad-vi-vi", "alqac23")
-BENCH_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "bench"
 DEFAULT_FEATURES = ("fused", "pairs", "law")
 TOLERANCE = 0.001  # held-out loss on a set still counted as no worse (rounding of ties)
 
@@ -76,10 +75,11 @@ class QuerySet:
 def features_of(searcher, text: str) -> tuple[list[int], np.ndarray]:
     """The hybrid candidates of ``text`` and all their features."""
     from search.rerank import FEATURES
+    from search.searcher import CANDIDATES
 
     info = searcher.analyze(text)
-    bm25 = searcher.bm25_run(info, None, 100)
-    dense = searcher.dense_run(searcher.query_vector(info.rewritten), None, 100)
+    bm25 = searcher.bm25_run(info, None, CANDIDATES)
+    dense = searcher.dense_run(searcher.query_vector(info.rewritten), None, CANDIDATES)
     candidates = searcher.candidates(info, bm25, dense)
     return candidates.rows, searcher.features.matrix(candidates, tuple(FEATURES))
 
@@ -115,14 +115,22 @@ def collect(say=print) -> list[QuerySet]:
     from search import Searcher
 
     from .bench import ensure_bench_index, load_qrels, load_queries
-    from .mixed import mixed_index, question_sets
+    from .mixed import BENCH_DIR, mixed_index, question_sets
+
+    loaded: dict[Path, Searcher] = {}  # the gold and hold-out sets share the sample's index
+
+    def searcher_of(folder: Path | None) -> Searcher | None:
+        if folder is None:
+            return None
+        key = Path(folder).resolve()
+        if key not in loaded:
+            loaded[key] = Searcher.load(folder, rerank=False)
+        return loaded[key]
 
     out = []
     mixed = mixed_index()
-    mixed_searcher = Searcher.load(mixed, rerank=False) if mixed else None
     for name, (questions, small) in question_sets().items():
-        for where, searcher in (("small", Searcher.load(small, rerank=False)),
-                                ("mixed", mixed_searcher)):
+        for where, searcher in (("small", searcher_of(small)), ("mixed", searcher_of(mixed))):
             if searcher is not None:
                 say(f"  {name} on the {where} index: {len(questions)} questions")
                 out.append(development_set(f"{name} {where}", searcher, questions))

@@ -32,6 +32,10 @@ from pathlib import Path
 
 import numpy as np
 
+from index.metadata import DATE_LINE, SIGNER_TITLE
+
+from .gold import squash
+
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 FONT, BOLD = FONT_DIR / "DejaVuSerif.ttf", FONT_DIR / "DejaVuSerif-Bold.ttf"
 DPI = 300
@@ -44,11 +48,8 @@ LEADING = 68
 VARIANTS = ("clean", "office", "sealed", "phone")
 FIELDS = ("code", "date", "issuer", "signer")
 
-_DATE_LINE = re.compile(r"^\s*[^,\n]{2,40},\s*ngày\s+\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+\d{4}",
-                        re.IGNORECASE)
 _TITLE = re.compile(r"^(CHƯƠNG TRÌNH|KẾ HOẠCH|NGHỊ QUYẾT|KẾT LUẬN|CHỈ THỊ|QUYẾT ĐỊNH|QUY ĐỊNH|"
                     r"HƯỚNG DẪN|THÔNG BÁO|BÁO CÁO|QUY CHẾ|TỜ TRÌNH|ĐỀ ÁN)\b")
-_SIGNER_START = re.compile(r"^(T/M|TM\.|K/T|KT\.|THAY MẶT)\b", re.IGNORECASE)
 
 
 @dataclass
@@ -84,7 +85,7 @@ def layout(text: str) -> Layout:
             break
         if line:
             upper = line.upper()
-            is_right = "CỘNG SẢN VIỆT NAM" in upper or _DATE_LINE.match(line)
+            is_right = "CỘNG SẢN VIỆT NAM" in upper or DATE_LINE.match(line)
             (out.right if is_right else out.left).append(line)
         i += 1
     if i < len(lines) and _TITLE.match(lines[i]):
@@ -104,7 +105,7 @@ def layout(text: str) -> Layout:
             j += 1
         out.signature = [line for line in lines[j:] if line]
     if not out.signature:  # a signer block without "Nơi nhận"
-        k = next((k for k, line in enumerate(out.body) if _SIGNER_START.match(line)), None)
+        k = next((k for k, line in enumerate(out.body) if SIGNER_TITLE.match(line)), None)
         if k is not None:
             out.body, out.signature = out.body[:k], out.body[k:]
     return out
@@ -193,7 +194,7 @@ def draw_pages(doc: Layout) -> tuple[list, dict]:
             y += LEADING * SMALL // SIZE
     x0 = middle + 60
     sig_top = top
-    heads = [s for s in doc.signature if s.isupper() or _SIGNER_START.match(s)]
+    heads = [s for s in doc.signature if s.isupper() or SIGNER_TITLE.match(s)]
     rest = [s for s in doc.signature if s not in heads]
     y = p.column(heads, x0, right, sig_top)
     y += 3 * LEADING  # room for the signature and the seal
@@ -285,15 +286,22 @@ def degrade(pages: list, variant: str, seed: int, signature: dict) -> list:
     return out
 
 
-def write_scan(source: Path, variant: str, out: Path, seed: int = 7) -> Path:
-    """An image-only PDF of ``source`` (a text document) as ``variant``; returns ``out``."""
-    from index.documents import read_file
-
-    pages, signature = draw_pages(layout(read_file(source).text))
+def save_scan(doc: Layout, variant: str, out: Path, seed: int = 7) -> int:
+    """``doc`` printed, degraded as ``variant`` and saved as an image-only PDF at ``out``;
+    returns its number of pages."""
+    pages, signature = draw_pages(doc)
     pages = degrade(pages, variant, seed, signature)
     out.parent.mkdir(parents=True, exist_ok=True)
     pages[0].save(out, "PDF", save_all=True, append_images=pages[1:], resolution=DPI,
                   quality=75)
+    return len(pages)
+
+
+def write_scan(source: Path, variant: str, out: Path, seed: int = 7) -> Path:
+    """An image-only PDF of ``source`` (a text document) as ``variant``; returns ``out``."""
+    from index.documents import read_file
+
+    save_scan(layout(read_file(source).text), variant, out, seed)
     return out
 
 
@@ -316,10 +324,6 @@ def edit_distance(a: str, b: str) -> int:
     return int(row[-1])
 
 
-def squash(text: str) -> str:
-    return " ".join(unicodedata.normalize("NFC", text).split())
-
-
 def cer(reference: str, read: str) -> float:
     reference, read = squash(reference), squash(read)
     return edit_distance(reference, read) / max(len(reference), 1)
@@ -338,12 +342,12 @@ class ScanResult:
 
 def check_scan(source: Path, variant: str, folder: Path, seed: int = 7) -> ScanResult:
     """Make the scan of ``source``, read it as any PDF is read, compare with the original."""
-    from pypdf import PdfReader
-
     from index.documents import read_file
 
     original = read_file(source)
-    pdf = write_scan(source, variant, folder / f"{source.stem}.{variant}.pdf", seed)
+    page = layout(original.text)
+    pdf = folder / f"{source.stem}.{variant}.pdf"
+    pages = save_scan(page, variant, pdf, seed)
     started = time.perf_counter()
     scanned = read_file(pdf)
     seconds = time.perf_counter() - started
@@ -353,9 +357,8 @@ def check_scan(source: Path, variant: str, folder: Path, seed: int = 7) -> ScanR
         got = scanned.metadata.get(name)
         read[name] = got or ""
         right[name] = None if not want else (got == want)
-    reference = layout(original.text).text()
-    return ScanResult(source.stem, variant, len(PdfReader(str(pdf)).pages), seconds,
-                      cer(reference, scanned.text), right, read)
+    return ScanResult(source.stem, variant, pages, seconds, cer(page.text(), scanned.text),
+                      right, read)
 
 
 def summary(results: list[ScanResult]) -> str:

@@ -15,6 +15,7 @@ is missing the reader says which package to install; nothing is downloaded at ru
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -53,9 +54,12 @@ def _run(args: list[str], what: str, env: dict | None = None) -> subprocess.Comp
     return done
 
 
-def ocr_languages() -> set[str]:
+@functools.cache
+def ocr_languages() -> frozenset[str]:
+    """Tesseract's installed models, asked once per process (not once per page)."""
     done = _run([_need("tesseract"), "--list-langs"], "tesseract --list-langs")
-    return {line.strip() for line in done.stdout.decode().splitlines()[1:] if line.strip()}
+    return frozenset(line.strip() for line in done.stdout.decode().splitlines()[1:]
+                     if line.strip())
 
 
 def ocr_pdf_page(path: Path, page: int) -> str:

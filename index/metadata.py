@@ -26,7 +26,7 @@ _RULE = re.compile(r"\s*[-*_=–—]{3,}\s*")  # ``QUỐC HỘI --------``: a ru
 _REPUBLIC = re.compile(r"CỘNG H[OÒ]À XÃ HỘI CHỦ NGHĨA", re.IGNORECASE)
 _LAW_CODE = re.compile(r"^\d+/\d{4}/QH\d+$")
 _ENACTING = re.compile(r"ban hành\s+(Bộ luật|Luật)\s+([^.;:\n]{2,120})")
-_DATE = re.compile(r"^\s*([^,\n]{2,40}),\s*ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})",
+DATE_LINE = re.compile(r"^\s*([^,\n]{2,40}),\s*ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})",
                    re.IGNORECASE | re.MULTILINE)
 _SUBJECT = re.compile(r"^\s*(?:V/v|Về việc|Vì)\s+(.+)$", re.IGNORECASE)
 _RECIPIENTS = re.compile(r"^\s*Kính\s+gửi\s*:?\s*(.*)$", re.IGNORECASE)
@@ -35,7 +35,7 @@ _TITLE_TYPES = ("BỘ LUẬT", "LUẬT", "CHƯƠNG TRÌNH HÀNH ĐỘNG", "KẾ 
                 "CHƯƠNG TRÌNH", "TỜ TRÌNH", "ĐỀ ÁN")
 _ISSUER_START = re.compile(r"^(ĐẢNG BỘ|ĐẢNG ỦY|ĐẢNG UỶ|HUYỆN ỦY|HUYỆN UỶ|TỈNH ỦY|TỈNH UỶ|THÀNH ỦY|"
                            r"QUẬN ỦY|BAN |CHI BỘ|ỦY BAN|UBND|HỘI ĐỒNG|QUỐC HỘI|CHÍNH PHỦ)")
-_SIGNER_TITLE = re.compile(r"^(T/M|TM[.\s]|K/T|KT[.\s]|THAY MẶT)\b.*$", re.IGNORECASE)
+SIGNER_TITLE = re.compile(r"^(T/M|TM[.\s]|K/T|KT[.\s]|THAY MẶT)\b.*$", re.IGNORECASE)
 
 
 _UNITS = {"tỉnh", "huyện", "quận", "xã", "phường", "thị", "thành"}
@@ -108,7 +108,7 @@ def parse_metadata(text: str) -> dict:
         if _RECIPIENTS.match(line):
             in_subject = False
             continue
-        if _DATE.match(line):
+        if DATE_LINE.match(line):
             in_subject = False
             continue
         if (in_subject and not line.isupper() and len(subject_lines) < 6
@@ -133,7 +133,7 @@ def parse_metadata(text: str) -> dict:
         meta["issuer"] = _title_case(issuers[-1])
         if len(issuers) > 1:
             meta["parent_issuer"] = _title_case(issuers[0])
-    if m := _DATE.search("\n".join(lines[:_HEADER_LINES * 2])):
+    if m := DATE_LINE.search("\n".join(lines[:_HEADER_LINES * 2])):
         meta["place"] = m.group(1).strip()
         day, month, year = int(m.group(2)), int(m.group(3)), int(m.group(4))
         if 1 <= month <= 12 and 1 <= day <= 31:
@@ -306,7 +306,7 @@ def _signer(lines: list[str]) -> dict:
     # specks a scan leaves around the block (``—T/M``, ``' Nguyễn …``) are not part of it
     tail = [s for ln in lines[-15:] if (s := ln.strip(" -–—_.,:;'\"|~`„"))]
     for i, line in enumerate(tail):
-        if _SIGNER_TITLE.match(line):
+        if SIGNER_TITLE.match(line):
             titles = [line]
             rest = tail[i + 1:]
             while rest and rest[0].isupper() and len(rest[0]) > 2:  # not a speck's letter

@@ -100,13 +100,14 @@ def _expand_abbreviations(text: str) -> tuple[str, list[tuple[str, str]]]:
 
 
 _ORDINAL = re.compile(r"(?<![\w-])([1-9]\d?)(?:st|nd|rd|th)(?![\w-])", re.IGNORECASE)
-_ROMAN = ((10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I"))
+_ROMAN = ((90, "XC"), (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"),
+          (1, "I"))
 
 
 def roman(n: int) -> str:
     """``14`` -> ``XIV`` (1 to 99)."""
     out = []
-    for value, letters in ((90, "XC"), (50, "L"), (40, "XL"), *_ROMAN):
+    for value, letters in _ROMAN:
         while n >= value:
             out.append(letters)
             n -= value

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,7 @@ import numpy as np
 from index.metadata import document_year
 from index.text import CODE_RE, normalize, strip_accents
 
+from .fusion import convex
 from .fusion import normalize as minmax
 
 RANKER_FILE = Path(__file__).parent / "ranker.json"
@@ -176,7 +178,6 @@ class Features:
 
     def __init__(self, data):
         self.data = data
-        self._facts = None
         self._heading: dict[int, frozenset[str]] = {}
 
     def matrix(self, c: Candidates, names: tuple[str, ...]) -> np.ndarray:
@@ -195,7 +196,8 @@ class Features:
         return c.scaled(c.dense)
 
     def f_fused(self, c: Candidates):
-        return (1 - c.dense_weight) * self.f_bm25(c) + c.dense_weight * self.f_dense(c)
+        fused = convex([c.bm25, c.dense], [1 - c.dense_weight, c.dense_weight])
+        return np.array([fused.get(r, 0.0) for r in c.rows])
 
     def f_cosine(self, c: Candidates):
         floor = min(c.dense.values()) if c.dense else 0.0
@@ -271,55 +273,66 @@ class Features:
 
     # --- the document against the question ------------------------------------------------
 
-    @property
-    def facts(self) -> dict:
-        """Per document (in the order of ``data.documents``): Party or not, names, year; and
-        the document of each passage row (computed once)."""
-        if self._facts is None:
-            docs = self.data.documents
-            position = {d: i for i, d in enumerate(docs)}
-            places = [place_names(doc.metadata) for doc in docs.values()]
-            self._facts = {
-                "party": np.array([is_party_document(doc.metadata, doc.text[:600])
-                                   for doc in docs.values()], dtype=bool),
-                "legal": np.array([is_legal_text(doc.metadata, doc.title)
-                                   for doc in docs.values()], dtype=bool),
-                "places": places, "all_places": set().union(*places) if places else set(),
-                "year": [document_year(doc.metadata) for doc in docs.values()],
-                "doc": np.array([position[p.doc_id] for p in self.data.passages], dtype=np.int64),
-            }
-        return self._facts
+    # what is known of each document (in the order of ``data.documents``), computed on the
+    # first query that needs it: the shipped model reads only the documents' rows and kinds
+
+    @cached_property
+    def _doc_of_row(self) -> np.ndarray:
+        position = {d: i for i, d in enumerate(self.data.documents)}
+        return np.array([position[p.doc_id] for p in self.data.passages], dtype=np.int64)
+
+    @cached_property
+    def _party_docs(self) -> np.ndarray:
+        return np.array([is_party_document(doc.metadata, doc.text[:600])
+                         for doc in self.data.documents.values()], dtype=bool)
+
+    @cached_property
+    def _legal_docs(self) -> np.ndarray:
+        return np.array([is_legal_text(doc.metadata, doc.title)
+                         for doc in self.data.documents.values()], dtype=bool)
+
+    @cached_property
+    def _places(self) -> list[set[str]]:
+        return [place_names(doc.metadata) for doc in self.data.documents.values()]
+
+    @cached_property
+    def _all_places(self) -> set[str]:
+        return set().union(*self._places)
+
+    @cached_property
+    def _years(self) -> list[int | None]:
+        return [document_year(doc.metadata) for doc in self.data.documents.values()]
 
     def _doc_rows(self, c: Candidates) -> np.ndarray:
-        return self.facts["doc"][np.asarray(c.rows)]
+        return self._doc_of_row[np.asarray(c.rows)]
 
     def _party_question(self, c: Candidates) -> bool:
         return bool(PARTY_QUERY.search(_folded(c.info.bm25_text)))
 
     def f_party(self, c: Candidates):
-        return self._party_question(c) & self.facts["party"][self._doc_rows(c)]
+        return self._party_question(c) & self._party_docs[self._doc_rows(c)]
 
     def f_off_genre(self, c: Candidates):
-        return self._party_question(c) & ~self.facts["party"][self._doc_rows(c)]
+        return self._party_question(c) & ~self._party_docs[self._doc_rows(c)]
 
     def f_law(self, c: Candidates):
         if LEGAL_QUERY.search(_folded(c.info.bm25_text)):
             return 0.0
-        return self._party_question(c) & self.facts["legal"][self._doc_rows(c)]
+        return self._party_question(c) & self._legal_docs[self._doc_rows(c)]
 
     def f_place(self, c: Candidates):
         query = " " + re.sub(r"[^\w ]+", " ", _folded(c.info.rewritten)) + " "
-        named = {name for name in self.facts["all_places"] if f" {name} " in query}
+        named = {name for name in self._all_places if f" {name} " in query}
         if not named:
             return 0.0
-        return np.array([1.0 if self.facts["places"][d] & named else -1.0
+        return np.array([1.0 if self._places[d] & named else -1.0
                          for d in self._doc_rows(c)])
 
     def f_year(self, c: Candidates):
         named = {int(y) for y in _YEAR.findall(c.info.rewritten)}
         if not named:
             return 0.0
-        return np.array([self.facts["year"][d] in named for d in self._doc_rows(c)], dtype=float)
+        return np.array([self._years[d] in named for d in self._doc_rows(c)], dtype=float)
 
 
 @dataclass(frozen=True)
