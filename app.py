@@ -196,10 +196,39 @@ def show_viewer(searcher: Searcher) -> None:
         block(f"<span style='color:#777;font-size:0.85em'>"
               f"{html.escape(Path(opened['source']).name)} · đoạn: ký tự {opened['start']}–"
               f"{opened['end']}</span>")
+        show_scanned_pages(opened)
         body = to_html(opened["text"], [(opened["start"], opened["end"], *PASSAGE)])
         st.iframe("<html><body style='font-family:sans-serif;font-size:15px;line-height:1.5'>"
                   f"<div id='document'>{body}</div><script>document.getElementById('passage')"
                   ".scrollIntoView({block: 'center'});</script></body></html>", height=480)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def scanned_page(source: str, region: dict) -> bytes:
+    """The page of a scanned PDF with the passage's region outlined, as PNG."""
+    import io
+
+    from index.scan import page_image
+
+    buf = io.BytesIO()
+    page_image(source, region).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def show_scanned_pages(opened: dict) -> None:
+    """For a scanned document, the page region where the passage lies (the text beside it was
+    read by OCR: the image is what to check it against)."""
+    source = Path(opened["source"])
+    if not opened["regions"] or not source.is_file():
+        return
+    with st.expander("Bản quét: vùng của đoạn trên trang", expanded=True):
+        for region in opened["regions"]:
+            try:
+                png = scanned_page(str(source), region)
+            except Exception as exc:  # a moved or damaged file: the text still shows
+                st.caption(f"Không hiển thị được trang {region['page']}: {exc}")
+                continue
+            st.image(png, caption=f"Trang {region['page']} (khung cam: đoạn được trích)")
 
 
 def show_hit(searcher: Searcher, hit, words: set[str], accented: bool) -> None:

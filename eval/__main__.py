@@ -306,7 +306,7 @@ def milvus_main(argv: list[str]) -> int:
 
 
 def scans_main(argv: list[str]) -> int:
-    from .scans import VARIANTS, default_sources, run, summary
+    from .scans import VARIANTS, default_sources, retrieval, retrieval_table, run, summary
 
     parser = argparse.ArgumentParser(
         prog="python -m eval scans",
@@ -321,6 +321,10 @@ def scans_main(argv: list[str]) -> int:
     parser.add_argument("--out", type=Path, default=None,
                         help="folder for the scanned PDFs (default: a temporary folder)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--retrieval", action="store_true",
+                        help="also build an index of the sample's scans per variant and run the "
+                             "gold set on it beside the text originals (about 2 minutes a "
+                             "variant)")
     args = parser.parse_args(argv)
     variants = listed(args.variants)
     bad = [v for v in variants if v not in VARIANTS]
@@ -333,8 +337,12 @@ def scans_main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="tracuu-scans-") as tmp:
         folder = args.out or Path(tmp)
         results = run(folder, variants, default_sources(args.party_docs), args.seed)
+        found = retrieval(folder / "retrieval", variants, args.seed) if args.retrieval else None
     print()
     print(summary(results))
+    if found:
+        print("\nGold set, hybrid, on the sample's text originals and on its scans\n")
+        print(retrieval_table(found))
     return 0
 
 

@@ -16,9 +16,14 @@ and degraded into the variants an office meets (:data:`VARIANTS`), each from a f
 - ``phone``: a phone photo: a stronger tilt and shear, light falling off across the page, blur.
 
 The pages go into an image-only PDF (no text layer), which is read by the project's own reader
-(``index.documents.read_file``: OCR) and compared with the text original: character error rate
-of the text, and whether the code, date, issuer and signer read from the scan are the
-original's.
+(``index.documents.read_file``: OCR) and compared with the printed letter's text: character
+error rate of the text, and whether the code, date, issuer and signer read from the scan are
+the ones parsed from that text as from a born-digital copy.  A web copy's header (the real
+documents of ``data/party-docs``: separator rules, table bars, ``Số:`` on one line and the
+number on the next) is printed as the letter was (:func:`tidy_header`).
+
+:func:`retrieval` builds an index of the sample scanned as each variant and runs the gold set
+on it beside the text originals, relevance judged by the gold quotes up to OCR's errors.
 """
 
 from __future__ import annotations
@@ -74,9 +79,45 @@ def _clean(line: str) -> str:
     return re.sub(r"\*\*|\*bx\*", "", unicodedata.normalize("NFC", line)).strip()
 
 
+_RULE = re.compile(r"^[\s|\-–—_=.]*$")          # a separator line of a web copy
+_FRAGMENTS = ("BỘ", "ĐẢNG", "ĐẢNG CỘNG SẢN", "BAN CHẤP HÀNH", "Số", "Số:")
+_CUT_DATE = re.compile(r"(?:ngày|tháng)(?:\s+\d{1,2})?$")
+
+
+def tidy_header(lines: list[str]) -> list[str]:
+    """A header as it is printed, from a web copy's header: separator rules and table bars
+    dropped, a line holding both columns (a run of spaces between) split, and the pieces of
+    one printed line joined again (``BAN CHẤP HÀNH`` / ``TRUNG ƯƠNG``, ``Số:`` / ``216-QĐ/TW``,
+    ``Hà`` / ``Nội, ngày 01 tháng 4 năm 2009``, ``… ngày 20`` / ``tháng 01 năm 2025``)."""
+    out: list[str] = []
+    for line in lines:
+        if not line.strip():
+            out.append("")
+            continue
+        if _RULE.match(line):
+            continue
+        for part in re.split(r"\s{8,}", line.strip()):
+            previous = next((k for k in range(len(out) - 1, -1, -1) if out[k]), None)
+            last = out[previous] if previous is not None else ""
+            joins = (last in _FRAGMENTS
+                     or (len(last.split()) == 1 and last[:1].isupper() and ", ngày" in part)
+                     or (_CUT_DATE.search(last) and re.match(r"(?:tháng|năm)\s", part)))
+            if previous is not None and joins:
+                out[previous] = f"{last} {part}"
+                del out[previous + 1:]
+            else:
+                out.append(part)
+    return out
+
+
 def layout(text: str) -> Layout:
-    """Split a Party document's text into the blocks of its printed page."""
+    """Split a Party document's text into the blocks of its printed page (a web copy's
+    header tidied first: :func:`tidy_header`)."""
     lines = [_clean(line) for line in text.splitlines()]
+    end = next((i for i, line in enumerate(lines) if line.startswith("Kính gửi")
+                or _TITLE.match(line) or len(line) > 120), len(lines))
+    if any("CỘNG SẢN" in line.upper() for line in lines[:end]):
+        lines = tidy_header(lines[:end]) + lines[end:]
     out = Layout()
     i = 0
     while i < len(lines):  # the header: up to "Kính gửi", a title or the first paragraph
@@ -88,8 +129,9 @@ def layout(text: str) -> Layout:
             is_right = "CỘNG SẢN VIỆT NAM" in upper or DATE_LINE.match(line)
             (out.right if is_right else out.left).append(line)
         i += 1
-    if i < len(lines) and _TITLE.match(lines[i]):
-        while i < len(lines) and lines[i]:
+    if i < len(lines) and _TITLE.match(lines[i]):  # up to a blank line or the first "- Căn cứ"
+        while (i < len(lines) and lines[i] and len(out.title) < 6
+               and not lines[i].startswith(("-", "–", "Căn cứ"))):
             out.title.append(lines[i])
             i += 1
     foot = max((j for j, line in enumerate(lines) if line.startswith("Nơi nhận")), default=None)
@@ -307,21 +349,28 @@ def write_scan(source: Path, variant: str, out: Path, seed: int = 7) -> Path:
 
 # --- the report ----------------------------------------------------------------------------
 
-def edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance, one row of the table at a time in numpy: a row's insertions are
-    a running minimum (``D[j] = min_k (A[k] + j - k)``), so nothing loops over characters."""
-    if not a or not b:
-        return len(a) + len(b)
+def _last_row(a: str, b: str, anywhere: bool = False) -> np.ndarray:
+    """The last row of the edit-distance table of ``a`` against ``b``, one row at a time in
+    numpy: a row's insertions are a running minimum (``D[j] = min_k (A[k] + j - k)``), so
+    nothing loops over ``b``'s characters.  With ``anywhere``, ``a`` may start at any place
+    of ``b`` (the first row is zeros)."""
     bb = np.frombuffer(b.encode("utf-32-le"), dtype=np.uint32)
     cols = np.arange(len(b) + 1)
-    row = cols.copy()
+    row = np.zeros(len(b) + 1, dtype=np.int64) if anywhere else cols.copy()
     for i, ch in enumerate(a, 1):
         cost = (bb != ord(ch)).astype(np.int64)
         above = np.empty_like(row)
         above[0] = i
         above[1:] = np.minimum(row[1:] + 1, row[:-1] + cost)
         row = np.minimum.accumulate(above - cols) + cols
-    return int(row[-1])
+    return row
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance."""
+    if not a or not b:
+        return len(a) + len(b)
+    return int(_last_row(a, b)[-1])
 
 
 def cer(reference: str, read: str) -> float:
@@ -341,11 +390,14 @@ class ScanResult:
 
 
 def check_scan(source: Path, variant: str, folder: Path, seed: int = 7) -> ScanResult:
-    """Make the scan of ``source``, read it as any PDF is read, compare with the original."""
+    """Make the scan of ``source``, read it as any PDF is read, compare with the printed
+    letter's text (the fields parsed from it as from a born-digital copy)."""
     from index.documents import read_file
 
-    original = read_file(source)
-    page = layout(original.text)
+    from index.metadata import parse_metadata
+
+    page = layout(read_file(source).text)
+    printed = parse_metadata(page.text())  # what the printed letter says
     pdf = folder / f"{source.stem}.{variant}.pdf"
     pages = save_scan(page, variant, pdf, seed)
     started = time.perf_counter()
@@ -353,7 +405,7 @@ def check_scan(source: Path, variant: str, folder: Path, seed: int = 7) -> ScanR
     seconds = time.perf_counter() - started
     right, read = {}, {}
     for name in FIELDS:
-        want = original.metadata.get(name)
+        want = printed.get(name)
         got = scanned.metadata.get(name)
         read[name] = got or ""
         right[name] = None if not want else (got == want)
@@ -405,3 +457,87 @@ def run(folder: Path, variants: tuple[str, ...] = VARIANTS, sources: list[Path] 
                     for k, v in result.right.items()))
             results.append(result)
     return results
+
+
+# --- retrieval on scanned copies -----------------------------------------------------------
+
+def fuzzy_contains(pattern: str, text: str, tolerance: float = 0.1) -> bool:
+    """Whether ``text`` holds ``pattern`` with at most ``tolerance`` of its characters
+    wrong (edit distance of the pattern against the best substring of ``text``): a gold
+    quote found in a passage read by OCR."""
+    if not pattern:
+        return True
+    if len(text) < len(pattern) * (1 - tolerance):
+        return False
+    return int(_last_row(pattern, text, anywhere=True).min()) <= tolerance * len(pattern)
+
+
+def scanned_qrels(questions, passages) -> dict[str, dict[str, int]]:
+    """Gold relevance on an index of scans: a passage of the question's document whose text
+    holds one of its quotes, up to OCR's errors (:func:`fuzzy_contains`)."""
+    out = {}
+    for q in questions:
+        quotes = [squash(e).lower() for e in q.evidence]
+        out[q.qid] = {p.passage_id: 1 for p in passages if p.doc_id == q.doc
+                      and any(fuzzy_contains(quote, squash(p.text).lower()) for quote in quotes)}
+    return out
+
+
+def retrieval(folder: Path, variants: tuple[str, ...] = VARIANTS, seed: int = 7, k: int = 10,
+              say=print) -> list[dict]:
+    """The gold set (with its unaccented copies) on the sample's text originals and on
+    indexes of the sample scanned as each variant; a row per corpus with the gold measures of
+    hybrid search, relevance judged by :func:`scanned_qrels` on both (a question whose quote
+    is found in no passage counts as missed)."""
+    from index.build import build
+    from index.paths import SAMPLE_CORPUS
+    from search import Searcher
+
+    from .gold import load_gold, with_unaccented_copies
+    from .metrics import evaluate
+
+    questions = with_unaccented_copies(load_gold())
+    sources = sorted(Path(SAMPLE_CORPUS).glob("*.txt"))
+
+    def measure(name: str, index: Path) -> dict:
+        searcher = Searcher.load(index)
+        qrels = scanned_qrels(questions, searcher.data.passages)
+        run = {q.qid: {h.passage_id: h.score
+                       for h in searcher.search(q.query, k=k, mode="hybrid", answers=False)}
+               for q in questions}
+        # a question whose quote OCR garbled beyond the tolerance counts as missed
+        found = evaluate({q: r or {"(quote not found)": 1} for q, r in qrels.items()}, run)
+        row = {"corpus": name, "questions": len(questions),
+               "judged": sum(bool(r) for r in qrels.values()), **found}
+        say(f"  {name}: R@5 {row['R@5']:.3f}, MRR@10 {row['MRR@10']:.3f}, "
+            f"{row['judged']}/{row['questions']} questions with their quote found")
+        return row
+
+    rows = []
+    text_index = Path(folder) / "text" / "index"
+    build([str(s) for s in sources], text_index)
+    rows.append(measure("text", text_index))
+    rng = random.Random(seed)
+    for variant in variants:
+        scans = Path(folder) / variant
+        for source in sources:
+            write_scan(source, variant, scans / f"{source.stem}.pdf", rng.randrange(1 << 30))
+        index = Path(folder) / f"{variant}-index"
+        build([str(scans)], index)
+        rows.append(measure(variant, index))
+    return rows
+
+
+def retrieval_table(rows: list[dict]) -> str:
+    """Markdown: per corpus, the gold measures and R@5's distance from the text originals."""
+    from .metrics import GOLD_MEASURES
+
+    names = list(GOLD_MEASURES)
+    base = rows[0]["R@5"]
+    lines = ["| corpus | quotes found | " + " | ".join(names) + " | R@5 − text |",
+             "|---|---:|" + "---:|" * (len(names) + 1)]
+    for row in rows:
+        lines.append(f"| {row['corpus']} | {row['judged']}/{row['questions']} | "
+                     + " | ".join(f"{row[n]:.3f}" for n in names)
+                     + f" | {row['R@5'] - base:+.3f} |")
+    return "\n".join(lines)

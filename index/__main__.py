@@ -128,15 +128,21 @@ def _inspect(path: Path, as_json: bool) -> int:
     from .build import CHUNKING
     from .chunking import split_document
     from .documents import read_file
+    from .scan import regions
 
     doc = read_file(path)
     passages = split_document(doc, **CHUNKING)
+    scan = doc.metadata.get("scan")
     out = {"doc_id": doc.doc_id, "metadata": doc.metadata,
-           "passages": [asdict(p) for p in passages]}
+           "passages": [asdict(p) | ({"regions": regions(scan, p.start, p.end)} if scan else {})
+                        for p in passages]}
     if as_json:
         print(json.dumps(out, ensure_ascii=False, indent=2))
     else:
         for key, value in doc.metadata.items():
+            if key == "scan":
+                value = (f"{len(value['pages'])} pages read by OCR, {len(value['lines'])} lines "
+                         "placed on them")
             print(f"{key}: {value}")
         for p in passages:
             print(f"\n[{p.passage_id}] {p.start}-{p.end} {p.section}\n{p.text}")

@@ -226,13 +226,18 @@ def _read_pdf(path: Path, limits: Limits) -> str:
                                           f"OCR is unavailable: {exc}") from None
     text = ScannedText("\n\n".join(p.strip() for p in pages if p.strip()))
     text.ocr_pages = len(scanned)
+    text.read_pages = [(n, pages[n - 1]) for n in scanned]
+    text.doubts = set().union(*(getattr(pages[n - 1], "doubts", set()) for n in scanned))
     return text
 
 
 class ScannedText(str):
-    """A PDF's text with how many of its pages were read by OCR (``ocr_pages``)."""
+    """A PDF's text with how many of its pages were read by OCR (``ocr_pages``) and those
+    pages' texts with their lines' boxes (``read_pages``: page number, :class:`PageText`)."""
 
     ocr_pages: int = 0
+    read_pages: list = []
+    doubts: set = set()  # fields two OCR readings disagreed on (index.scan.second_look)
 
 
 def _read_doc(path: Path, limits: Limits) -> str:
@@ -311,12 +316,14 @@ def read_file(path: Path | str, doc_id: str | None = None,
         raise DocumentError(path, "no text in the file")
     scanned = getattr(raw, "ocr_pages", 0) > 0
     if scanned:  # the header read from a scan: fixed words repaired, fields checked
-        from .scan import check_scanned, repair_lines
+        from .external import OCR_DPI
+        from .scan import check_scanned, locate_lines, repair_lines
 
         text = repair_lines(text)
     metadata = parse_metadata(text)
-    if scanned:
-        metadata = check_scanned(metadata)
+    if scanned:  # and where each line lies on its page (the viewer shows the region)
+        metadata = check_scanned(metadata, text=text, doubts=raw.doubts)
+        metadata["scan"] = locate_lines(text, raw.read_pages, OCR_DPI)
     if "date" not in metadata:
         metadata.update(date_from_name(path.name))
     return Document(doc_id=doc_id or doc_id_for(path), text=text, source=str(path),

@@ -21,6 +21,10 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .scan import PageText
 
 OCR_DPI = 300
 OCR_LANGUAGES = "vie"  # vie+eng lost marks and header fields on every variant measured
@@ -62,14 +66,16 @@ def ocr_languages() -> frozenset[str]:
                      if line.strip())
 
 
-def ocr_pdf_page(path: Path, page: int) -> str:
+def ocr_pdf_page(path: Path, page: int) -> PageText:
     """Text of page ``page`` (1-based) of the PDF at ``path``, read by OCR (:mod:`index.scan`:
     red channel, deskew, columns read apart).  Tesseract runs on one thread: the pages of a
-    document are read side by side instead (:func:`index.documents._read_pdf`)."""
+    document are read side by side instead (:func:`index.documents._read_pdf`).  The text
+    carries its lines' boxes (:class:`index.scan.PageText`); a signer's name is read a second
+    time on its own (:func:`index.scan.second_look`)."""
     import numpy as np
     from PIL import Image
 
-    from .scan import deskew, ink_image, lay_out_text
+    from .scan import deskew, ink_image, lay_out, second_look
 
     pdftoppm, tesseract = _need("pdftoppm"), _need("tesseract")
     if "vie" not in ocr_languages():
@@ -80,12 +86,22 @@ def ocr_pdf_page(path: Path, page: int) -> str:
         _run([pdftoppm, "-r", str(OCR_DPI), "-singlefile", "-f", str(page), "-l", str(page),
               str(path), str(image)], f"pdftoppm (page {page})")
         with Image.open(f"{image}.ppm") as rendered:
-            grey = deskew(ink_image(np.asarray(rendered.convert("RGB"))))
+            grey, angle = deskew(ink_image(np.asarray(rendered.convert("RGB"))))
         prepared = Path(tmp) / "prepared.pgm"
         Image.fromarray(grey).save(prepared)
         done = _run([tesseract, str(prepared), "stdout", "-l", OCR_LANGUAGES, "--psm", "3",
                      "tsv"], f"tesseract (page {page})", env={"OMP_THREAD_LIMIT": "1"})
-    return lay_out_text(done.stdout.decode("utf-8", "replace"), grey.shape[1])
+        text = lay_out(done.stdout.decode("utf-8", "replace"), (grey.shape[1], grey.shape[0]),
+                       angle)
+
+        def read_line(box: tuple[int, int, int, int]) -> str:
+            crop = Path(tmp) / "line.pgm"
+            Image.fromarray(grey).crop(box).save(crop)
+            return _run([tesseract, str(crop), "stdout", "-l", OCR_LANGUAGES, "--psm", "7"],
+                        f"tesseract (page {page}, a line)", env={"OMP_THREAD_LIMIT": "1"}
+                        ).stdout.decode("utf-8", "replace").strip()
+
+        return second_look(text, read_line)
 
 
 def read_doc(path: Path) -> str:

@@ -311,7 +311,9 @@ def _signer(lines: list[str]) -> dict:
             rest = tail[i + 1:]
             while rest and rest[0].isupper() and len(rest[0]) > 2:  # not a speck's letter
                 titles.append(rest.pop(0))
-            names = [ln for ln in rest if _looks_like_name(ln)]
+            # a speck stuck to a name on a scan (``Nguyễn: Minh Thanh``) is not part of it
+            names = [n for ln in rest
+                     if _looks_like_name(n := " ".join(w.strip(":;,.'`") for w in ln.split()))]
             out = {"signer_title": " ".join(titles), "_first_title": line}
             if names:
                 out["signer"] = names[-1]

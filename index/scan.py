@@ -45,6 +45,7 @@ class Word:
     block: int
     par: int
     line: int
+    conf: float = 100.0
 
 
 @dataclass
@@ -124,26 +125,63 @@ def skew_angle(grey: np.ndarray) -> float:
     return -float(fine)
 
 
-def deskew(grey: np.ndarray) -> np.ndarray:
+def deskew(grey: np.ndarray) -> tuple[np.ndarray, float]:
+    """The page straightened, and the turn that straightened it (degrees, PIL's ``rotate``)."""
     from PIL import Image
 
     angle = skew_angle(grey)
     if abs(angle) < 0.05:
-        return grey
+        return grey, 0.0
     return np.asarray(Image.fromarray(grey).rotate(-angle, resample=Image.BICUBIC,
-                                                   fillcolor=255))
+                                                   fillcolor=255)), -angle
 
 
 def parse_tsv(tsv: str) -> list[Word]:
     words = []
     for row in csv.DictReader(io.StringIO(tsv), delimiter="\t", quoting=csv.QUOTE_NONE):
-        text = (row.get("text") or "").strip()
+        # Tesseract's Vietnamese model writes Đ as the Icelandic Ð at times (``216-QÐ/TW``)
+        text = (row.get("text") or "").strip().replace("Ð", "Đ").replace("ð", "đ")
         if row.get("level") != "5" or not text:
             continue
         left, top = int(row["left"]), int(row["top"])
         words.append(Word(text, left, top, left + int(row["width"]), top + int(row["height"]),
-                          int(row["block_num"]), int(row["par_num"]), int(row["line_num"])))
-    return words
+                          int(row["block_num"]), int(row["par_num"]), int(row["line_num"]),
+                          float(row.get("conf") or 100)))
+    return drop_specks(words)
+
+
+SPECK = 0.25        # a mark smaller than this share of the usual word height, both ways
+SPECK_CONF = 40     # Tesseract's confidence under which a word without letters is debris
+_SPECK_IN_WORD = re.compile(r"(?<=[^\W\d_]):(?=[^\W\d_])")
+
+
+def _inked(text: str) -> bool:
+    """Whether ``text`` holds a letter or digit (a modifier sign such as ``ˆ`` is no letter)."""
+    import unicodedata
+
+    return any(ch.isdigit() or unicodedata.category(ch) in ("Lu", "Ll", "Lt", "Lo")
+               for ch in text)
+
+
+def drop_specks(words: list[Word]) -> list[Word]:
+    """Scanner specks read as words taken out: a "word" without a letter or digit that is
+    tiny (a ``.`` or ``:`` of 4 pixels, where a printed full stop stands against a word) or
+    read with low confidence (``¬_``); a colon between two letters (``Thường:vụ``) is a speck
+    in the space.  Real punctuation is kept: it sits on its word, and a list's dash is wider
+    than a speck."""
+    heights = [w.bottom - w.top for w in words if _inked(w.text)]
+    if not heights:
+        return words
+    small = SPECK * float(np.median(heights))
+    out = []
+    for w in words:
+        width, height = w.right - w.left, w.bottom - w.top
+        tiny = width < small and height < small and width <= 2 * height  # a dash is wider
+        if not _inked(w.text) and (w.conf < SPECK_CONF or tiny):
+            continue
+        w.text = _SPECK_IN_WORD.sub(" ", w.text)
+        out.append(w)
+    return out
 
 
 def segments(words: list[Word], width: int) -> list[Segment]:
@@ -181,11 +219,20 @@ def _rows(segs: list[Segment]) -> list[list[Segment]]:
     return [sorted(row, key=lambda s: s.left) for row in rows]
 
 
-def reading_order(segs: list[Segment], width: int) -> list[str]:
-    """Lines of text: runs of two-column rows read column by column, with a blank line between
-    blocks."""
+Box = tuple[int, int, int, int]  # left, top, right, bottom, in pixels of the page as read
+
+
+def _box(segs: list[Segment]) -> Box:
+    return (min(s.left for s in segs), min(s.top for s in segs),
+            max(s.right for s in segs), max(s.bottom for s in segs))
+
+
+def reading_order(segs: list[Segment], width: int) -> list[tuple[str, Box | None]]:
+    """Lines of text with their boxes: runs of two-column rows read column by column (up to
+    the first blank line's gap after the last row with text on both sides), a blank line (box
+    None) between blocks."""
     middle, band = width / 2, MIDDLE_BAND * width
-    out: list[str] = []
+    out: list[tuple[str, Box | None]] = []
     run: list[list[Segment]] = []
 
     def side(seg: Segment) -> str | None:
@@ -195,26 +242,47 @@ def reading_order(segs: list[Segment], width: int) -> list[str]:
             return "right"
         return None  # crosses the middle: a body line
 
-    def lines_of(segs: list[Segment]) -> list[str]:
-        """Text of segments in order, a blank line where Tesseract's paragraph changes."""
+    def lines_of(segs: list[Segment]) -> list[tuple[str, Box | None]]:
+        """Segments in order, a blank line where Tesseract's paragraph changes."""
         out, last = [], None
         for seg in segs:
             here = (seg.words[0].block, seg.words[0].par)
             if last is not None and here != last:
-                out.append("")
-            out.append(seg.text)
+                out.append(("", None))
+            out.append((seg.text, _box([seg])))
             last = here
         return out
+
+    def as_line(row: list[Segment]) -> tuple[str, Box]:
+        return " ".join(s.text for s in row), _box(row)
 
     def flush():
         if not run:
             return
-        left = lines_of([s for row in run for s in row if side(s) == "left"])
-        right = lines_of([s for row in run for s in row if side(s) == "right"])
-        if left and right:
-            out.extend([*left, "", *right, ""])
+        # the columns end at the first blank line's gap after the last row that has both:
+        # short lines below (a "Kính gửi" list) are read as they come, not as a column
+        both = [k for k, row in enumerate(run) if {side(s) for s in row} == {"left", "right"}]
+        end = len(run)
+        if not both:
+            end = 0
         else:
-            out.extend([*left, *right, ""])
+            height = float(np.median([s.bottom - s.top for row in run for s in row]))
+            for k in range(both[-1] + 1, len(run)):
+                gap = min(s.top for s in run[k]) - max(s.bottom for s in run[k - 1])
+                here, above = run[k][0].words[0], run[k - 1][-1].words[-1]
+                if gap > 0.9 * height and (here.block, here.par) != (above.block, above.par):
+                    end = k  # a blank line and a new paragraph (not a lost "*" line)
+                    break
+        columns, after = run[:end], run[end:]
+        left = lines_of([s for row in columns for s in row if side(s) == "left"])
+        right = lines_of([s for row in columns for s in row if side(s) == "right"])
+        if left and right:
+            out.extend([*left, ("", None), *right, ("", None)])
+        elif left or right:
+            out.extend([*left, *right, ("", None)])
+        out.extend(as_line(row) for row in after)
+        if after:
+            out.append(("", None))
         run.clear()
 
     paragraph = None
@@ -224,32 +292,220 @@ def reading_order(segs: list[Segment], width: int) -> list[str]:
             continue
         flush()
         first = row[0].words[0]
-        if paragraph is not None and (first.block, first.par) != paragraph and out and out[-1]:
-            out.append("")  # Tesseract's paragraphs stay paragraphs
+        if paragraph is not None and (first.block, first.par) != paragraph and out and out[-1][0]:
+            out.append(("", None))  # Tesseract's paragraphs stay paragraphs
         paragraph = (first.block, first.par)
-        out.append(" ".join(s.text for s in row))
+        out.append(as_line(row))
     flush()
     return out
 
 
+class PageText(str):
+    """A page's text read by OCR, with its lines' boxes (``lines``: text and box in pixels of
+    the deskewed page), the angle the page was turned by to straighten it (``angle``, degrees,
+    as PIL's ``rotate`` takes it) and the page's size in pixels (``size``)."""
+
+    lines: list[tuple[str, Box | None]] = []
+    angle: float = 0.0
+    size: tuple[int, int] = (0, 0)
+    doubts: set[str] = set()  # fields whose two readings disagree (:func:`second_look`)
+
+
+def lay_out(tsv: str, size: tuple[int, int], angle: float = 0.0) -> PageText:
+    """Text of a page from Tesseract's TSV, columns kept apart, with where each line lies."""
+    lines = reading_order(segments(parse_tsv(tsv), size[0]), size[0])
+    page = PageText("\n".join(text for text, _ in lines))
+    page.lines, page.angle, page.size = lines, angle, size
+    return page
+
+
+_CODE_LINE = re.compile(r"^\S{0,3}\s*\d{1,5}\s*-\s*\S{1,6}\s*/\s*\S{1,10}$|\bS\S{0,2}:?\s*\d")
+_DATE_WORDS = re.compile(r"ngày\s+\d{1,2}\s+tháng\s+\d{1,2}\s+n\S{1,2}m\s+\d{4}", re.IGNORECASE)
+
+
+def _trimmed(read: str) -> str:
+    """A line read alone, without the specks at the crop's edges (``_``, ``|``, ``'``)."""
+    words = read.split()
+    while words and not _inked(words[0]):
+        words.pop(0)
+    while words and not _inked(words[-1]):
+        words.pop()
+    return " ".join(words)
+
+
+def second_look(page: PageText, read_line) -> PageText:
+    """``page`` with the lines a citation rests on read again on their own by
+    ``read_line(box) -> text`` (Tesseract on the line alone, psm 7): the header's number line
+    (``Số …``) and place-date line in the top third of the page, and the names in its right
+    half (a signature block's signer).  Read with the whole page, a mark or a digit is lost
+    that the line alone keeps (*Đình Tấn Hoàng* read as *Tân*, *181-QĐÐ/TW*, *năm 2018* for
+    *2013*).  The second reading is taken when it is still a line of the same kind (a name of
+    as many words); for the number line, the reading whose code checks (:func:`_choose_code`).
+    Where two readings of the code or the date disagree, ``doubts`` names the field."""
+    from .metadata import _looks_like_name
+
+    width, height = page.size
+    lines = list(page.lines)
+    changed = False
+    doubts: set[str] = set()
+
+    def kind(text: str, box) -> str | None:
+        if box[1] < height / 3 and _DATE_WORDS.search(text):
+            return "date"
+        if box[1] < height / 3 and box[2] < 0.6 * width and _CODE_LINE.search(text):
+            return "code"
+        if box[0] >= 0.4 * width and _looks_like_name(text):
+            return f"name{len(text.split())}"
+        return None
+
+    for k, (text, box) in enumerate(lines):
+        wanted = kind(text, box) if box is not None else None
+        if wanted is None:
+            continue
+        pad = max(10, (box[3] - box[1]) // 2)
+        again = _trimmed(read_line((max(0, box[0] - 3 * pad), max(0, box[1] - pad),
+                                    min(width, box[2] + 3 * pad), min(height, box[3] + pad))))
+        if wanted.startswith("name"):  # a name's words are capitalised (``ˆ`` is a speck)
+            again = " ".join(w for w in (w.strip(":;,.'`|") for w in again.split())
+                             if w[:1].isupper())
+        if not again or again == text or kind(again, box) != wanted:
+            continue
+        if wanted == "code":
+            again, doubt = _choose_code(text, again)
+            if doubt:
+                doubts.add("code")
+        elif wanted == "date" and _DATE_WORDS.search(text).group() != _DATE_WORDS.search(
+                again).group():
+            doubts.add("date")  # two readings, two days: cite neither as certain
+        lines[k] = (again, box)
+        changed = True
+    if not changed:
+        return page
+    out = PageText("\n".join(text for text, _ in lines))
+    out.lines, out.angle, out.size, out.doubts = lines, page.angle, page.size, doubts
+    return out
+
+
+def _choose_code(first: str, second: str) -> tuple[str, bool]:
+    """Of two readings of the number line, the one whose code passes :func:`check_code`, or
+    whose issuer letters are known when both pass (``163-CV/ĐUK`` over ``163-CV/BUK``); and
+    whether the choice stays in doubt (both pass, differ, and neither is known better)."""
+    from .metadata import LEVELS
+    from .text import find_codes
+
+    def code(line: str) -> str | None:
+        found = find_codes(_CODE_DASH.sub(r"\1-", _SO_MISREAD.sub("Số ", line)))
+        return check_code(found[0]) if found else None
+
+    a, b = code(first), code(second)
+    if a == b or b is None:
+        return first, False
+    if a is None:
+        return second, False
+    known = {n.upper() for n in LEVELS}
+    a_known, b_known = a.split("/")[-1].upper() in known, b.split("/")[-1].upper() in known
+    if a_known != b_known:
+        return (first if a_known else second), False
+    return first, True
+
+
 def lay_out_text(tsv: str, width: int) -> str:
     """Text of a page from Tesseract's TSV, columns kept apart."""
-    return "\n".join(reading_order(segments(parse_tsv(tsv), width), width))
+    return str(lay_out(tsv, (width, 0)))
+
+
+# --- where a passage lies on the scanned page -----------------------------------------------
+
+def locate_lines(text: str, pages: list[tuple[int, PageText]], dpi: int) -> dict:
+    """The document's OCR lines found in its final ``text`` (after cleaning and the header's
+    repairs), in order: ``{"dpi", "pages": [[page, angle, width, height]], "lines": [[start,
+    end, page, left, top, right, bottom]]}``, boxes in pixels at ``dpi`` of the deskewed page.
+    A line changed by a repair is not found and has no box; the lines around it keep theirs."""
+    import unicodedata
+
+    out_lines, cursor = [], 0
+    for number, page in pages:
+        for line, box in page.lines:
+            line = unicodedata.normalize("NFC", line).strip()
+            if not line or box is None:
+                continue
+            at = text.find(line, cursor, cursor + 4 * len(line) + 200)
+            if at < 0:
+                continue
+            cursor = at + len(line)
+            out_lines.append([at, cursor, number, *map(int, box)])
+    return {"dpi": dpi, "lines": out_lines,
+            "pages": [[n, round(p.angle, 2), *p.size] for n, p in pages]}
+
+
+def regions(scan: dict, start: int, end: int) -> list[dict]:
+    """Where the characters ``[start, end)`` of a scanned document lie: one box per page
+    (``{"page", "box": [left, top, right, bottom]}`` as shares of the page, ``angle``: the turn
+    that straightens the page), from the lines :func:`locate_lines` found."""
+    sizes = {n: (angle, w, h) for n, angle, w, h in scan.get("pages", [])}
+    boxes: dict[int, list[int]] = {}
+    for s, e, page, left, top, right, bottom in scan.get("lines", []):
+        if s < end and start < e:
+            b = boxes.setdefault(page, [left, top, right, bottom])
+            b[:] = [min(b[0], left), min(b[1], top), max(b[2], right), max(b[3], bottom)]
+    out = []
+    for page, (left, top, right, bottom) in sorted(boxes.items()):
+        angle, w, h = sizes.get(page, (0.0, 0, 0))
+        if w and h:
+            out.append({"page": page, "angle": angle,
+                        "box": [round(left / w, 4), round(top / h, 4), round(right / w, 4),
+                                round(bottom / h, 4)]})
+    return out
+
+
+def page_image(pdf, region: dict, dpi: int = 100):
+    """Page ``region["page"]`` of the scanned ``pdf`` as an RGB image at ``dpi``, turned as it
+    was read, with the region's box outlined: what the viewer shows beside the text."""
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    from PIL import Image, ImageDraw
+
+    with tempfile.TemporaryDirectory(prefix="tracuu-page-") as tmp:
+        out = Path(tmp) / "page"
+        subprocess.run(["pdftoppm", "-r", str(dpi), "-singlefile", "-f", str(region["page"]),
+                        "-l", str(region["page"]), str(pdf), str(out)], check=True,
+                       capture_output=True, timeout=60)
+        with Image.open(f"{out}.ppm") as rendered:
+            image = rendered.convert("RGB")
+    if region.get("angle"):
+        image = image.rotate(-region["angle"], resample=Image.BICUBIC, fillcolor=(255, 255, 255))
+    w, h = image.size
+    left, top, right, bottom = region["box"]
+    pad = 0.006
+    ImageDraw.Draw(image).rectangle(
+        ((left - pad) * w, (top - pad) * h, (right + pad) * w, (bottom + pad) * h),
+        outline=(214, 120, 0), width=max(2, dpi // 40))
+    return image
 
 
 # --- checks on what was read ---------------------------------------------------------------
 
-_SO_MISREAD = re.compile(r"^\s*(?:S[6ôóòơ0o]|3[6ố]|5ố|Sỏ|Sô)\s*[:.]?\s+(?=\d)", re.IGNORECASE)
+_SO_MISREAD = re.compile(r"^\s*(?:(?:S[60]|3[6ố]|5ố)\s*[:.]?\s+|S[ôóòơoổồỗỏ]\s*[:.]?\s*)(?=\d)",
+                         re.IGNORECASE)
+_CODE_DASH = re.compile(r"^(Số:?\s*\d{1,5}[a-z]?)\s*(?:[.,:_~–—]|-\s)\s*(?=[A-ZĐ])")
 _NAM_MISREAD = re.compile(r"(ngày\s+\d{1,2}\s+tháng\s+\d{1,2}\s+)n[aâ]m(\s+\d{4})",
                           re.IGNORECASE)
 
 
+# the fixed words of a signature block's titles, as printed (upper case)
+FOOT_WORDS = ("BAN THƯỜNG VỤ", "BAN CHẤP HÀNH", "PHÓ BÍ THƯ", "BÍ THƯ", "TRƯỞNG BAN",
+              "PHÓ TRƯỞNG BAN", "CHÁNH VĂN PHÒNG", "PHÓ CHÁNH VĂN PHÒNG", "ỦY VIÊN",
+              "CHỦ NHIỆM", "PHÓ CHỦ NHIỆM", "THƯỜNG TRỰC", "ĐẢNG ỦY", "HUYỆN ỦY", "TỈNH ỦY",
+              "THÀNH ỦY", "CHI BỘ", "ỦY BAN KIỂM TRA", "VĂN PHÒNG")
 # the fixed words of a header, as printed (upper case): a scan often loses their marks
 HEADER_WORDS = ("ĐẢNG CỘNG SẢN VIỆT NAM", "ĐẢNG BỘ", "ĐẢNG ỦY", "HUYỆN ỦY", "TỈNH ỦY",
                 "THÀNH ỦY", "QUẬN ỦY", "THỊ ỦY", "CHI BỘ", "BAN THƯỜNG VỤ", "BAN CHẤP HÀNH",
                 "BAN TUYÊN GIÁO", "BAN TỔ CHỨC", "BAN DÂN VẬN", "ỦY BAN KIỂM TRA", "VĂN PHÒNG",
                 "TRUNG ƯƠNG", "KHỐI", "CÁC CƠ QUAN", "DOANH NGHIỆP", "TỈNH", "HUYỆN",
                 "THÀNH PHỐ", "THỊ XÃ", "THỊ TRẤN", "XÃ", "PHƯỜNG")
+_BODY_WORDS = {"VAN", "BAN", "UY", "DANG", "CHI"}  # first words of a body's name, folded
 _DEBRIS = re.compile(r"^[\s\-–—_'\".,:;`~|“”‘’]+(?=\S)")
 _TRAILING = re.compile(r"[\s\-–—_'\".,:;`~|“”‘’]+$")
 _PLACE_DATE = re.compile(r"^\s*([^,\n]{2,40}),\s*ngày\s+\d", re.IGNORECASE)
@@ -269,7 +525,8 @@ def _restore(line: str, words: list[str]) -> str:
         return line
     taken: list[tuple[int, int, str]] = []  # longer words first; one inside is left alone
     for word in sorted(words, key=len, reverse=True):
-        key = r"\s?".join(re.escape(part) for part in _fold(word).split())  # ``HỚNQUẢN`` too
+        # ``HỚNQUẢN`` and ``BAN.CHẤP HÀNH`` (a speck in the space) too
+        key = r"[\s.,:]?".join(re.escape(part) for part in _fold(word).split())
         for m in re.finditer(r"(?<!\w)" + key + r"(?!\w)", folded):
             if not any(a < m.end() and m.start() < b for a, b, _ in taken):
                 taken.append((m.start(), m.end(), word))
@@ -282,7 +539,8 @@ def repair_lines(text: str, head: int = 30) -> str:
     """Misreads of the header, repaired in its first ``head`` lines: specks before an upper-case
     line; the header's fixed words (:data:`HEADER_WORDS`) and the place named in the date line
     given back their marks on upper-case lines; ``S6`` or ``36`` for ``Số`` before a number;
-    ``nam`` for ``năm`` in a date line."""
+    ``nam`` for ``năm`` in a date line.  In the last 20 lines, the signature block's titles
+    (:data:`FOOT_WORDS`) given back their marks."""
     lines = text.split("\n")
     top = lines[:head]
     places = [m.group(1).strip() for line in top if (m := _PLACE_DATE.match(
@@ -298,13 +556,20 @@ def repair_lines(text: str, head: int = 30) -> str:
               or _PLACE_DATE.match(_NAM_MISREAD.sub(r"\1năm\2", stripped))):
             line = stripped
         line = _SO_MISREAD.sub("Số ", line)
+        line = _CODE_DASH.sub(r"\1-", line)  # ``Số 683.CV/HU``, ``Số 38- KH/HU``
         lines[i] = _NAM_MISREAD.sub(r"\1năm\2", line)
-    # an issuing body wrapped onto a second line in its column (``... CÁC CƠ QUAN`` / ``TỈNH``)
+    foot = max(len(lines) - 20, head)  # the signature block's titles (``PHO BI THỰ``)
+    for i in range(foot, len(lines)):
+        letters = [ch for ch in lines[i] if ch.isalpha()]
+        if letters and all(ch.isupper() for ch in letters):
+            lines[i] = _restore(lines[i], list(FOOT_WORDS))
+    # an issuing body wrapped onto a second line in its column (``... CÁC CƠ QUAN`` / ``TỈNH``),
+    # not a body of its own under its committee (``TỈNH ỦY BÌNH DƯƠNG`` / ``VĂN PHÒNG``)
     for i in range(min(head, len(lines)) - 1, 0, -1):
         here, above = lines[i].strip(), lines[i - 1].strip()
         if (1 <= len(here.split()) <= 2 and here.isupper() and here.replace(" ", "").isalpha()
                 and len(above.split()) >= 2 and above.isupper() and "CỘNG SẢN" not in above
-                and "CỘNG SẢN" not in here):
+                and "CỘNG SẢN" not in here and _fold(here).split()[0] not in _BODY_WORDS):
             lines[i - 1] = f"{above} {here}"
             del lines[i]
     return "\n".join(lines)
@@ -329,8 +594,10 @@ def check_code(code: str) -> str | None:
         return folded[0] if len(folded) == 1 else None
 
     types = [k if k != "CTR" else "CTr" for k in DOC_TYPES]
-    # a speck read as a stroke inside the letters (``CTIr`` for ``CTr``)
-    kind_known = known(kind, types) or known(re.sub(r"[Il1|]", "", kind), types)
+    # a speck read as a stroke inside the letters (``CTIr`` for ``CTr``), a letter read twice
+    # (``QĐĐ``)
+    kind_known = (known(kind, types) or known(re.sub(r"[Il1|]", "", kind), types)
+                  or known(re.sub(r"(.)\1", r"\1", kind), types))  # a letter read twice
     if kind_known is None:
         return None
     suffix_known = known(suffix, list(LEVELS)) or (
@@ -340,9 +607,12 @@ def check_code(code: str) -> str | None:
     return f"{number}-{kind_known}/{suffix_known}"
 
 
-def check_scanned(meta: dict, today: str | None = None) -> dict:
-    """The metadata of a document read by OCR, checked: a code that does not look like one is
-    kept apart (``code_as_read``) and not cited; a date must be a real day between 1930 and
+def check_scanned(meta: dict, today: str | None = None, text: str = "",
+                  doubts: set[str] = frozenset()) -> dict:
+    """The metadata of a document read by OCR, checked: a code that does not look like one, or
+    that ``text`` (the document's) shows on a line other than its number line, is kept apart
+    (``code_as_read``) and not cited, as is a code or a date in ``doubts`` (two readings of its
+    line disagreed); a date must be a real day between 1930 and
     today; ``confidence`` says per field whether it passed a check (``checked``), could not be
     checked (``as read``) or failed (``uncertain``); ``scanned`` marks the document."""
     import datetime as dt
@@ -352,7 +622,11 @@ def check_scanned(meta: dict, today: str | None = None) -> dict:
     meta = dict(meta)
     confidence = {}
     if "code" in meta:
-        fixed = check_code(meta["code"])
+        # read from the number line (``Số …`` with a capital), not from a subject that cites
+        # another document (``số 38-KH/HU và …``) after the number line was misread
+        line = next((ln for ln in text.split("\n")[:30] if meta["code"] in ln), None)
+        fixed = check_code(meta["code"]) if "code" not in doubts and (
+            line is None or re.match(r"\s*(?:Số|SỐ)\b", line)) else None
         if fixed:
             meta.update(parse_code(fixed))
             confidence["code"] = "checked"
@@ -368,6 +642,7 @@ def check_scanned(meta: dict, today: str | None = None) -> dict:
                 today or dt.date.today().isoformat())
         except ValueError:
             ok = False
+        ok = ok and "date" not in doubts
         if ok:
             confidence["date"] = "checked"
         else:

@@ -23,6 +23,7 @@ from index.retrieval import (
     check_filter,
     wanted,
 )
+from index.scan import regions
 from index.store import IndexData, load_index
 from index.text import (
     CODE_RE,
@@ -331,7 +332,9 @@ class Searcher:
 
     def open_passage(self, passage_id: str) -> dict:
         """The whole document of ``passage_id`` and where the passage lies in it: what a reader
-        sees on opening a citation (``text[start:end]`` is the passage)."""
+        sees on opening a citation (``text[start:end]`` is the passage); for a scanned
+        document, ``regions``: where the passage lies on the scanned pages
+        (:func:`index.scan.regions`), else an empty list."""
         row = self._passage_rows().get(passage_id)
         if row is None:
             raise KeyError(f"no passage {passage_id!r} in this index")
@@ -339,7 +342,9 @@ class Searcher:
         doc = self.data.documents[p.doc_id]
         return {"doc_id": p.doc_id, "passage_id": passage_id, "title": doc.title,
                 "citation": citation(doc.metadata, p.section), "source": doc.source,
-                "metadata": doc.metadata, "text": doc.text, "start": p.start, "end": p.end}
+                "metadata": doc.metadata, "text": doc.text, "start": p.start, "end": p.end,
+                "regions": regions(doc.metadata["scan"], p.start, p.end)
+                if "scan" in doc.metadata else []}
 
     def query_vector(self, text: str) -> np.ndarray:
         """``text`` embedded as a query; the last one is kept, so that answering a question
