@@ -306,7 +306,14 @@ def milvus_main(argv: list[str]) -> int:
 
 
 def scans_main(argv: list[str]) -> int:
-    from .scans import VARIANTS, default_sources, retrieval, retrieval_table, run, summary
+    from .scans import (
+        VARIANTS,
+        default_sources,
+        retrieval,
+        retrieval_table,
+        run,
+        summary,
+    )
 
     parser = argparse.ArgumentParser(
         prog="python -m eval scans",

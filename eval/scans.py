@@ -393,7 +393,6 @@ def check_scan(source: Path, variant: str, folder: Path, seed: int = 7) -> ScanR
     """Make the scan of ``source``, read it as any PDF is read, compare with the printed
     letter's text (the fields parsed from it as from a born-digital copy)."""
     from index.documents import read_file
-
     from index.metadata import parse_metadata
 
     page = layout(read_file(source).text)

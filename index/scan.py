@@ -506,6 +506,7 @@ HEADER_WORDS = ("ĐẢNG CỘNG SẢN VIỆT NAM", "ĐẢNG BỘ", "ĐẢNG ỦY
                 "TRUNG ƯƠNG", "KHỐI", "CÁC CƠ QUAN", "DOANH NGHIỆP", "TỈNH", "HUYỆN",
                 "THÀNH PHỐ", "THỊ XÃ", "THỊ TRẤN", "XÃ", "PHƯỜNG")
 _BODY_WORDS = {"VAN", "BAN", "UY", "DANG", "CHI"}  # first words of a body's name, folded
+_COMMITTEES = {"HUYEN UY", "TINH UY", "THANH UY", "QUAN UY", "THI UY"}
 _DEBRIS = re.compile(r"^[\s\-–—_'\".,:;`~|“”‘’]+(?=\S)")
 _TRAILING = re.compile(r"[\s\-–—_'\".,:;`~|“”‘’]+$")
 _PLACE_DATE = re.compile(r"^\s*([^,\n]{2,40}),\s*ngày\s+\d", re.IGNORECASE)
@@ -563,13 +564,17 @@ def repair_lines(text: str, head: int = 30) -> str:
         letters = [ch for ch in lines[i] if ch.isalpha()]
         if letters and all(ch.isupper() for ch in letters):
             lines[i] = _restore(lines[i], list(FOOT_WORDS))
-    # an issuing body wrapped onto a second line in its column (``... CÁC CƠ QUAN`` / ``TỈNH``),
+    # an issuing body wrapped onto a further line in its column (``... CÁC CƠ QUAN`` / ``TỈNH``,
+    # ``... CÁC TRƯỜNG ĐẠI`` / ``HỌC, CAO ĐẲNG HÀ NỘI``),
     # not a body of its own under its committee (``TỈNH ỦY BÌNH DƯƠNG`` / ``VĂN PHÒNG``)
     for i in range(min(head, len(lines)) - 1, 0, -1):
         here, above = lines[i].strip(), lines[i - 1].strip()
-        if (1 <= len(here.split()) <= 2 and here.isupper() and here.replace(" ", "").isalpha()
+        folded = _fold(here).split()
+        if (1 <= len(folded) <= 6 and here.isupper()
+                and here.replace(" ", "").replace(",", "").isalpha()
                 and len(above.split()) >= 2 and above.isupper() and "CỘNG SẢN" not in above
-                and "CỘNG SẢN" not in here and _fold(here).split()[0] not in _BODY_WORDS):
+                and "CỘNG SẢN" not in here and folded[0] not in _BODY_WORDS
+                and " ".join(folded[:2]) not in _COMMITTEES):
             lines[i - 1] = f"{above} {here}"
             del lines[i]
     return "\n".join(lines)
@@ -610,7 +615,7 @@ def check_code(code: str) -> str | None:
 def check_scanned(meta: dict, today: str | None = None, text: str = "",
                   doubts: set[str] = frozenset()) -> dict:
     """The metadata of a document read by OCR, checked: a code that does not look like one, or
-    that ``text`` (the document's) shows on a line other than its number line, is kept apart
+    that is not on the number line of ``text`` (the document's) when it has one, is kept apart
     (``code_as_read``) and not cited, as is a code or a date in ``doubts`` (two readings of its
     line disagreed); a date must be a real day between 1930 and
     today; ``confidence`` says per field whether it passed a check (``checked``), could not be
@@ -624,9 +629,10 @@ def check_scanned(meta: dict, today: str | None = None, text: str = "",
     if "code" in meta:
         # read from the number line (``Số …`` with a capital), not from a subject that cites
         # another document (``số 38-KH/HU và …``) after the number line was misread
-        line = next((ln for ln in text.split("\n")[:30] if meta["code"] in ln), None)
+        number_line = next((ln for ln in text.split("\n")[:30]
+                            if re.match(r"\s*(?:Số|SỐ)\b", ln)), None)
         fixed = check_code(meta["code"]) if "code" not in doubts and (
-            line is None or re.match(r"\s*(?:Số|SỐ)\b", line)) else None
+            number_line is None or meta["code"] in number_line) else None
         if fixed:
             meta.update(parse_code(fixed))
             confidence["code"] = "checked"
