@@ -30,11 +30,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--uri", default=None, help="Milvus endpoint for --backend milvus: "
                    "milvus://HOST:PORT, http(s)://HOST:PORT or a milvus-lite FILE.db; "
                    "milvus://HOST:PORT/COLLECTION also names the collection")
+    p.add_argument("--access", default=None, metavar="GROUP[,GROUP]",
+                   help="restrict the documents to these access groups (default: every reader)")
     p.add_argument("--collection", default=None, help="Milvus collection (an alias; default: "
                    "tracuu_ and the folder's name)")
     p = sub.add_parser("add", help="add or replace documents in an index")
     p.add_argument("sources", nargs="+", metavar="SRC")
     p.add_argument("--index", type=Path, default=None)
+    p.add_argument("--access", default=None, metavar="GROUP[,GROUP]",
+                   help="restrict the added documents to these access groups (default: every "
+                        "reader)")
     p.add_argument("--no-cache", action="store_true")
     p.add_argument("--follow-links", action="store_true",
                    help="read files behind symbolic links in source folders (skipped otherwise)")
@@ -61,14 +66,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "build":
             out = args.out or default_index_dir()
             report = build(args.sources, out, model=args.model, use_cache=not args.no_cache,
-                           milvus=_milvus(args, out), follow_links=args.follow_links)
+                           milvus=_milvus(args, out), follow_links=args.follow_links,
+                           access=args.access)
             print(f"Built {out}: {report.documents} documents, {report.passages} passages "
                   f"({report.embedded} embedded, the rest from cache), "
                   f"{len(report.skipped)} files skipped.")
         elif args.command == "add":
             index_dir = args.index or default_index_dir()
             report = add(args.sources, index_dir, use_cache=not args.no_cache,
-                         follow_links=args.follow_links)
+                         follow_links=args.follow_links, access=args.access)
             print(f"Added {report.documents} documents ({report.passages} passages) to "
                   f"{index_dir}; {len(report.skipped)} files skipped.")
         elif args.command == "remove":

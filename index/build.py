@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .access import parse_groups
 from .bm25 import BM25
 from .chunking import Passage, split_document
 from .dense import FaissIndex
@@ -120,20 +121,33 @@ def _report_skipped(skipped: list[tuple[str, str]]) -> None:
 
 def build(sources: list[str | Path], out: Path | str, model: str = DEFAULT_MODEL,
           analyzer: Analyzer | None = None, use_cache: bool = True,
-          milvus: MilvusStore | None = None, follow_links: bool = False) -> BuildReport:
+          milvus: MilvusStore | None = None, follow_links: bool = False,
+          access: list[str] | str | None = None) -> BuildReport:
     """Build a new index at ``out`` from files, folders and BEIR ``corpus.jsonl`` files; with
     ``milvus``, its passages are also written to that Milvus collection, which then serves
     the searches (see :mod:`index.milvus`).  Symbolic links in source folders are followed
-    only with ``follow_links``."""
+    only with ``follow_links``.  ``access``: the groups the documents are restricted to
+    (:mod:`index.access`; none: every reader)."""
+    access = parse_groups(access)
     check_target(Path(out), [Path(s) for s in sources])
     with writer_lock(out, say=_say):
-        return _build(sources, Path(out), model, analyzer, use_cache, milvus, follow_links)
+        return _build(sources, Path(out), model, analyzer, use_cache, milvus, follow_links,
+                      access)
+
+
+def _with_access(docs: list, access: list[str]) -> list:
+    """``docs`` restricted to the ``access`` groups (unchanged when there are none)."""
+    for doc in docs:
+        if access:
+            doc.metadata["access"] = list(access)
+    return docs
 
 
 def _build(sources, out: Path, model: str, analyzer: Analyzer | None, use_cache: bool,
-           milvus: MilvusStore | None, follow_links: bool) -> BuildReport:
+           milvus: MilvusStore | None, follow_links: bool, access: list[str]) -> BuildReport:
     analyzer = analyzer or Analyzer()
     docs, skipped = read_sources(sources, follow_links)
+    docs = _with_access(docs, access)
     _report_skipped(skipped)
     if not docs:
         raise ValueError(f"no readable documents in {', '.join(map(str, sources))} "
@@ -193,20 +207,24 @@ def _embedder_like(data: IndexData) -> Embedder:
 
 
 def add(sources: list[str | Path], index_dir: Path | str, use_cache: bool = True,
-        progress: Progress | None = None, follow_links: bool = False) -> BuildReport:
+        progress: Progress | None = None, follow_links: bool = False,
+        access: list[str] | str | None = None) -> BuildReport:
     """Add (or replace, by doc_id) documents in an existing index.  ``progress(share,
-    message)``, when given, hears how far the work is (for a progress bar)."""
+    message)``, when given, hears how far the work is (for a progress bar).  ``access``: the
+    groups the added documents are restricted to (:mod:`index.access`; none: every reader)."""
+    access = parse_groups(access)
     index_dir = Path(index_dir)
     with writer_lock(index_dir, say=_say):
-        return _add(sources, index_dir, use_cache, progress, follow_links)
+        return _add(sources, index_dir, use_cache, progress, follow_links, access)
 
 
 def _add(sources, index_dir: Path, use_cache: bool, progress: Progress | None,
-         follow_links: bool) -> BuildReport:
+         follow_links: bool, access: list[str]) -> BuildReport:
     if progress:
         progress(0.0, "Đọc văn bản")
     data = load_index(index_dir, mmap=False)
     docs, skipped = read_sources(sources, follow_links)
+    docs = _with_access(docs, access)
     _report_skipped(skipped)
     if not docs:
         raise ValueError(f"no readable documents in {', '.join(map(str, sources))} "

@@ -16,6 +16,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from .access import Groups, check_groups, visible
 from .documents import SUFFIXES
 from .metadata import document_year
 from .store import IndexData
@@ -89,19 +90,24 @@ def save_uploads(files: list[tuple[str, bytes]], folder: Path | str,
     return Saved(paths, refused)
 
 
-def documents_table(data: IndexData) -> list[dict]:
-    """One row per indexed document: id, type, code, issuer, date, title, passages, source."""
+def documents_table(data: IndexData, groups: Groups = None) -> list[dict]:
+    """One row per indexed document a reader of ``groups`` may see (:mod:`index.access`): id,
+    type, code, issuer, date, title, passages, source, access groups."""
+    groups = check_groups(groups)
     counts: dict[str, int] = {}
     for p in data.passages:
         counts[p.doc_id] = counts.get(p.doc_id, 0) + 1
     rows = []
     for doc_id, doc in sorted(data.documents.items()):
         meta = doc.metadata
+        if not visible(meta, groups):
+            continue
         rows.append({"doc_id": doc_id, "doc_type": meta.get("doc_type", ""),
                      "code": meta.get("code", ""), "issuer": meta.get("issuer", ""),
                      "date": meta.get("date") or str(meta.get("year", "")),
                      "title": doc.title, "passages": counts.get(doc_id, 0),
-                     "source": Path(doc.source).name})
+                     "source": Path(doc.source).name,
+                     "access": ", ".join(meta.get("access") or [])})
     return rows
 
 
@@ -117,12 +123,16 @@ def status(data: IndexData) -> dict:
             "built_at": manifest.get("built_at", ""), "served_by": served_by}
 
 
-def filter_options(data: IndexData) -> dict:
-    """The values the search filters can take in this index: document types, issuers, levels
-    (in their own order) and the range of years."""
+def filter_options(data: IndexData, groups: Groups = None) -> dict:
+    """The values the search filters can take in this index, over the documents a reader of
+    ``groups`` may see: document types, issuers, levels (in their own order) and the range of
+    years."""
+    groups = check_groups(groups)
     types, issuers, levels, years = set(), set(), set(), set()
     for doc in data.documents.values():
         meta = doc.metadata
+        if not visible(meta, groups):
+            continue
         types.update([meta["doc_type"]] if meta.get("doc_type") else [])
         issuers.update([meta["issuer"]] if meta.get("issuer") else [])
         levels.update([meta["level"]] if meta.get("level") else [])

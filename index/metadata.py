@@ -19,6 +19,12 @@ DOC_TYPES = {  # type letters in a code -> document type
 }
 LEVELS = {"TW": "Trung ương", "TU": "tỉnh", "TƯ": "Trung ương", "HU": "huyện", "QU": "huyện",
           "TVU": "huyện", "ĐUK": "tỉnh", "ĐU": "cơ sở", "CB": "cơ sở"}
+# issuer letters of central and provincial bodies seen in codes (besides LEVELS): a code read
+# from a scan is checked against them
+ISSUER_LETTERS = ("BTCTW", "BTGTW", "BTGDVTW", "BDVTW", "BNCTW", "BĐNTW", "UBKTTW", "VPTW",
+                  "BKTTW", "BCĐTW", "ĐUKCQTW", "ĐUKDNTW", "ĐUQSTW", "ĐUCA", "ĐUKCCQ",
+                  "BTCTU", "BTGTU", "BDVTU", "UBKTTU", "VPTU", "UBKTHU", "VPHU", "BTGHU",
+                  "BTCHU", "BDVHU", "ĐUK", "ĐU", "CB", "BCSĐ")
 
 _HEADER_LINES = 25
 _NUMBER = re.compile(r"^\s*(?:(Bộ luật|Luật|Pháp lệnh)\s+)?Số\s*:?\s*(.+?)\s*$", re.IGNORECASE)
@@ -408,9 +414,10 @@ def citation(meta: dict, section: str = "") -> str:
     if "issuer" in meta:
         rest.append(f"của {meta['issuer']}")
     out = head + (sep + " ".join(rest) if rest else "")
-    if meta.get("scanned") and ("code" not in meta or "uncertain" in
-                                meta.get("confidence", {}).values()):
-        out += f" ({SCAN_NOTE})"  # a field misread or unread: check the paper
+    confidence = meta.get("confidence", {})
+    if meta.get("scanned") and ("code" not in meta or "uncertain" in confidence.values()
+                                or confidence.get("code") == "as read"):
+        out += f" ({SCAN_NOTE})"  # a field misread, unread or unchecked: check the paper
     if section == "Nơi nhận":
         out += ", phần Nơi nhận"
     elif section:

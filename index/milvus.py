@@ -16,6 +16,8 @@ text           VARCHAR                     the passage (cut at 65,535 bytes, Mil
 doc_type,      VARCHAR                     normalized metadata of the document, for filters
 issuer, level,
 code
+access         VARCHAR                     the document's access groups as ``|a|b|``, "" for
+                                           every reader (``index.access``)
 year           INT64                       the document's year, 0 when it has none
 dense          FLOAT_VECTOR (dim)          the passage embedding; HNSW, inner product
 bm25           SPARSE_FLOAT_VECTOR         BM25 weights; sparse inverted index, inner product
@@ -123,13 +125,16 @@ def escape(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def filter_expression(filters: dict | None) -> str:
+def filter_expression(filters: dict | None, groups: frozenset[str] | None = None) -> str:
     """The Milvus boolean expression of the search filters ``Searcher`` takes (doc_type,
-    issuer, level, code: one value or a list; year: one year or [from, to]; doc_id)."""
-    if not filters:
-        return ""
+    issuer, level, code: one value or a list; year: one year or [from, to]; doc_id) and of a
+    reader's access ``groups`` (:mod:`index.access`: a passage whose ``access`` field is empty,
+    or names one of them)."""
     parts = []
-    for key, want in filters.items():
+    if groups is not None:
+        parts.append("(" + " or ".join(['access == ""'] + [
+            f"access like {escape(f'%|{g}|%')}" for g in sorted(groups)]) + ")")
+    for key, want in (filters or {}).items():
         check_filter(key)
         if key == "year":
             lo, hi = year_range(want)
@@ -260,7 +265,7 @@ class MilvusStore:
         schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
         schema.add_field("row", DataType.INT64, is_primary=True)
         for name, length in (("passage_id", ID_BYTES), ("doc_id", ID_BYTES), ("section", 4096),
-                             *((f, FIELD_BYTES) for f in FILTER_FIELDS)):
+                             ("access", FIELD_BYTES), *((f, FIELD_BYTES) for f in FILTER_FIELDS)):
             schema.add_field(name, DataType.VARCHAR, max_length=length)
         schema.add_field("text", DataType.VARCHAR, max_length=TEXT_BYTES)
         for name in ("start", "end", "year"):
@@ -379,12 +384,12 @@ class MilvusStore:
         vector = query_vector(query)
         if not vector:
             return {}
-        return self._search(vector, "bm25", n, filter_expression(where.filters),
+        return self._search(vector, "bm25", n, filter_expression(where.filters, where.groups),
                             {"metric_type": "IP"})
 
     def dense(self, vector: np.ndarray, where: Where, n: int) -> dict[int, float]:
         return self._search(np.asarray(vector, dtype=np.float32).tolist(), "dense", n,
-                            filter_expression(where.filters),
+                            filter_expression(where.filters, where.groups),
                             {"metric_type": "IP", "params": {"ef": max(128, 2 * n)}})
 
     def hybrid(self, query: BM25Query, dense_vector: np.ndarray, where: Where, n: int,
@@ -393,7 +398,7 @@ class MilvusStore:
         (WeightedRanker with ``1 - dense_weight`` and ``dense_weight``, scores normalized)."""
         from pymilvus import AnnSearchRequest, RRFRanker, WeightedRanker
 
-        sparse_vector, expr = query_vector(query), filter_expression(where.filters)
+        sparse_vector, expr = query_vector(query), filter_expression(where.filters, where.groups)
 
         requests = [AnnSearchRequest([np.asarray(dense_vector, dtype=np.float32).tolist()],
                                      "dense", {"metric_type": "IP",
@@ -429,4 +434,6 @@ def _filter_values(meta: dict) -> dict:
     """As ``Searcher``'s filters compare them: normalized ``str`` of the value, cut."""
     values = {key: _cut(normalize(str(meta.get(key, ""))), FIELD_BYTES) for key in FILTER_FIELDS}
     values["year"] = document_year(meta) or 0
+    access = meta.get("access") or []
+    values["access"] = _cut(f"|{'|'.join(access)}|", FIELD_BYTES) if access else ""
     return values

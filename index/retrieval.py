@@ -49,10 +49,13 @@ def check_filter(key: str) -> None:
 
 @dataclass(frozen=True)
 class Where:
-    """The filters of a search, and the rows they allow (None: every row)."""
+    """The filters of a search, and the rows they allow (None: every row); ``groups``: the
+    reader's access groups when the index has restricted documents (:mod:`index.access`; None:
+    no restriction to apply), which a server-side store turns into its own filter."""
 
     filters: dict | None = None
     mask: np.ndarray | None = None
+    groups: frozenset[str] | None = None
 
 
 class Retrieval(Protocol):

@@ -390,7 +390,6 @@ def _choose_code(first: str, second: str) -> tuple[str, bool]:
     """Of two readings of the number line, the one whose code passes :func:`check_code`, or
     whose issuer letters are known when both pass (``163-CV/ĐUK`` over ``163-CV/BUK``); and
     whether the choice stays in doubt (both pass, differ, and neither is known better)."""
-    from .metadata import LEVELS
     from .text import find_codes
 
     def code(line: str) -> str | None:
@@ -402,8 +401,7 @@ def _choose_code(first: str, second: str) -> tuple[str, bool]:
         return first, False
     if a is None:
         return second, False
-    known = {n.upper() for n in LEVELS}
-    a_known, b_known = a.split("/")[-1].upper() in known, b.split("/")[-1].upper() in known
+    a_known, b_known = issuer_known(a), issuer_known(b)
     if a_known != b_known:
         return (first if a_known else second), False
     return first, True
@@ -500,7 +498,7 @@ FOOT_WORDS = ("BAN THƯỜNG VỤ", "BAN CHẤP HÀNH", "PHÓ BÍ THƯ", "BÍ TH
               "CHỦ NHIỆM", "PHÓ CHỦ NHIỆM", "THƯỜNG TRỰC", "ĐẢNG ỦY", "HUYỆN ỦY", "TỈNH ỦY",
               "THÀNH ỦY", "CHI BỘ", "ỦY BAN KIỂM TRA", "VĂN PHÒNG")
 # the fixed words of a header, as printed (upper case): a scan often loses their marks
-HEADER_WORDS = ("ĐẢNG CỘNG SẢN VIỆT NAM", "ĐẢNG BỘ", "ĐẢNG ỦY", "HUYỆN ỦY", "TỈNH ỦY",
+HEADER_WORDS = ("ĐẢNG CỘNG SẢN VIỆT NAM", "BAN CHẤP HÀNH TRUNG ƯƠNG", "ĐẢNG BỘ", "ĐẢNG ỦY", "HUYỆN ỦY", "TỈNH ỦY",
                 "THÀNH ỦY", "QUẬN ỦY", "THỊ ỦY", "CHI BỘ", "BAN THƯỜNG VỤ", "BAN CHẤP HÀNH",
                 "BAN TUYÊN GIÁO", "BAN TỔ CHỨC", "BAN DÂN VẬN", "ỦY BAN KIỂM TRA", "VĂN PHÒNG",
                 "TRUNG ƯƠNG", "KHỐI", "CÁC CƠ QUAN", "DOANH NGHIỆP", "TỈNH", "HUYỆN",
@@ -526,8 +524,8 @@ def _restore(line: str, words: list[str]) -> str:
         return line
     taken: list[tuple[int, int, str]] = []  # longer words first; one inside is left alone
     for word in sorted(words, key=len, reverse=True):
-        # ``HỚNQUẢN`` and ``BAN.CHẤP HÀNH`` (a speck in the space) too
-        key = r"[\s.,:]?".join(re.escape(part) for part in _fold(word).split())
+        # ``HỚNQUẢN`` and ``BAN.CHẤP HÀNH``, ``CHẤP-HÀNH`` (a speck in the space) too
+        key = r"(?:[.,:-]?\s?)".join(re.escape(part) for part in _fold(word).split())
         for m in re.finditer(r"(?<!\w)" + key + r"(?!\w)", folded):
             if not any(a < m.end() and m.start() < b for a, b, _ in taken):
                 taken.append((m.start(), m.end(), word))
@@ -541,7 +539,9 @@ def repair_lines(text: str, head: int = 30) -> str:
     line; the header's fixed words (:data:`HEADER_WORDS`) and the place named in the date line
     given back their marks on upper-case lines; ``S6`` or ``36`` for ``Số`` before a number;
     ``nam`` for ``năm`` in a date line.  In the last 20 lines, the signature block's titles
-    (:data:`FOOT_WORDS`) given back their marks."""
+    (:data:`FOOT_WORDS`) given back their marks.  Throughout, a document code that
+    :func:`check_code` repairs is written repaired (``24-QĐĐ/TW`` -> ``24-QĐ/TW``, also where
+    the body cites one)."""
     lines = text.split("\n")
     top = lines[:head]
     places = [m.group(1).strip() for line in top if (m := _PLACE_DATE.match(
@@ -577,14 +577,38 @@ def repair_lines(text: str, head: int = 30) -> str:
                 and " ".join(folded[:2]) not in _COMMITTEES):
             lines[i - 1] = f"{above} {here}"
             del lines[i]
-    return "\n".join(lines)
+    return _CODE_TOKEN.sub(lambda m: check_code(f"{m.group(1)}-{m.group(2)}") or m.group(),
+                           "\n".join(lines))
+
+
+# a code in running text; a space after its dash (``38- HD/BTCIW``) or a speck after it
+_CODE_TOKEN = re.compile(r"(?<![\w/-])(\d{1,5}[a-z]?)-\s?([A-Za-zĐđ]{1,6}/[A-ZĐ][A-ZĐ0-9-]{0,9})"
+                         r"_?(?![\w/])")
+
+
+# letters OCR takes for one another in a code's issuer letters (``BTCIW`` for ``BTCTW``)
+_CONFUSED = {("I", "T"), ("T", "I"), ("I", "L"), ("L", "I"), ("0", "O"), ("O", "0"),
+             ("D", "Đ"), ("B", "Đ"), ("8", "B")}
+
+
+def _known_letters() -> list[str]:
+    from .metadata import ISSUER_LETTERS, LEVELS
+
+    return list(dict.fromkeys([*LEVELS, *ISSUER_LETTERS]))
+
+
+def issuer_known(code: str) -> bool:
+    """Whether a code's issuer letters (after the ``/``) are among the known ones."""
+    return code.rsplit("/", 1)[-1].upper() in {n.upper() for n in _known_letters()}
 
 
 def check_code(code: str) -> str | None:
     """A code read from a scan as a known code (``163-CV/DUK`` -> ``163-CV/ĐUK``: Đ read as D
-    repaired against the known type and issuer letters), or None when it does not look like
-    one: a number, type letters from the known list, issuer letters."""
-    from .metadata import DOC_TYPES, LEVELS
+    repaired against the known type and issuer letters; ``38-HD/BTCIW`` -> ``38-HD/BTCTW``: one
+    letter OCR confuses), or None when it does not look like one: a number, type letters from
+    the known list, issuer letters.  Issuer letters not in the list are kept as read
+    (:func:`issuer_known` tells)."""
+    from .metadata import DOC_TYPES
     from .text import strip_accents
 
     m = re.match(r"^(\d{1,5}[a-z]?)-([A-Za-zĐđ]{1,5})/([A-ZĐ0-9-]{1,10})$", code)
@@ -598,14 +622,21 @@ def check_code(code: str) -> str | None:
         folded = [n for n in names if strip_accents(n).upper() == strip_accents(letters).upper()]
         return folded[0] if len(folded) == 1 else None
 
-    types = [k if k != "CTR" else "CTr" for k in DOC_TYPES]
+    def one_confused(letters: str, names) -> str | None:
+        near = [n for n in names if len(n) == len(letters) and sum(
+            a != b for a, b in zip(letters, n)) == 1 and all(
+            (a, b) in _CONFUSED for a, b in zip(letters, n) if a != b)]
+        return near[0] if len(near) == 1 else None
+
+    types = [k[:-1] + "r" if k.endswith("TR") else k for k in DOC_TYPES]  # CTr, TTr
     # a speck read as a stroke inside the letters (``CTIr`` for ``CTr``), a letter read twice
     # (``QĐĐ``)
     kind_known = (known(kind, types) or known(re.sub(r"[Il1|]", "", kind), types)
-                  or known(re.sub(r"(.)\1", r"\1", kind), types))  # a letter read twice
+                  or known(re.sub(r"(.)\1", r"\1", kind), types))
     if kind_known is None:
         return None
-    suffix_known = known(suffix, list(LEVELS)) or (
+    names = _known_letters()
+    suffix_known = known(suffix, names) or one_confused(suffix, names) or (
         suffix if re.fullmatch(r"[A-ZĐ][A-ZĐ0-9-]*", suffix) else None)
     if suffix_known is None:
         return None
@@ -635,7 +666,7 @@ def check_scanned(meta: dict, today: str | None = None, text: str = "",
             number_line is None or meta["code"] in number_line) else None
         if fixed:
             meta.update(parse_code(fixed))
-            confidence["code"] = "checked"
+            confidence["code"] = "checked" if issuer_known(fixed) else "as read"
         else:
             meta["code_as_read"] = meta.pop("code")
             for key in ("number", "type_letters", "doc_type", "level"):

@@ -11,6 +11,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+from index.access import parse_groups
 from index.documents import CONTROL_CHARS
 
 
@@ -49,6 +50,10 @@ def _main(argv: list[str] | None) -> int:
     parser.add_argument("--filter", action="append", default=[], metavar="KEY=VALUE",
                         help="doc_type=..., issuer=..., level=..., year=2017 or year=2017..2019")
     parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument("--groups", default=None, metavar="G1,G2",
+                        help="search as a reader in these access groups: documents restricted "
+                             "to other groups are left out (default: the operator, who sees "
+                             "every document)")
     args = parser.parse_args(argv)
 
     from index.documents import DocumentError
@@ -75,7 +80,9 @@ def _main(argv: list[str] | None) -> int:
         else:
             index_dir = args.index
         searcher = Searcher.load(index_dir)
-        answer = searcher.ask(args.query, k=args.k, mode=args.mode, filters=filters)
+        groups = None if args.groups is None else parse_groups(args.groups)
+        answer = searcher.ask(args.query, k=args.k, mode=args.mode, filters=filters,
+                              groups=groups)
         info = answer.info
     except (ValueError, TypeError, IndexFolderError, DocumentError, ImportError,
             MilvusUnavailable) as exc:
@@ -156,7 +163,8 @@ def open_main(args) -> int:
             index_dir = ensure_default_index()
         else:
             index_dir = args.index
-        doc = Searcher.load(index_dir).open_passage(args.open)
+        groups = None if args.groups is None else parse_groups(args.groups)
+        doc = Searcher.load(index_dir).open_passage(args.open, groups=groups)
     except (KeyError, IndexFolderError, ValueError, MilvusUnavailable) as exc:
         print(f"error: {exc.args[0] if isinstance(exc, KeyError) else exc}", file=sys.stderr)
         return 1

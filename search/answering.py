@@ -99,11 +99,12 @@ class Question:
     card: dict | None
     form: AnswerForm | None = None
     terms: tuple = ()
+    groups: frozenset | None = None  # the reader's access groups (index.access)
 
 
-def read_question(searcher, info: QueryInfo) -> Question:
+def read_question(searcher, info: QueryInfo, groups: frozenset | None = None) -> Question:
     kind = question_type(info.bm25_text)
-    named = named_documents(searcher, info)
+    named = named_documents(searcher, info, groups)
     vietnamese = info.vietnamese_share >= 0.6
     focus = question_focus(searcher, info)
     return Question(
@@ -111,10 +112,11 @@ def read_question(searcher, info: QueryInfo) -> Question:
         slot=frozenset(slot_units(info.rewritten) if vietnamese else ()),
         refs=named_references(info), named=None if named is None else frozenset(named),
         document_date=asks_document_date(info.bm25_text),
-        card=document_card(searcher, info, kind),
+        card=document_card(searcher, info, kind, groups),
         form=answer_form(info.bm25_text) if kind in ("deadline", "number") else None,
         terms=() if vietnamese else tuple(w for w in focus
-                                           if w.seen and w.weight >= TELLING_TERM))
+                                           if w.seen and w.weight >= TELLING_TERM),
+        groups=groups)
 
 
 @dataclass
@@ -175,15 +177,17 @@ class SentenceVectors:
 
 
 def ask(searcher, query: str, k: int = 10, mode: str = "hybrid", filters: dict | None = None,
-        model: AnswerabilityModel | None = None) -> Answer:
-    """The answer to ``query`` from ``searcher``'s index (see the module's steps)."""
+        groups: frozenset | None = None, model: AnswerabilityModel | None = None) -> Answer:
+    """The answer to ``query`` from ``searcher``'s index (see the module's steps), from the
+    documents a reader of ``groups`` may see (:mod:`index.access`)."""
     info = searcher.analyze(query)
     duties = asks_for_obligations(info.bm25_text)
-    pool = searcher.ranked(info, max(k, OBLIGATION_CANDIDATES) if duties else k, mode, filters)
+    pool = searcher.ranked(info, max(k, OBLIGATION_CANDIDATES) if duties else k, mode, filters,
+                           groups=groups)
     hits = pool[:k]
-    question = read_question(searcher, info)
+    question = read_question(searcher, info, groups)
     kind = question.kind
-    strength = evidence(searcher, info, hits)
+    strength = evidence(searcher, info, hits, groups)
     if (card := question.card) is not None:
         return Answer(query=query, hits=hits, outcome="answer", text=card["subject"] or
                       card["title"], citation=card["citation"], question_type="code",
@@ -232,7 +236,8 @@ def mark_answer(hit, candidate: Candidate) -> None:
     hit.answer_end = hit.start + candidate.end
 
 
-def header_passage(searcher, hits: list, kind: str | None) -> list:
+def header_passage(searcher, hits: list, kind: str | None,
+                   groups: frozenset | None = None) -> list:
     """For a date or signer question: the passage holding the date line or the signature of
     the best hit's document, when none of the candidate passages holds it (else nothing)."""
     if kind not in ("date", "signer") or not hits:
@@ -248,7 +253,7 @@ def header_passage(searcher, hits: list, kind: str | None) -> list:
     if row is None or any(h.passage_id == searcher.data.passages[row].passage_id
                           for h in hits[:ANSWER_PASSAGES]):
         return []
-    return [searcher.hit(row, ANSWER_PASSAGES + 1, 0.0, None, None, None)]
+    return [searcher.hit(row, ANSWER_PASSAGES + 1, 0.0, None, None, None, groups)]
 
 
 def lexical_question(info: QueryInfo) -> tuple[str, bool]:
@@ -322,11 +327,13 @@ def is_named(code: str, refs: list[tuple[str, set[str]]]) -> bool:
                            for number, letters in refs)
 
 
-def named_documents(searcher, info: QueryInfo) -> set[str] | None:
-    """The indexed documents the question names (:func:`named_references`); None when it
-    names none that is indexed."""
+def named_documents(searcher, info: QueryInfo, groups: frozenset | None = None
+                    ) -> set[str] | None:
+    """The indexed documents the question names (:func:`named_references`) that a reader of
+    ``groups`` may see; None when it names none of them."""
     refs = named_references(info)
-    named = {d for key, docs in searcher.codes.items() if is_named(key, refs) for d in docs}
+    named = {d for key, docs in searcher.codes.items() if is_named(key, refs) for d in docs
+             if searcher.visible(d, groups)}
     return named or None
 
 
@@ -337,7 +344,7 @@ def answer_passages(searcher, question: Question, hits: list) -> list:
     (:func:`header_passage`)."""
     named = question.named or frozenset()
     passages = hits[:ANSWER_PASSAGES] + [h for h in hits[ANSWER_PASSAGES:] if h.doc_id in named]
-    return passages + header_passage(searcher, hits, question.kind)
+    return passages + header_passage(searcher, hits, question.kind, question.groups)
 
 
 def candidate_sentences(searcher, question: Question, passages: list) -> list[Candidate]:
@@ -399,7 +406,7 @@ def says_more(sentence: str, asked: set[str]) -> bool:
     return any(w not in asked and w not in QUESTION_WORDS for w in words)
 
 
-def evidence(searcher, info: QueryInfo, hits: list) -> dict:
+def evidence(searcher, info: QueryInfo, hits: list, groups: frozenset | None = None) -> dict:
     """How well the top three hits cover the question: the evidence score of
     :func:`search.answers.coverage` (for an English question, over its accented words and
     glossary terms) and the best dense cosine.  Weak when both are under their thresholds
@@ -410,7 +417,8 @@ def evidence(searcher, info: QueryInfo, hits: list) -> dict:
                      searcher.syllable_idf, unknown_missing=strict)
     dense = max((h.dense_score for h in top if h.dense_score is not None), default=None)
     weak = cover < ABSTAIN_SCORE and (dense is None or dense < ABSTAIN_DENSE)
-    if any(code_key(c) in searcher.codes for c in CODE_RE.findall(info.rewritten)):
+    if any(any(searcher.visible(d, groups) for d in searcher.codes.get(code_key(c), ()))
+           for c in CODE_RE.findall(info.rewritten)):
         weak = False  # an indexed document's own code is evidence enough
     return {"coverage": round(cover, 3), "dense": None if dense is None else round(dense, 3),
             "weak": weak}
@@ -418,7 +426,8 @@ def evidence(searcher, info: QueryInfo, hits: list) -> dict:
 
 # --- documents asked for by their code ----------------------------------------------------------
 
-def document_card(searcher, info: QueryInfo, kind: str | None) -> dict | None:
+def document_card(searcher, info: QueryInfo, kind: str | None,
+                  groups: frozenset | None = None) -> dict | None:
     """The card of the indexed document a query asks for by its code alone (``683-CV/HU``,
     ``Công văn 683-CV/HU``, ``văn bản số 163-CV/ĐUK``): None for any other query, and for a
     question of ``kind`` date, signer … on that document (it is answered by its line)."""
@@ -427,7 +436,7 @@ def document_card(searcher, info: QueryInfo, kind: str | None) -> dict | None:
     codes = CODE_RE.findall(info.text)
     if len(codes) != 1:
         return None
-    docs = searcher.codes.get(code_key(codes[0]), [])
+    docs = [d for d in searcher.codes.get(code_key(codes[0]), []) if searcher.visible(d, groups)]
     if not docs:
         return None
     rest = [w for w in re.findall(r"[^\W\d_]+", CODE_RE.sub(" ", info.text))
@@ -440,7 +449,7 @@ def document_card(searcher, info: QueryInfo, kind: str | None) -> dict | None:
             "title": searcher.data.documents[doc_id].title, "subject": meta.get("subject", ""),
             "issuer": meta.get("issuer", ""), "date": meta.get("date", ""),
             "signer": meta.get("signer", ""), "signer_title": meta.get("signer_title", ""),
-            "citation": citation(meta), "cited_by": searcher.cited_by(doc_id)}
+            "citation": citation(meta), "cited_by": searcher.cited_by(doc_id, groups)}
 
 
 _CODE_QUERY_FILLER = frozenset(

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.access import Groups, check_groups, visible
 from index.embeddings import Embedder
 from index.metadata import citation, document_year, year_range
 from index.milvus import MilvusStore
@@ -108,6 +109,7 @@ class Searcher:
         self._features: Features | None = None
         self._embedder = None
         self._by_code, self._cited_by = _code_maps(data)
+        self._restricted = any(doc.metadata.get("access") for doc in data.documents.values())
         self._code_index = None
         self._rows: dict[str, int] | None = None
         self._doc_rows: dict[str, list[int]] | None = None
@@ -149,13 +151,22 @@ class Searcher:
         """What will be searched for ``query``: expansions, translations, notices, terms."""
         return analyze(self.check_query(query), self.data.analyzer, glossary=self.glossary)
 
-    def allowed_rows(self, filters: dict | None) -> np.ndarray | None:
-        """Boolean mask of passages whose document passes ``filters`` (None: no filter)."""
-        if not filters:
+    def allowed_rows(self, filters: dict | None, groups: Groups = None) -> np.ndarray | None:
+        """Boolean mask of passages whose document passes ``filters`` and that a reader of
+        ``groups`` may see (:func:`index.access.visible`; None: no filter, everything)."""
+        groups = check_groups(groups)
+        if not filters and (groups is None or not self._restricted):
             return None
         keep_docs = {doc_id for doc_id, doc in self.data.documents.items()
-                     if _passes(doc.metadata, doc_id, filters)}
+                     if visible(doc.metadata, groups)
+                     and (not filters or _passes(doc.metadata, doc_id, filters))}
         return np.array([p.doc_id in keep_docs for p in self.data.passages], dtype=bool)
+
+    def visible(self, doc_id: str, groups: Groups = None) -> bool:
+        """Whether a reader of ``groups`` may see ``doc_id`` (None: the operator, who sees
+        every document)."""
+        doc = self.data.documents.get(doc_id)
+        return doc is not None and visible(doc.metadata, check_groups(groups))
 
     @staticmethod
     def bm25_query(query: QueryInfo) -> BM25Query:
@@ -224,19 +235,25 @@ class Searcher:
     # --- the pipeline ----------------------------------------------------------------------
 
     def search(self, query: str, k: int = 10, mode: str = "hybrid",
-               filters: dict | None = None, answers: bool = True) -> list[Hit]:
+               filters: dict | None = None, answers: bool = True,
+               groups: Groups = None) -> list[Hit]:
         """Top ``k`` passages for ``query``; ``mode`` is hybrid, bm25 or dense.  With
-        ``answers``, each hit marks its sentence that best answers the query."""
-        return self.ranked(self.analyze(query), k, mode, filters, answers)
+        ``answers``, each hit marks its sentence that best answers the query.  ``groups``: the
+        reader's access groups; a document restricted to other groups is never searched
+        (None: the operator, who sees everything; ``[]``: only unrestricted documents)."""
+        return self.ranked(self.analyze(query), k, mode, filters, answers, groups)
 
     def ranked(self, info: QueryInfo, k: int = 10, mode: str = "hybrid",
-               filters: dict | None = None, answers: bool = True) -> list[Hit]:
+               filters: dict | None = None, answers: bool = True,
+               groups: Groups = None) -> list[Hit]:
         """:meth:`search` for a query already analyzed."""
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
         if not isinstance(k, int) or k < 1:
             raise ValueError(f"k must be a positive integer, got {k!r}")
-        where = Where(filters, self.allowed_rows(filters))
+        groups = check_groups(groups)
+        where = Where(filters, self.allowed_rows(filters, groups),
+                      groups if self._restricted else None)
         n = max(CANDIDATES, k)
         vector = self.query_vector(info.rewritten) \
             if mode in ("hybrid", "dense") else None
@@ -255,7 +272,7 @@ class Searcher:
         parts = self.contributions(info, bm25, dense, ranked) if mode == "hybrid" else {}
         # a document brought first by its code may be in neither list: it scores nothing
         hits = [self.hit(row, rank, fused.get(row, 0.0), bm25.get(row), dense.get(row),
-                         info.bm25_text if answers else None)
+                         info.bm25_text if answers else None, groups)
                 for rank, row in enumerate(ranked, 1)]
         for hit, row in zip(hits, ranked):
             hit.contributions = parts.get(row, {})
@@ -308,7 +325,7 @@ class Searcher:
         return float(folded.idf()[j]) if j is not None else 0.0
 
     def hit(self, row: int, rank: int, score: float, bm25: float | None, dense: float | None,
-            query: str | None) -> Hit:
+            query: str | None, groups: Groups = None) -> Hit:
         p = self.data.passages[row]
         doc = self.data.documents[p.doc_id]
         meta = doc.metadata
@@ -324,19 +341,22 @@ class Searcher:
             answer_end=p.start + answer[1] if answer else None,
             metadata={k: v for k, v in meta.items()
                       if k in ("code", "doc_type", "issuer", "date", "level", "place")},
-            cited_by=self.cited_by(p.doc_id),
+            cited_by=self.cited_by(p.doc_id, groups),
         )
 
-    def document_text(self, doc_id: str) -> str:
+    def document_text(self, doc_id: str, groups: Groups = None) -> str:
+        if not self.visible(doc_id, groups):
+            raise KeyError(f"no document {doc_id!r} in this index")
         return self.data.documents[doc_id].text
 
-    def open_passage(self, passage_id: str) -> dict:
+    def open_passage(self, passage_id: str, groups: Groups = None) -> dict:
         """The whole document of ``passage_id`` and where the passage lies in it: what a reader
         sees on opening a citation (``text[start:end]`` is the passage); for a scanned
         document, ``regions``: where the passage lies on the scanned pages
-        (:func:`index.scan.regions`), else an empty list."""
+        (:func:`index.scan.regions`), else an empty list.  A passage of a document outside
+        the reader's ``groups`` is not there (KeyError), as one that does not exist."""
         row = self._passage_rows().get(passage_id)
-        if row is None:
+        if row is None or not self.visible(self.data.passages[row].doc_id, groups):
             raise KeyError(f"no passage {passage_id!r} in this index")
         p = self.data.passages[row]
         doc = self.data.documents[p.doc_id]
@@ -377,12 +397,12 @@ class Searcher:
     # --- answers ------------------------------------------------------------------------------
 
     def ask(self, query: str, k: int = 10, mode: str = "hybrid",
-            filters: dict | None = None) -> Answer:
+            filters: dict | None = None, groups: Groups = None) -> Answer:
         """Search, then answer (:mod:`search.answering`): the answering sentence with its
         citation (``outcome`` ``answer``), related passages without a direct answer
         (``related``) or :data:`NO_EVIDENCE` (``none``), and the obligations a duty question
-        asks about."""
-        return answering.ask(self, query, k, mode, filters)
+        asks about.  ``groups`` as in :meth:`search`."""
+        return answering.ask(self, query, k, mode, filters, check_groups(groups))
 
     @property
     def answer_model(self) -> AnswerabilityModel:
@@ -401,11 +421,11 @@ class Searcher:
         """Comparable document code (:func:`code_key`) -> the indexed documents bearing it."""
         return self._by_code
 
-    def cited_by(self, doc_id: str) -> list[dict]:
-        """The other indexed documents whose text cites ``doc_id``'s code: their doc_id and
-        citation."""
+    def cited_by(self, doc_id: str, groups: Groups = None) -> list[dict]:
+        """The other indexed documents whose text cites ``doc_id``'s code, that a reader of
+        ``groups`` may see: their doc_id and citation."""
         return [{"doc_id": d, "citation": citation(self.data.documents[d].metadata)}
-                for d in self._cited_by.get(doc_id, [])]
+                for d in self._cited_by.get(doc_id, []) if self.visible(d, groups)]
 
 
 def _code_maps(data: IndexData) -> tuple[dict[str, list[str]], dict[str, list[str]]]:

@@ -247,3 +247,33 @@ def test_the_app_searches_on_milvus_and_says_so(on_milvus, server, monkeypatch):
     shown = " ".join(m.value for m in at.markdown)
     assert "1. Công văn số 683-CV/HU ngày 28/3/2017 của Huyện ủy Hớn Quản, mục 1" in shown
     assert any(f"tìm trên Milvus {server}" in c.value for c in at.sidebar.caption)
+
+
+def test_a_restricted_document_is_filtered_on_the_server(server, tmp_path):
+    """The reader's groups are a filter expression on the collection: a restricted passage is
+    never among the candidates Milvus returns (not hidden from them afterwards)."""
+    from ..search.test_access import QUERY, SECRET
+
+    secret = tmp_path / "2017-06-05_99-BC-UBKTHU_kiem-tra.txt"
+    secret.write_text(SECRET, encoding="utf-8")
+    index = tmp_path / "restricted"
+    build([SAMPLE], index, milvus=MilvusStore(server, "tracuu_restricted"))
+    add([secret], index, access="kiem-tra")
+    searcher = Searcher.load(index)
+    assert searcher.search(QUERY, k=3, groups=["kiem-tra"])[0].doc_id == secret.stem
+    assert searcher.search(QUERY, k=3)[0].doc_id == secret.stem  # the operator
+    for mode in ("bm25", "dense"):  # each list as the server returns it, before any fusion
+        rows = (searcher.bm25_run(searcher.analyze(QUERY), _where(searcher, []), 50)
+                if mode == "bm25" else
+                searcher.dense_run(searcher.query_vector(QUERY), _where(searcher, []), 50))
+        assert rows and secret.stem not in {searcher.data.passages[r].doc_id for r in rows}
+    hits = searcher.search(QUERY, k=20, groups=["to-chuc"], mode="hybrid")
+    assert hits and secret.stem not in {h.doc_id for h in hits}
+
+
+def _where(searcher, groups):
+    """What a search of a reader of ``groups`` asks of the store, without the folder's mask."""
+    from index.access import check_groups
+    from index.retrieval import Where
+
+    return Where(None, None, check_groups(groups))  # no mask: the server's filter alone

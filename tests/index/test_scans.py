@@ -150,6 +150,14 @@ def test_what_a_scan_says_is_checked_before_it_is_cited():
     assert repair_lines("Sổ27-CTr/HU\nSố 683.CV/HU\nBAN.CHẤP HÀNH TRUNG ƯƠNG") == \
         "Số 27-CTr/HU\nSố 683-CV/HU\nBAN CHẤP HÀNH TRUNG ƯƠNG"
     assert check_code("181-QĐĐ/TW") == "181-QĐ/TW"  # a letter read twice
+    # one letter OCR confuses in known issuer letters; unknown letters kept as read, and said
+    assert check_code("38-HD/BTCIW") == "38-HD/BTCTW" and check_code("12-TTR/HU") == "12-TTr/HU"
+    unknown = check_scanned({"code": "5-CV/XYZ", "doc_type": "Công văn"})
+    assert unknown["confidence"]["code"] == "as read" and SCAN_NOTE in citation(unknown)
+    assert repair_lines("HƯỚNG DẪN SỐ 38- HD/BTCIW NGÀY 31/01/2016\nBẠN CHẤP-HÀNH TRUNG ƯƠNG\n"
+                        "Quyết định số 99-QĐĐ/TW và Luật số 20/2023/QH15") == (
+        "HƯỚNG DẪN SỐ 38-HD/BTCTW NGÀY 31/01/2016\nBAN CHẤP HÀNH TRUNG ƯƠNG\n"
+        "Quyết định số 99-QĐ/TW và Luật số 20/2023/QH15")
     # the number line misread, a plan the subject cites is no citation of this letter
     cited = check_scanned({"code": "38-KH/HU"}, text="HUYỆN ỦY\nSố 683~CV\nsố 38-KH/HU và")
     assert "code" not in cited and cited["code_as_read"] == "38-KH/HU"
