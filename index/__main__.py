@@ -1,4 +1,4 @@
-"""Command line: ``python -m index build|add|remove|publish|verify|inspect``."""
+"""Command line: ``python -m index build|add|remove|publish|verify|inspect|users``."""
 
 from __future__ import annotations
 
@@ -52,6 +52,25 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--collection", default=None, help="as for build --collection")
     p = sub.add_parser("verify", help="check every file of an index against its checksum")
     p.add_argument("--index", type=Path, default=None)
+    p = sub.add_parser("users", help="who may sign in to the app (index.users)")
+    p.add_argument("--index", type=Path, default=None,
+                   help="the index whose users file to change (users.json beside it)")
+    users = p.add_subparsers(dest="users_command", required=True)
+    q = users.add_parser("add", help="add a user; the password is read from stdin")
+    q.add_argument("name")
+    q.add_argument("--role", default="reader", help="reader (default), editor or admin")
+    q.add_argument("--groups", default=None, metavar="G1,G2", help="access groups")
+    q = users.add_parser("passwd", help="set a user's password, read from stdin")
+    q.add_argument("name")
+    q = users.add_parser("set", help="set a user's role or access groups")
+    q.add_argument("name")
+    q.add_argument("--role", default=None)
+    q.add_argument("--groups", default=None, metavar="G1,G2",
+                   help="access groups (\"\" for none)")
+    for name, text in (("disable", "a user may no longer sign in"),
+                       ("enable", "a disabled user may sign in again")):
+        users.add_parser(name, help=text).add_argument("name")
+    users.add_parser("list", help="the users, their roles and groups")
     p = sub.add_parser("inspect", help="parsed metadata and passages of one file")
     p.add_argument("file", type=Path)
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -98,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"documents, {counts['passages']} passages.")
         elif args.command == "inspect":
             return _inspect(args.file, args.json)
+        elif args.command == "users":
+            return _users(args, args.index or default_index_dir())
     except (ValueError, DocumentError, IndexFolderError, FileNotFoundError, ImportError,
             MilvusUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -111,6 +132,50 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted; the index folder is unchanged (embeddings done so far are cached)",
               file=sys.stderr)
         return 130
+    return 0
+
+
+def _read_password() -> str:
+    """A new password from stdin: typed twice at a terminal (not shown), else its first line."""
+    if sys.stdin.isatty():
+        import getpass
+
+        first = getpass.getpass("New password: ")
+        if getpass.getpass("Again: ") != first:
+            raise ValueError("the two passwords differ; nothing changed")
+        return first
+    return sys.stdin.readline().rstrip("\n")
+
+
+def _users(args, index_dir: Path) -> int:
+    from .users import UserStore, audit
+
+    store = UserStore.for_index(index_dir)
+    name = getattr(args, "name", None)
+    command = args.users_command
+    if command == "list":
+        rows = [u.public() for u in store.users()]
+        for u in rows:
+            print(f"{u['name']:<20} {u['role']:<7} {','.join(u['groups']) or '-':<30} "
+                  f"{'disabled' if u['disabled'] else ''}".rstrip())
+        if not rows:
+            print(f"no users yet in {store.path}")
+        return 0
+    if command == "add":
+        store.add(name, _read_password(), args.role, args.groups)
+    elif command == "passwd":
+        store.set_password(name, _read_password())
+    elif command == "set":
+        if args.role is None and args.groups is None:
+            raise ValueError("give --role or --groups")
+        if args.role is not None:
+            store.set_role(name, args.role)
+        if args.groups is not None:
+            store.set_groups(name, args.groups)
+    else:
+        store.set_disabled(name, command == "disable")
+    audit(index_dir, "(shell)", f"user {command}", detail=name)
+    print(f"{command}: {name} ({store.path})")
     return 0
 
 

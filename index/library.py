@@ -16,7 +16,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from .access import Groups, check_groups, visible
+from .access import Groups, check_groups, parse_groups, visible
 from .documents import SUFFIXES
 from .metadata import document_year
 from .store import IndexData
@@ -143,3 +143,192 @@ def filter_options(data: IndexData, groups: Groups = None) -> dict:
     return {"doc_type": sorted(types), "issuer": sorted(issuers),
             "level": sorted(levels, key=lambda v: order.index(v) if v in order else 9),
             "years": (min(years), max(years)) if years else None}
+
+
+# --- replacing a document: the previous version kept, restorable ------------------------------
+
+def versions_dir(index_dir: Path | str) -> Path:
+    """Where the replaced versions of the index's documents are kept: ``versions/NAME/`` next
+    to the index, one folder per document and replacement."""
+    index_dir = Path(index_dir)
+    return index_dir.parent / "versions" / index_dir.name
+
+
+@dataclass
+class Planned:
+    """What an upload would do to one file: add a new document, replace one (to confirm), or
+    nothing (refused: a document the uploader may not see has that id)."""
+
+    name: str
+    doc_id: str
+    replaces: bool
+    refused: str = ""
+
+
+def plan_uploads(names: list[str], data: IndexData, groups: Groups = None) -> list[Planned]:
+    """For each uploaded file name: the document it becomes (its id is the cleaned name
+    without extension), whether it replaces an indexed one, and a refusal when that one is
+    restricted to groups the uploader is not in (it could otherwise be overwritten by someone
+    who cannot read it)."""
+    groups = check_groups(groups)
+    out = []
+    for name in names:
+        doc_id = Path(safe_name(name)).stem
+        doc = data.documents.get(doc_id)
+        refused = ""
+        if doc is not None and not visible(doc.metadata, groups):
+            refused = "một văn bản cùng mã đã có và bạn không có quyền xem nó, nên không thay được"
+        out.append(Planned(name, doc_id, doc is not None, refused))
+    return out
+
+
+def keep_version(data: IndexData, doc_id: str, index_dir: Path | str, user: str) -> Path:
+    """Copy what an indexed document is now (its source file when it still exists, its
+    metadata and title) into :func:`versions_dir` before it is replaced; returns the folder."""
+    import json
+    import shutil
+
+    doc = data.documents[doc_id]
+    stamp = f"{time.strftime('%Y%m%d-%H%M%S')}-{time.time_ns() % 10**9:09d}"
+    folder = versions_dir(index_dir) / doc_id / stamp
+    folder.mkdir(parents=True)
+    source = Path(doc.source)
+    kept = ""
+    if source.is_file():
+        shutil.copy2(source, folder / source.name)
+        kept = source.name
+    (folder / "record.json").write_text(json.dumps(
+        {"doc_id": doc_id, "title": doc.title, "source": doc.source, "file": kept,
+         "metadata": doc.metadata, "replaced_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+         "replaced_by": user}, ensure_ascii=False, indent=1), encoding="utf-8")
+    return folder
+
+
+def list_versions(index_dir: Path | str) -> list[dict]:
+    """The kept versions, newest first: doc_id, stamp, title, file, replaced_at, replaced_by,
+    access, folder."""
+    import json
+
+    out = []
+    root = versions_dir(index_dir)
+    for record in sorted(root.glob("*/*/record.json"), reverse=True):
+        row = json.loads(record.read_text(encoding="utf-8"))
+        out.append({"doc_id": row["doc_id"], "stamp": record.parent.name, "title": row["title"],
+                    "file": row["file"], "replaced_at": row["replaced_at"],
+                    "replaced_by": row["replaced_by"],
+                    "access": row["metadata"].get("access") or [], "folder": str(record.parent)})
+    return sorted(out, key=lambda r: r["stamp"], reverse=True)
+
+
+def version_file(version: dict) -> Path:
+    """The kept file of a version (a ValueError when it was not kept: a source outside the
+    uploads that had gone by then)."""
+    if not version["file"]:
+        raise ValueError(f"the version of {version['doc_id']} of {version['replaced_at']} has "
+                         "no file kept; it cannot be restored")
+    return Path(version["folder"]) / version["file"]
+
+
+# --- what the app's editors and admins do, with the audit log ---------------------------------
+
+@dataclass
+class Outcome:
+    """Messages for the page: ``(kind, text)`` with kind ``success``, ``warning`` or ``error``."""
+
+    messages: list[tuple[str, str]]
+
+
+def upload_documents(files: list[tuple[str, bytes]], index_dir: Path | str, user: str,
+                     groups: Groups = None, access: list[str] | str | None = None,
+                     confirmed: set[str] = frozenset(), progress=None) -> Outcome:
+    """Add uploaded files to the index for ``user`` (an editor of ``groups``): a file whose
+    document exists replaces it only when its id is in ``confirmed``, after the previous
+    version is kept (:func:`keep_version`); one the uploader may not see is refused.  Every
+    addition and replacement goes to the audit log with the file's hash.  ``access``: the
+    groups the new documents are restricted to."""
+    from .build import add
+    from .store import load_index
+    from .users import audit
+
+    index_dir = Path(index_dir)
+    data = load_index(index_dir)
+    messages: list[tuple[str, str]] = []
+    keep: list[tuple[str, bytes]] = []
+    replacing: list[str] = []
+    for (name, content), plan in zip(files, plan_uploads([n for n, _ in files], data, groups)):
+        if plan.refused:
+            messages.append(("error", f"{name}: {plan.refused}"))
+        elif plan.replaces and plan.doc_id not in confirmed:
+            messages.append(("warning", f"{name}: văn bản {plan.doc_id} đã có; chưa thay vì "
+                                        "chưa được xác nhận"))
+        else:
+            keep.append((name, content))
+            if plan.replaces:
+                replacing.append(plan.doc_id)
+    saved = save_uploads(keep, uploads_dir(index_dir))
+    messages += [("error", f"{name}: {reason}") for name, reason in saved.refused]
+    if not saved.paths:
+        return Outcome(messages)
+    for doc_id in replacing:
+        if any(p.stem == doc_id for p in saved.paths):
+            keep_version(data, doc_id, index_dir, user)
+    report = add(saved.paths, index_dir, access=access, progress=progress)
+    skipped = {Path(p).resolve() for p, _ in report.skipped}
+    messages += [("error", f"{Path(p).name}: {reason}") for p, reason in report.skipped]
+    for path in saved.paths:
+        if path.resolve() in skipped:
+            path.unlink(missing_ok=True)
+            continue
+        audit(index_dir, user, "replace" if path.stem in replacing else "upload", path.stem,
+              path, detail=",".join(parse_groups(access)))
+    messages.append(("success", f"Đã thêm {report.documents} văn bản ({report.passages} đoạn)"
+                                + (f", thay {len(replacing)} văn bản cũ (bản cũ được lưu lại)"
+                                   if replacing else "") + "."))
+    return Outcome(messages)
+
+
+def remove_document(doc_id: str, index_dir: Path | str, user: str,
+                    groups: Groups = None) -> Outcome:
+    """Remove ``doc_id`` for ``user`` (an editor of ``groups``): its version kept first, so an
+    admin can restore it; its own uploaded file deleted; the removal audited."""
+    from .build import remove
+    from .store import load_index
+    from .users import audit
+
+    index_dir = Path(index_dir)
+    data = load_index(index_dir)
+    doc = data.documents.get(doc_id)
+    if doc is None or not visible(doc.metadata, check_groups(groups)):
+        return Outcome([("error", f"Không có văn bản {doc_id}.")])
+    folder = keep_version(data, doc_id, index_dir, user)
+    remove([doc_id], index_dir)
+    kept = next((p for p in folder.iterdir() if p.name != "record.json"), None)
+    audit(index_dir, user, "remove", doc_id, kept)
+    remove_upload(doc.source, index_dir)
+    return Outcome([("success", f"Đã gỡ {doc_id} (bản cũ được lưu lại, quản trị viên có thể "
+                                "khôi phục).")])
+
+
+def restore_version(version: dict, index_dir: Path | str, user: str, progress=None) -> Outcome:
+    """Put a kept version back in the index (the current one, if any, kept in turn), with the
+    access groups it had; audited."""
+    import shutil
+
+    from .build import add
+    from .store import load_index
+    from .users import audit
+
+    index_dir = Path(index_dir)
+    source = version_file(version)
+    data = load_index(index_dir)
+    if version["doc_id"] in data.documents:
+        keep_version(data, version["doc_id"], index_dir, user)
+    folder = uploads_dir(index_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{version['doc_id']}{source.suffix}"
+    shutil.copy2(source, target)
+    add([target], index_dir, access=version["access"] or None, progress=progress)
+    audit(index_dir, user, "restore", version["doc_id"], target,
+          detail=f"version of {version['replaced_at']}")
+    return Outcome([("success", f"Đã khôi phục {version['doc_id']} (bản của "
+                                f"{version['replaced_at']}).")])
