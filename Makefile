@@ -33,7 +33,9 @@ $(VENV)/.installed: pyproject.toml
 
 install: system $(VENV)/.installed
 
+# sign-in is on: the very first start makes an admin and prints its one-time password
 app: system $(VENV)/.installed
+	@[ "$$TRACUU_AUTH" = off ] || $(PY) -m index users init
 	$(VENV)/bin/streamlit run app.py
 
 test: system $(VENV)/.installed

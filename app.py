@@ -3,6 +3,12 @@ basket exported as DOCX or Markdown, and the document library (upload, list, rem
 
 UI only: every step calls index/ and search/.  Run with ``streamlit run app.py``; the index of
 the sample corpus is built on first use (``TRACUU_INDEX`` points to another index folder).
+
+Sign-in is on (:mod:`index.users`): on the very first start an ``admin`` is made and its
+one-time password printed in the terminal.  A reader searches and reads the documents of their
+access groups, an editor also uploads, replaces and removes, an admin also manages users, reads
+the audit log and restores kept versions.  ``TRACUU_AUTH=off`` is one user on a laptop, with no
+sign-in: refused unless the server listens on localhost only.
 """
 
 from __future__ import annotations
@@ -14,23 +20,33 @@ from pathlib import Path
 
 import streamlit as st
 
-from index.build import add as add_documents
+from index.access import parse_groups
 from index.build import ensure_default_index
-from index.build import remove as remove_documents
 from index.documents import DocumentError
 from index.library import (
     MAX_UPLOAD_BYTES,
     UPLOAD_SUFFIXES,
     documents_table,
     filter_options,
-    remove_upload,
-    save_uploads,
+    list_versions,
+    remove_document,
+    restore_version,
     status,
-    uploads_dir,
+    upload_documents,
 )
 from index.milvus import MilvusUnavailable
 from index.paths import default_index_dir
 from index.store import IndexFolderError
+from index.users import (
+    ROLES,
+    User,
+    UserError,
+    UserStore,
+    audit,
+    audit_csv,
+    first_admin_banner,
+    read_audit,
+)
 from search import Searcher, briefing
 from search.answering import CARD_FIELDS
 from search.highlight import query_words, to_html, word_spans
@@ -70,10 +86,79 @@ def searcher_for(index_dir: Path) -> Searcher:
     return load_searcher(str(index_dir), index_version(index_dir))
 
 
+# --- sign-in ----------------------------------------------------------------------------------
+
+SESSION_HOURS = float(os.environ.get("TRACUU_SESSION_HOURS") or 8)
+LOCAL_ADDRESSES = {"localhost", "127.0.0.1", "::1"}
+OPERATOR = User("(một người dùng)", "admin")  # TRACUU_AUTH=off: sees every document
+
+
+@st.cache_resource(show_spinner=False)
+def first_start(users_path: str) -> bool:
+    """On the very first start, an admin with a one-time password printed in the terminal
+    (once per server process; never again once there are users)."""
+    password = UserStore(users_path).first_admin()
+    if password:
+        print(first_admin_banner(password), flush=True)
+    return True
+
+
+def signed_in(index_dir: Path) -> tuple[User, list[str] | None]:
+    """The user of this browser session and the access groups their searches keep to (None:
+    every document); a sign-in form and a stop when nobody is signed in."""
+    if (os.environ.get("TRACUU_AUTH") or "on").strip().lower() == "off":
+        address = st.get_option("server.address") or ""
+        if address not in LOCAL_ADDRESSES:
+            st.error("TRACUU_AUTH=off (một người dùng, không đăng nhập) chỉ dùng được khi máy "
+                     "chủ chỉ nghe trên localhost (streamlit run app.py --server.address "
+                     "localhost). Hãy bỏ TRACUU_AUTH=off để bật đăng nhập.")
+            st.stop()
+        st.sidebar.caption("Chế độ một người dùng: không đăng nhập, thấy mọi văn bản.")
+        return OPERATOR, None
+    store = UserStore.for_index(index_dir)
+    first_start(str(store.path))
+    state = st.session_state.get("user")
+    if state and time.time() - state["since"] < SESSION_HOURS * 3600:
+        user = store.get(state["name"])
+        if user is not None and not user.disabled:  # a change of role or groups applies now
+            st.sidebar.caption(f"Đăng nhập: **{user.name}** ({ROLE_NAMES[user.role]})")
+            if st.sidebar.button("Đăng xuất"):
+                st.session_state.clear()
+                st.rerun()
+            return user, list(user.groups)
+    if state:
+        st.session_state.clear()
+        st.info("Phiên làm việc đã hết hạn; hãy đăng nhập lại.")
+    sign_in_form(store, index_dir)
+    st.stop()
+
+
+ROLE_NAMES = {"reader": "người đọc", "editor": "biên tập", "admin": "quản trị"}
+
+
+def sign_in_form(store: UserStore, index_dir: Path) -> None:
+    with st.form("sign-in"):
+        st.subheader("Đăng nhập")
+        name = st.text_input("Tên đăng nhập")
+        password = st.text_input("Mật khẩu", type="password")
+        submitted = st.form_submit_button("Đăng nhập", type="primary")
+    if not submitted:
+        return
+    user, wait = store.verify(name, password)
+    if user is None:
+        audit(index_dir, name.strip()[:64], "sign-in failed")
+        st.error("Sai tên đăng nhập hoặc mật khẩu." + (
+            f" Hãy thử lại sau {wait:.0f} giây." if wait else ""))
+        return
+    audit(index_dir, user.name, "sign-in")
+    st.session_state.user = {"name": user.name, "since": time.time()}
+    st.rerun()
+
+
 # --- search tab -----------------------------------------------------------------------------
 
-def sidebar_filters(searcher: Searcher) -> dict:
-    options = filter_options(searcher.data)
+def sidebar_filters(searcher: Searcher, groups: list[str] | None) -> dict:
+    options = filter_options(searcher.data, groups)
     st.sidebar.header("Bộ lọc")
     filters: dict = {}
     picked = st.sidebar.multiselect("Loại văn bản", options["doc_type"], placeholder="Tất cả")
@@ -97,13 +182,14 @@ def sidebar_filters(searcher: Searcher) -> dict:
     return filters
 
 
-def run_search(searcher: Searcher, query: str, mode: str, k: int, filters: dict):
+def run_search(searcher: Searcher, query: str, mode: str, k: int, filters: dict,
+               groups: list[str] | None):
     """The answer for the current query, kept for reruns (buttons) until the query, the
-    options or the index change."""
-    key = (query, mode, k, repr(sorted(filters.items())), id(searcher))
+    options, the reader's groups or the index change."""
+    key = (query, mode, k, repr(sorted(filters.items())), id(searcher), repr(groups))
     if st.session_state.get("answer_key") != key:
         started = time.perf_counter()
-        answer = searcher.ask(query, k=k, mode=mode, filters=filters or None)
+        answer = searcher.ask(query, k=k, mode=mode, filters=filters or None, groups=groups)
         st.session_state.answer = answer
         st.session_state.answer_seconds = time.perf_counter() - started
         st.session_state.answer_key = key
@@ -177,13 +263,13 @@ def document_card_html(card: dict) -> str:
     return "<br>".join(rows)
 
 
-def show_viewer(searcher: Searcher) -> None:
+def show_viewer(searcher: Searcher, groups: list[str] | None) -> None:
     """The whole document of the passage being viewed, scrolled to it, highlighted."""
     passage_id = st.session_state.get("viewing")
     if not passage_id:
         return
     try:
-        opened = searcher.open_passage(passage_id)
+        opened = searcher.open_passage(passage_id, groups=groups)
     except KeyError:
         st.session_state.viewing = None
         return
@@ -276,7 +362,7 @@ EVIDENCE_LABELS = {
 }
 
 
-def search_tab(searcher: Searcher, filters: dict) -> None:
+def search_tab(searcher: Searcher, filters: dict, groups: list[str] | None) -> None:
     with st.form("search"):
         query = st.text_input("Câu hỏi hoặc từ khóa", placeholder="vd: thời hạn báo cáo của "
                               "chi bộ · 683-CV/HU · what are the reporting deadlines?",
@@ -297,7 +383,7 @@ def search_tab(searcher: Searcher, filters: dict) -> None:
         st.warning("Hãy nhập câu hỏi hoặc từ khóa.")
         return
     try:
-        answer = run_search(searcher, query, MODES[mode], int(k), filters)
+        answer = run_search(searcher, query, MODES[mode], int(k), filters, groups)
     except MilvusUnavailable as exc:
         st.error(f"Máy chủ tìm kiếm Milvus không trả lời: {exc}")
         return
@@ -310,7 +396,7 @@ def search_tab(searcher: Searcher, filters: dict) -> None:
     if answer.outcome == "none":
         return
     st.caption(f"{len(answer.hits)} đoạn văn bản · {st.session_state.answer_seconds:.2f} giây")
-    show_viewer(searcher)
+    show_viewer(searcher, groups)
     words, accented = query_words(query, searcher.syllable_idf,
                                   " ".join(vi for _, vi in info.translations))
     for hit in answer.hits:
@@ -359,7 +445,8 @@ def basket_tab() -> None:
 
 # --- library tab ------------------------------------------------------------------------------
 
-def library_tab(searcher: Searcher, index_dir: Path) -> None:
+def library_tab(searcher: Searcher, index_dir: Path, user: User,
+                groups: list[str] | None) -> None:
     info = status(searcher.data)
     cols = st.columns(4)
     cols[0].metric("Văn bản", info["documents"])
@@ -368,56 +455,109 @@ def library_tab(searcher: Searcher, index_dir: Path) -> None:
     cols[3].metric("Lập chỉ mục lúc", info["built_at"][:16].replace("T", " "))
     for line in st.session_state.pop("library_messages", []):
         getattr(st, line[0])(line[1])
+    if user.can("editor"):
+        upload_form(index_dir, user, groups)
+    st.subheader("Văn bản đã lập chỉ mục")
+    rows = documents_table(searcher.data, groups)
+    st.dataframe([{"Mã": r["doc_id"], "Loại": r["doc_type"], "Số hiệu": r["code"],
+                   "Cơ quan": r["issuer"], "Ngày": r["date"], "Tiêu đề": r["title"],
+                   "Số đoạn": r["passages"], "Nhóm được xem": r["access"] or "mọi người"}
+                  for r in rows], hide_index=True, width="stretch")
+    if user.can("editor"):
+        with st.form("remove"):
+            doc_id = st.selectbox("Gỡ văn bản khỏi chỉ mục", [r["doc_id"] for r in rows])
+            if st.form_submit_button("Gỡ") and doc_id:
+                act(lambda: remove_document(doc_id, index_dir, user.name, groups))
+    if user.can("admin"):
+        admin_section(index_dir, user)
+
+
+def act(step) -> None:
+    """Run a library step, keep its messages for the next run, and rerun."""
+    try:
+        outcome = step()
+    except (ValueError, OSError, DocumentError, IndexFolderError, MilvusUnavailable) as exc:
+        st.session_state.library_messages = [("error", f"Không thực hiện được: {exc}")]
+    else:
+        st.session_state.library_messages = outcome.messages
+    st.rerun()
+
+
+def upload_form(index_dir: Path, user: User, groups: list[str] | None) -> None:
     with st.form("upload", clear_on_submit=True):
         files = st.file_uploader(
             "Thêm văn bản vào chỉ mục", accept_multiple_files=True,
             type=[s.lstrip(".") for s in UPLOAD_SUFFIXES],
             help=f"Nhiều tệp một lúc, mỗi tệp tối đa {MAX_UPLOAD_BYTES // 2**20} MB. Bản quét "
                  "PDF được nhận dạng chữ (OCR).")
+        access = st.text_input("Chỉ cho các nhóm xem (tùy chọn)", placeholder="vd: to-chuc, "
+                               "kiem-tra · để trống: mọi người đọc đều xem được")
+        replace = st.checkbox("Thay văn bản cùng mã nếu đã có (bản cũ được lưu lại để khôi "
+                              "phục)")
         submitted = st.form_submit_button("Lập chỉ mục các tệp đã chọn")
     if submitted and files:
-        upload(files, index_dir)
-        st.rerun()
-    st.subheader("Văn bản đã lập chỉ mục")
-    rows = documents_table(searcher.data)
-    st.dataframe([{"Mã": r["doc_id"], "Loại": r["doc_type"], "Số hiệu": r["code"],
-                   "Cơ quan": r["issuer"], "Ngày": r["date"], "Tiêu đề": r["title"],
-                   "Số đoạn": r["passages"]} for r in rows], hide_index=True, width="stretch")
-    with st.form("remove"):
-        doc_id = st.selectbox("Gỡ văn bản khỏi chỉ mục", [r["doc_id"] for r in rows])
-        if st.form_submit_button("Gỡ"):
-            source = searcher.data.documents[doc_id].source
-            try:
-                remove_documents([doc_id], index_dir)
-            except (ValueError, OSError, IndexFolderError, MilvusUnavailable) as exc:
-                st.session_state.library_messages = [("error", f"Không gỡ được: {exc}")]
-            else:
-                remove_upload(source, index_dir)  # its own file only, never another's
-                st.session_state.library_messages = [("success", f"Đã gỡ {doc_id}.")]
-            st.rerun()
-
-
-def upload(files, index_dir: Path) -> None:
-    """Save the uploaded files, add them to the index with a progress bar, and leave the
-    messages (one per refused or unreadable file) for the next run to show."""
-    saved = save_uploads([(f.name, f.getvalue()) for f in files], uploads_dir(index_dir))
-    messages = [("error", f"{name}: {reason}") for name, reason in saved.refused]
-    if saved.paths:
         bar = st.progress(0.0, text="Đang lập chỉ mục...")
-        try:
-            report = add_documents(saved.paths, index_dir,
-                                   progress=lambda share, text: bar.progress(share, text=text))
-        except (ValueError, OSError, DocumentError, IndexFolderError,
-                MilvusUnavailable) as exc:
-            messages.append(("error", f"Không lập chỉ mục được: {exc}"))
-        else:
-            messages += [("error", f"{Path(path).name}: {reason}")
-                         for path, reason in report.skipped]
-            messages.append(("success", f"Đã thêm {report.documents} văn bản "
-                                        f"({report.passages} đoạn)."))
-            for path in {Path(p) for p, _ in report.skipped}:
-                path.unlink(missing_ok=True)
-    st.session_state.library_messages = messages
+        uploads = [(f.name, f.getvalue()) for f in files]
+        act(lambda: upload_documents(
+            uploads, index_dir, user.name, groups, parse_groups(access),
+            confirmed={Path(name).stem for name, _ in uploads} if replace else set(),
+            progress=lambda share, text: bar.progress(share, text=text)))
+
+
+def admin_section(index_dir: Path, user: User) -> None:
+    """Users, the audit log and the kept versions (admins only)."""
+    store = UserStore.for_index(index_dir)
+    with st.expander("Người dùng"):
+        st.dataframe([{"Tên": u.name, "Vai trò": ROLE_NAMES[u.role],
+                       "Nhóm": ", ".join(u.groups), "Khóa": "có" if u.disabled else ""}
+                      for u in store.users()], hide_index=True, width="stretch")
+        with st.form("user", clear_on_submit=True):
+            cols = st.columns(4)
+            name = cols[0].text_input("Tên đăng nhập")
+            role = cols[1].selectbox("Vai trò", ROLES, format_func=ROLE_NAMES.get)
+            groups = cols[2].text_input("Nhóm", placeholder="to-chuc, kiem-tra")
+            password = cols[3].text_input("Mật khẩu mới", type="password",
+                                          help="Để trống khi chỉ đổi vai trò, nhóm.")
+            cols = st.columns(3)
+            add = cols[0].form_submit_button("Thêm người dùng")
+            change = cols[1].form_submit_button("Đổi vai trò, nhóm, mật khẩu")
+            lock = cols[2].form_submit_button("Khóa / mở khóa")
+        if add or change or lock:
+            try:
+                if add:
+                    store.add(name, password, role, groups)
+                elif change:
+                    store.set_role(name, role)
+                    store.set_groups(name, groups)
+                    if password:
+                        store.set_password(name, password)
+                else:
+                    target = store.get(name)
+                    if target is None:
+                        raise UserError(f"no user {name!r}")
+                    store.set_disabled(name, not target.disabled)
+            except UserError as exc:
+                st.error(f"Không thực hiện được: {exc}")
+            else:
+                action = "user add" if add else "user set" if change else "user disable"
+                audit(index_dir, user.name, action, detail=name)
+                st.rerun()
+    with st.expander("Nhật ký thao tác"):
+        rows = read_audit(index_dir)
+        st.dataframe(rows[::-1][:500], hide_index=True, width="stretch")
+        st.download_button("Tải nhật ký (CSV)", audit_csv(rows), file_name="nhat-ky.csv",
+                           mime="text/csv")
+    with st.expander("Bản cũ đã lưu (khôi phục)"):
+        versions = list_versions(index_dir)
+        if not versions:
+            st.caption("Chưa có bản cũ nào.")
+            return
+        labels = {f"{v['doc_id']} · {v['replaced_at']} · {v['replaced_by']}": v
+                  for v in versions}
+        with st.form("restore"):
+            picked = st.selectbox("Bản cũ", list(labels))
+            if st.form_submit_button("Khôi phục bản này"):
+                act(lambda: restore_version(labels[picked], index_dir, user.name))
 
 
 # --- page -------------------------------------------------------------------------------------
@@ -427,6 +567,7 @@ def main() -> None:
     st.title("Tra cứu văn bản Đảng")
     st.session_state.setdefault("basket", [])
     index_dir = Path(os.environ.get("TRACUU_INDEX") or default_index_dir())
+    user, groups = signed_in(index_dir)
     with st.spinner("Đang chuẩn bị chỉ mục (lần đầu: lập chỉ mục bộ văn bản mẫu, khoảng 1 phút)..."):
         ensure_default_index(index_dir)
     try:
@@ -435,18 +576,18 @@ def main() -> None:
     except (IndexFolderError, OSError, MilvusUnavailable) as exc:
         st.error(f"Không mở được chỉ mục: {exc}")
         st.stop()
-    filters = sidebar_filters(searcher)
+    filters = sidebar_filters(searcher, groups)
     info = status(searcher.data)
     st.sidebar.caption(f"Chỉ mục: {info['documents']} văn bản, {info['passages']} đoạn"
                        + (f", tìm trên {info['served_by']}." if info["served_by"] else "."))
     tabs = st.tabs(["Tra cứu", f"Tập trích dẫn ({len(st.session_state.basket)})",
                     "Thư viện văn bản"])
     with tabs[0]:
-        search_tab(searcher, filters)
+        search_tab(searcher, filters, groups)
     with tabs[1]:
         basket_tab()
     with tabs[2]:
-        library_tab(searcher, index_dir)
+        library_tab(searcher, index_dir, user, groups)
 
 
 main()

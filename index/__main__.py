@@ -71,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
                        ("enable", "a disabled user may sign in again")):
         users.add_parser(name, help=text).add_argument("name")
     users.add_parser("list", help="the users, their roles and groups")
+    users.add_parser("init", help="on the very first start: an admin with a one-time "
+                                  "password, printed (nothing when there are users)")
     p = sub.add_parser("inspect", help="parsed metadata and passages of one file")
     p.add_argument("file", type=Path)
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -160,6 +162,14 @@ def _users(args, index_dir: Path) -> int:
                   f"{'disabled' if u['disabled'] else ''}".rstrip())
         if not rows:
             print(f"no users yet in {store.path}")
+        return 0
+    if command == "init":
+        from .users import first_admin_banner
+
+        password = store.first_admin()
+        if password:
+            print(first_admin_banner(password))
+            audit(index_dir, "(shell)", "user add", detail="admin (first start)")
         return 0
     if command == "add":
         store.add(name, _read_password(), args.role, args.groups)

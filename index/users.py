@@ -72,8 +72,10 @@ class User:
 
 
 def data_dir(index_dir: Path | str) -> Path:
-    """The folder of the users and audit files of an index: the one that holds it."""
-    return Path(index_dir).resolve().parent
+    """The folder of the users and audit files of an index: the one that holds it (the index
+    path itself, not where its link points: an index folder is a link to its current
+    version)."""
+    return Path(os.path.abspath(index_dir)).parent
 
 
 def users_file(index_dir: Path | str) -> Path:
@@ -247,6 +249,13 @@ class UserStore:
                     user.wait_until = now + min(MAX_WAIT,
                                                 2.0 ** (user.failures - FREE_FAILURES + 1))
             return None, max(0.0, user.wait_until - now)
+
+
+def first_admin_banner(password: str) -> str:
+    """What the terminal shows on the very first start (as Jupyter shows its token)."""
+    return ("\n  Tra cứu: first start. Sign in as  admin  with this one-time password:\n\n"
+            f"      {password}\n\n  Then add users and change it: python -m index users "
+            "--help (docs/deployment.md)\n")
 
 
 # --- audit ------------------------------------------------------------------------------------

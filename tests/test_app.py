@@ -15,13 +15,21 @@ from .conftest import ROOT
 pytestmark = pytest.mark.slow
 
 
-def _app(index_dir, monkeypatch):
+def _app(index_dir, monkeypatch, auth="off"):
+    """The app on ``index_dir``; by default in single-user mode (no sign-in: the project's
+    .streamlit/config.toml serves on localhost only)."""
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("TRACUU_INDEX", str(index_dir))
+    monkeypatch.setenv("TRACUU_AUTH", auth)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
     assert not at.exception
     return at
+
+
+def _documents(at):
+    """The library's table of documents."""
+    return next(d.value for d in at.dataframe if "Số hiệu" in d.value.columns)
 
 
 def _search(at, query):
@@ -127,7 +135,7 @@ def test_briefing_basket_add_reorder_note_remove_and_export(sample_index, monkey
     items = at.session_state["basket"]
     assert len(items) == 2 and items[0].passage_id == first
     assert items[0].note == "Dùng cho phần mục tiêu"
-    assert [d.label for d in at.download_button] == ["Tải về DOCX", "Tải về Markdown"]
+    assert [d.label for d in at.download_button][:2] == ["Tải về DOCX", "Tải về Markdown"]
     # what the DOCX button offers, read back
     doc = docx.Document(io.BytesIO(briefing.to_docx(items, at.text_input(key="basket-title").value)))
     text = "\n".join(p.text for p in doc.paragraphs)
@@ -156,7 +164,7 @@ def test_upload_then_remove_a_document(sample_index, tmp_path, monkeypatch):
     assert not at.exception
     assert any("Đã thêm 1 văn bản" in s.value for s in at.success)
     assert any(e.value.startswith("hong.pdf:") for e in at.error)  # the bad file, named
-    listed = at.dataframe[-1].value
+    listed = _documents(at)
     assert "701-CV/HU" in list(listed["Số hiệu"])
     assert (index_dir.parent / "uploads" / "index" / "cv-701.docx").exists()
     _search(at, "hạn gửi báo cáo công tác tuyên giáo quý II")
@@ -164,5 +172,62 @@ def test_upload_then_remove_a_document(sample_index, tmp_path, monkeypatch):
     at.selectbox[0].set_value("cv-701")  # inside the form: sent with the submit button
     [b for b in at.button if b.label == "Gỡ"][0].click().run()
     assert any("Đã gỡ cv-701" in s.value for s in at.success)
-    assert "701-CV/HU" not in list(at.dataframe[-1].value["Số hiệu"])
+    assert "701-CV/HU" not in list(_documents(at)["Số hiệu"])
     assert not (index_dir.parent / "uploads" / "index" / "cv-701.docx").exists()
+
+
+def _sign_in(at, name, password):
+    boxes = {t.label: t for t in at.text_input}
+    boxes["Tên đăng nhập"].input(name)
+    boxes["Mật khẩu"].input(password)
+    [b for b in at.button if b.label == "Đăng nhập"][0].click().run()
+    assert not at.exception
+    return at
+
+
+def test_sign_in_roles_and_groups(sample_index, tmp_path, monkeypatch):
+    """Sign-in is on by default: nothing but the form until a user signs in; a wrong password
+    is refused and audited; a reader sees no upload form and not the documents of a group
+    they are not in; an editor of that group sees both."""
+    from index.build import add
+    from index.users import UserStore, read_audit
+
+    index_dir = tmp_path / "index"
+    shutil.copytree(sample_index, index_dir)
+    secret = tmp_path / "bao-cao-kiem-tra.txt"
+    secret.write_text("ỦY BAN KIỂM TRA HUYỆN ỦY\nSố 98-BC/UBKTHU\nKết quả kiểm tra tài sản "
+                      "của đồng chí Trần Văn Kín.", encoding="utf-8")
+    add([secret], index_dir, access="kiem-tra")
+    store = UserStore(tmp_path / "users.json")
+    store.add("lan", "mật khẩu của Lan", "reader", "to-chuc")
+    store.add("maria", "mật khẩu của Maria", "editor", "kiem-tra")
+    at = _app(index_dir, monkeypatch, auth="on")
+    assert [t.label for t in at.text_input] == ["Tên đăng nhập", "Mật khẩu"]
+    assert not at.tabs  # nothing else before signing in
+    _sign_in(at, "lan", "sai mật khẩu")
+    assert any("Sai tên đăng nhập hoặc mật khẩu" in e.value for e in at.error)
+    _sign_in(at, "lan", "mật khẩu của Lan")
+    assert any("lan" in c.value and "người đọc" in c.value for c in at.sidebar.caption)
+    assert "bao-cao-kiem-tra" not in list(_documents(at)["Mã"])
+    assert not at.file_uploader and not [b for b in at.button if b.label == "Gỡ"]
+    _search(at, "kiểm tra tài sản của đồng chí Trần Văn Kín")
+    assert "98-BC/UBKTHU" not in _html(at)
+    [b for b in at.sidebar.button if b.label == "Đăng xuất"][0].click().run()
+    assert [t.label for t in at.text_input] == ["Tên đăng nhập", "Mật khẩu"]
+    _sign_in(at, "maria", "mật khẩu của Maria")
+    assert "bao-cao-kiem-tra" in list(_documents(at)["Mã"]) and at.file_uploader
+    _search(at, "kiểm tra tài sản của đồng chí Trần Văn Kín")
+    assert "98-BC/UBKTHU" in _html(at)
+    assert [(r["user"], r["action"]) for r in read_audit(index_dir)] == [
+        ("lan", "sign-in failed"), ("lan", "sign-in"), ("maria", "sign-in")]
+
+
+def test_single_user_mode_is_refused_off_localhost(sample_index, monkeypatch):
+    import streamlit as st
+
+    real = st.get_option
+    monkeypatch.setattr(st, "get_option", lambda key: "0.0.0.0" if key == "server.address"
+                        else real(key))
+    at = _app(sample_index, monkeypatch)
+    assert any("chỉ dùng được khi máy chủ chỉ nghe trên localhost" in e.value for e in at.error)
+    assert not at.text_input

@@ -7,6 +7,7 @@ pressing Tìm to the first cited passage on screen is printed.
 
 import io
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -36,7 +37,10 @@ def _free_port() -> int:
 @pytest.fixture()
 def app_url(sample_index, tmp_path):
     port = _free_port()
-    env = {**os.environ, "TRACUU_INDEX": str(sample_index)}
+    # sign-in on, a users file of its own: the first start makes the admin (see the test)
+    env = {**os.environ, "TRACUU_INDEX": str(sample_index),
+           "TRACUU_USERS": str(tmp_path / "users.json")}
+    env.pop("TRACUU_AUTH", None)
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port",
          str(port), "--server.headless", "true", "--server.address", "localhost"],
@@ -68,6 +72,19 @@ def test_a_new_user_asks_the_deadline_question(app_url, tmp_path):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
         page.goto(app_url)
+        # the very first start: the one-time admin password is in the server's terminal
+        name = page.get_by_role("textbox", name="Tên đăng nhập")
+        expect(name).to_be_visible(timeout=180_000)
+        log = tmp_path / "server.log"
+        for _ in range(100):
+            found = re.search(r"one-time password:\s+(\S+)", log.read_text(errors="replace"))
+            if found:
+                break
+            time.sleep(0.2)
+        assert found, log.read_text()[-2000:]
+        name.fill("admin")
+        page.get_by_role("textbox", name="Mật khẩu").fill(found.group(1))
+        page.get_by_role("button", name="Đăng nhập", exact=True).click()
         box = page.get_by_role("textbox", name="Câu hỏi hoặc từ khóa")
         expect(box).to_be_visible(timeout=180_000)  # first visit: the model is loaded
         # the page's first run is over once its last element (the library's remove button) is
