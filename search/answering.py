@@ -167,7 +167,7 @@ class SentenceVectors:
     def __call__(self, texts: list[str]) -> np.ndarray:
         missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
         if missing:
-            for text, vector in zip(missing, self.embedder.encode(missing, "passage")):
+            for text, vector in zip(missing, self.embedder.encode(missing, "sentence")):
                 self._vectors[text] = vector
             while len(self._vectors) > self.limit:
                 self._vectors.popitem(last=False)
