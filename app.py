@@ -82,8 +82,45 @@ def index_version(index_dir: Path) -> int:
     return (index_dir / "manifest.json").stat().st_mtime_ns
 
 
-def searcher_for(index_dir: Path) -> Searcher:
-    return load_searcher(str(index_dir), index_version(index_dir))
+@st.cache_resource(show_spinner=False)
+def _serving() -> dict:
+    """index folder -> the version being served and, while a newer one loads, that one."""
+    return {}
+
+
+def searcher_for(index_dir: Path, wait: bool = False) -> Searcher:
+    """The searcher of the index's current version.  When an editor has changed the index,
+    the new version is loaded in a thread while the previous searcher goes on answering, so
+    no reader waits on an upload; the first load of all is waited for, and so is the new
+    version by the session that changed the index (``wait``: its editor sees the change)."""
+    import threading
+
+    version = index_version(index_dir)
+    serving = _serving()
+    key = str(index_dir)
+    current = serving.get(key)
+    if current is None or current["failed"] and current["version"] != version:
+        searcher = load_searcher(key, version)
+        serving[key] = {"version": version, "searcher": searcher, "loading": None,
+                        "failed": False}
+        return searcher
+    if current["version"] != version and current["loading"] is None:
+        def load() -> None:
+            try:
+                searcher = load_searcher(key, version)
+            except Exception:  # noqa: BLE001 - the previous version goes on serving
+                serving[key] = {**current, "loading": None, "failed": True}
+            else:
+                serving[key] = {"version": version, "searcher": searcher, "loading": None,
+                                "failed": False}
+
+        current["loading"] = threading.Thread(target=load, daemon=True)
+        current["loading"].start()
+    if wait and current["version"] != version:
+        if current["loading"] is not None:
+            current["loading"].join()
+        return serving[key]["searcher"]
+    return current["searcher"]
 
 
 # --- sign-in ----------------------------------------------------------------------------------
@@ -480,6 +517,7 @@ def act(step) -> None:
         st.session_state.library_messages = [("error", f"Không thực hiện được: {exc}")]
     else:
         st.session_state.library_messages = outcome.messages
+        st.session_state.index_changed = True  # this session waits for the new version
     st.rerun()
 
 
@@ -572,7 +610,7 @@ def main() -> None:
         ensure_default_index(index_dir)
     try:
         with st.spinner("Đang nạp chỉ mục và mô hình..."):
-            searcher = searcher_for(index_dir)
+            searcher = searcher_for(index_dir, st.session_state.pop("index_changed", False))
     except (IndexFolderError, OSError, MilvusUnavailable) as exc:
         st.error(f"Không mở được chỉ mục: {exc}")
         st.stop()

@@ -155,6 +155,8 @@ class Tab:
             fm.ParseFromString(raw)
             kind = fm.WhichOneof("type")
             if kind == "script_finished":
+                if fm.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                    continue  # the script asked for a rerun (st.rerun): its page follows
                 return answered, time.perf_counter() - started, error
             if kind != "delta" or fm.delta.WhichOneof("type") != "new_element":
                 continue
@@ -182,8 +184,6 @@ async def reader(url: str, name: str, questions: list[str], level: Level,
             await tab.run([(tab.widgets["Tên đăng nhập"], "string_value", name),
                            (tab.widgets["Mật khẩu"], "string_value", PASSWORD),
                            (tab.widgets["Đăng nhập"], "trigger_value", True)], limit=300)
-            if "Câu hỏi hoặc từ khóa" not in tab.widgets:
-                await tab.run(limit=300)  # the page after st.rerun()
             pause = random.Random(seed)
             for question in questions:
                 if stop.is_set():

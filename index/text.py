@@ -25,6 +25,7 @@ cannot get.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -133,11 +134,23 @@ def find_codes(text: str) -> list[str]:
     return list(dict.fromkeys(code for code, _ in iter_codes(unicodedata.normalize("NFC", text))))
 
 
+_SEGMENTER_LOCK = threading.Lock()
+
+
 @lru_cache(maxsize=1)
 def _segmenter():
+    """underthesea's word segmentation, safe from several threads (the app's sessions):
+    underthesea loads its CRF model into a global on first use, and a second thread arriving
+    meanwhile found it half made (``'NoneType' object has no attribute 'process'``); and a CRF
+    tagger is not made to be used by two threads at once.  Calls are serialized (a passage
+    takes about a millisecond)."""
     from underthesea import word_tokenize
 
-    return word_tokenize
+    def segment(text: str) -> list[str]:
+        with _SEGMENTER_LOCK:
+            return word_tokenize(text)
+
+    return segment
 
 
 def _is_word(token: str) -> bool:

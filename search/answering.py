@@ -160,20 +160,27 @@ class SentenceVectors:
     """Sentence vectors under the index's model, kept in memory by text (bounded)."""
 
     def __init__(self, embedder, limit: int = 50_000):
+        import threading
+
         self.embedder = embedder
         self.limit = limit
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()  # the app's sessions share one searcher
 
     def __call__(self, texts: list[str]) -> np.ndarray:
-        missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
-        if missing:
-            for text, vector in zip(missing, self.embedder.encode(missing, "sentence")):
-                self._vectors[text] = vector
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        found = dict(zip(missing, self.embedder.encode(missing, "sentence"))) if missing else {}
+        with self._lock:
+            self._vectors.update(found)
+            out = np.stack([self._vectors[t] if t in self._vectors else found[t]
+                            for t in texts])
+            for text in texts:
+                if text in self._vectors:
+                    self._vectors.move_to_end(text)
             while len(self._vectors) > self.limit:
                 self._vectors.popitem(last=False)
-        for text in texts:
-            self._vectors.move_to_end(text)
-        return np.stack([self._vectors[t] for t in texts])
+        return out
 
 
 def ask(searcher, query: str, k: int = 10, mode: str = "hybrid", filters: dict | None = None,

@@ -69,3 +69,21 @@ def test_spelling_variants_meet():
     assert a.tokenize("Uỷ ban, chuyển hoá, thuỷ lợi") == a.tokenize("Ủy ban, chuyển hóa, thủy lợi")
     assert normalize("hằng số") == "hằng số"  # only before năm/quý/tháng/ngày/tuần
     assert normalize("y tế") == "y tế"
+
+
+def test_word_segmentation_is_safe_from_many_threads_at_first_use():
+    """The app's sessions segment queries in their own threads; underthesea's model is loaded
+    on first use, and threads arriving meanwhile used to find it half made."""
+    import subprocess
+    import sys
+
+    from ..conftest import ROOT
+
+    code = ("import threading\nfrom index.text import Analyzer\na = Analyzer()\nout = []\n"
+            "def go(i):\n    out.append(a.tokenize(f'thời hạn báo cáo của chi bộ {i}'))\n"
+            "ts = [threading.Thread(target=go, args=(i,)) for i in range(12)]\n"
+            "[t.start() for t in ts]; [t.join() for t in ts]\n"
+            "assert len(out) == 12 and all('chi_bộ' in t for t in out), out\nprint('ok')\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
