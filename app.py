@@ -29,6 +29,7 @@ from index.library import (
     documents_table,
     filter_options,
     list_versions,
+    lower_priority,
     remove_document,
     restore_version,
     status,
@@ -106,6 +107,7 @@ def searcher_for(index_dir: Path, wait: bool = False) -> Searcher:
         return searcher
     if current["version"] != version and current["loading"] is None:
         def load() -> None:
+            lower_priority()  # the readers' questions go first
             try:
                 searcher = load_searcher(key, version)
             except Exception:  # noqa: BLE001 - the previous version goes on serving
@@ -539,7 +541,7 @@ def upload_form(index_dir: Path, user: User, groups: list[str] | None) -> None:
         act(lambda: upload_documents(
             uploads, index_dir, user.name, groups, parse_groups(access),
             confirmed={Path(name).stem for name, _ in uploads} if replace else set(),
-            progress=lambda share, text: bar.progress(share, text=text)))
+            progress=lambda share, text: bar.progress(share, text=text), lower=True))
 
 
 def admin_section(index_dir: Path, user: User) -> None:

@@ -21,8 +21,9 @@ limit.
 
 **The editor.**  While the readers ask, an editor adds documents to the same index once every
 ``--upload-every`` seconds with ``python -m index add`` (the library function the app's upload
-form calls, in a process of its own as a second editor's would be); the server sees the new
-index version on the readers' next questions.
+form calls, in a process of its own as a second editor's would be, at the lower CPU priority the
+app gives an upload: ``index.library.lower_priority``); the server loads the new index version
+in a thread and answers from the previous one meanwhile.
 
 **Memory** is the server's resident set (with its child processes), sampled every 0.2 s: its
 peak during each level and after the first answers.
@@ -43,6 +44,8 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from index.library import UPLOAD_NICENESS
 
 ROOT = Path(__file__).resolve().parent.parent
 LEVELS = (1, 4, 8, 16)
@@ -212,8 +215,10 @@ def editor(index: Path, every: float, stop: threading.Event, level: Level,
         path = folder / f"tai-len-{level.readers}-{n}.txt"
         path.write_text(source.read_text(encoding="utf-8").replace(
             "163-CV/ĐUK", f"{900 + n}-CV/ĐUK"), encoding="utf-8")
+        # at the lower priority the app gives an upload (index.library.lower_priority)
         done = subprocess.run([sys.executable, "-m", "index", "add", str(path), "--index",
-                               str(index)], cwd=ROOT, capture_output=True, text=True)
+                               str(index)], cwd=ROOT, capture_output=True, text=True,
+                              preexec_fn=lambda: os.nice(UPLOAD_NICENESS))
         if done.returncode == 0:
             level.uploads += 1
         else:

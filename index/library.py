@@ -10,6 +10,7 @@ document deletes its own source file and nothing else (:func:`remove_upload`).
 
 from __future__ import annotations
 
+import os
 import re
 import time
 import unicodedata
@@ -231,6 +232,24 @@ def version_file(version: dict) -> Path:
 
 # --- what the app's editors and admins do, with the audit log ---------------------------------
 
+UPLOAD_NICENESS = 10  # an upload's CPU priority below the readers' (Linux: per thread)
+
+
+def lower_priority() -> None:
+    """Lower the CPU priority of the calling thread (and of the threads it starts, such as the
+    embedding model's) by :data:`UPLOAD_NICENESS`: indexing an upload takes seconds of CPU,
+    and on a small server the readers' questions go first.  Linux only; elsewhere, or when the
+    system refuses, nothing changes.  A thread cannot raise its priority back: call this in a
+    thread that ends with the work (the app runs each page in a thread of its own)."""
+    import threading
+
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(),
+                       min(19, os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+                           + UPLOAD_NICENESS))
+    except (AttributeError, OSError):
+        pass
+
 @dataclass
 class Outcome:
     """Messages for the page: ``(kind, text)`` with kind ``success``, ``warning`` or ``error``."""
@@ -240,12 +259,14 @@ class Outcome:
 
 def upload_documents(files: list[tuple[str, bytes]], index_dir: Path | str, user: str,
                      groups: Groups = None, access: list[str] | str | None = None,
-                     confirmed: set[str] = frozenset(), progress=None) -> Outcome:
+                     confirmed: set[str] = frozenset(), progress=None,
+                     lower: bool = False) -> Outcome:
     """Add uploaded files to the index for ``user`` (an editor of ``groups``): a file whose
     document exists replaces it only when its id is in ``confirmed``, after the previous
     version is kept (:func:`keep_version`); one the uploader may not see is refused.  Every
     addition and replacement goes to the audit log with the file's hash.  ``access``: the
-    groups the new documents are restricted to."""
+    groups the new documents are restricted to.  ``lower``: index at a lower CPU priority
+    (:func:`lower_priority`; the app's upload, in a page thread that ends with it)."""
     from .build import add
     from .store import load_index
     from .users import audit
@@ -272,6 +293,8 @@ def upload_documents(files: list[tuple[str, bytes]], index_dir: Path | str, user
     for doc_id in replacing:
         if any(p.stem == doc_id for p in saved.paths):
             keep_version(data, doc_id, index_dir, user)
+    if lower:
+        lower_priority()
     report = add(saved.paths, index_dir, access=access, progress=progress)
     skipped = {Path(p).resolve() for p, _ in report.skipped}
     messages += [("error", f"{Path(p).name}: {reason}") for p, reason in report.skipped]
