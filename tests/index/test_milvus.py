@@ -239,6 +239,7 @@ def test_the_app_searches_on_milvus_and_says_so(on_milvus, server, monkeypatch):
     assert status(Searcher.load(on_milvus).data)["served_by"] == \
         f"Milvus {server} (tracuu_sample)"
     monkeypatch.setenv("TRACUU_INDEX", str(on_milvus))
+    monkeypatch.setenv("TRACUU_AUTH", "off")  # single-user mode (the config serves localhost)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
     assert not at.exception
     at.text_input[0].input("thời hạn báo cáo của chi bộ")
