@@ -69,12 +69,13 @@ def block(inner_html: str) -> None:
 
 # --- index and searcher ---------------------------------------------------------------------
 
-@st.cache_resource(show_spinner=False)
-def load_searcher(index_dir: str, version: int) -> Searcher:
-    """One Searcher per index version (the manifest's write time): reloaded after changes.
-    The embedding model is loaded here, once, so that the first search is as quick as the
-    next ones."""
+def load_searcher(index_dir: str, previous: Searcher | None = None) -> Searcher:
+    """The searcher of the index's current version, its query model warmed up (so that the
+    first search is as quick as the next ones); ``previous``, the searcher of the version
+    before, lends its loaded models."""
     searcher = Searcher.load(index_dir)
+    if previous is not None:
+        searcher.share_models(previous)
     searcher.embedder.encode(["khởi động"], "query")
     return searcher
 
@@ -85,8 +86,11 @@ def index_version(index_dir: Path) -> int:
 
 @st.cache_resource(show_spinner=False)
 def _serving() -> dict:
-    """index folder -> the version being served and, while a newer one loads, that one."""
-    return {}
+    """index folder -> the version being served, its searcher, and the thread loading a newer
+    one; one entry per index, so a replaced version's searcher is let go."""
+    import threading
+
+    return {"lock": threading.Lock()}
 
 
 def searcher_for(index_dir: Path, wait: bool = False) -> Searcher:
@@ -99,25 +103,26 @@ def searcher_for(index_dir: Path, wait: bool = False) -> Searcher:
     version = index_version(index_dir)
     serving = _serving()
     key = str(index_dir)
-    current = serving.get(key)
-    if current is None or current["failed"] and current["version"] != version:
-        searcher = load_searcher(key, version)
-        serving[key] = {"version": version, "searcher": searcher, "loading": None,
-                        "failed": False}
-        return searcher
-    if current["version"] != version and current["loading"] is None:
-        def load() -> None:
-            lower_priority()  # the readers' questions go first
-            try:
-                searcher = load_searcher(key, version)
-            except Exception:  # noqa: BLE001 - the previous version goes on serving
-                serving[key] = {**current, "loading": None, "failed": True}
-            else:
-                serving[key] = {"version": version, "searcher": searcher, "loading": None,
-                                "failed": False}
+    with serving["lock"]:  # one first load, however many sessions open the page at once
+        current = serving.get(key)
+        if current is None or current["failed"] and current["version"] != version:
+            searcher = load_searcher(key)
+            serving[key] = {"version": version, "searcher": searcher, "loading": None,
+                            "failed": False}
+            return searcher
+        if current["version"] != version and current["loading"] is None:
+            def load() -> None:
+                lower_priority()  # the readers' questions go first
+                try:
+                    searcher = load_searcher(key, current["searcher"])
+                except Exception:  # noqa: BLE001 - the previous version goes on serving
+                    serving[key] = {**current, "loading": None, "failed": True}
+                else:
+                    serving[key] = {"version": version, "searcher": searcher,
+                                    "loading": None, "failed": False}
 
-        current["loading"] = threading.Thread(target=load, daemon=True)
-        current["loading"].start()
+            current["loading"] = threading.Thread(target=load, daemon=True)
+            current["loading"].start()
     if wait and current["version"] != version:
         if current["loading"] is not None:
             current["loading"].join()

@@ -136,6 +136,15 @@ class Searcher:
             self._embedder = Embedder(self.data.model)
         return self._embedder
 
+    def share_models(self, other: Searcher) -> None:
+        """Take ``other``'s loaded models (query embedder, answer model, sentence vectors) when
+        both indexes are of the same embedding model: a new version of an index is then ready
+        at once, without a second copy of the models in memory."""
+        if other.data.model == self.data.model and other._embedder is not None:
+            self._embedder = other._embedder
+            self._sentence_vectors = other._sentence_vectors
+        self._answer_model = other._answer_model
+
     # --- steps ---------------------------------------------------------------------------
 
     @staticmethod
