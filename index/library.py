@@ -148,7 +148,7 @@ def filter_options(data: IndexData, groups: Groups = None) -> dict:
 
 # --- replacing a document: the previous version kept, restorable ------------------------------
 
-def versions_dir(index_dir: Path | str) -> Path:
+def kept_versions_dir(index_dir: Path | str) -> Path:
     """Where the replaced versions of the index's documents are kept: ``versions/NAME/`` next
     to the index, one folder per document and replacement."""
     index_dir = Path(index_dir)
@@ -166,7 +166,7 @@ class Planned:
     refused: str = ""
 
 
-def plan_uploads(names: list[str], data: IndexData, groups: Groups = None) -> list[Planned]:
+def plan_uploads(names: list[str], documents: dict, groups: Groups = None) -> list[Planned]:
     """For each uploaded file name: the document it becomes (its id is the cleaned name
     without extension), whether it replaces an indexed one, and a refusal when that one is
     restricted to groups the uploader is not in (it could otherwise be overwritten by someone
@@ -175,7 +175,7 @@ def plan_uploads(names: list[str], data: IndexData, groups: Groups = None) -> li
     out = []
     for name in names:
         doc_id = Path(safe_name(name)).stem
-        doc = data.documents.get(doc_id)
+        doc = documents.get(doc_id)
         refused = ""
         if doc is not None and not visible(doc.metadata, groups):
             refused = "một văn bản cùng mã đã có và bạn không có quyền xem nó, nên không thay được"
@@ -183,15 +183,15 @@ def plan_uploads(names: list[str], data: IndexData, groups: Groups = None) -> li
     return out
 
 
-def keep_version(data: IndexData, doc_id: str, index_dir: Path | str, user: str) -> Path:
+def keep_version(documents: dict, doc_id: str, index_dir: Path | str, user: str) -> Path:
     """Copy what an indexed document is now (its source file when it still exists, its
-    metadata and title) into :func:`versions_dir` before it is replaced; returns the folder."""
+    metadata and title) into :func:`kept_versions_dir` before it is replaced; returns the folder."""
     import json
     import shutil
 
-    doc = data.documents[doc_id]
+    doc = documents[doc_id]
     stamp = f"{time.strftime('%Y%m%d-%H%M%S')}-{time.time_ns() % 10**9:09d}"
-    folder = versions_dir(index_dir) / doc_id / stamp
+    folder = kept_versions_dir(index_dir) / doc_id / stamp
     folder.mkdir(parents=True)
     source = Path(doc.source)
     kept = ""
@@ -211,7 +211,7 @@ def list_versions(index_dir: Path | str) -> list[dict]:
     import json
 
     out = []
-    root = versions_dir(index_dir)
+    root = kept_versions_dir(index_dir)
     for record in sorted(root.glob("*/*/record.json"), reverse=True):
         row = json.loads(record.read_text(encoding="utf-8"))
         out.append({"doc_id": row["doc_id"], "stamp": record.parent.name, "title": row["title"],
@@ -268,15 +268,15 @@ def upload_documents(files: list[tuple[str, bytes]], index_dir: Path | str, user
     groups the new documents are restricted to.  ``lower``: index at a lower CPU priority
     (:func:`lower_priority`; the app's upload, in a page thread that ends with it)."""
     from .build import add
-    from .store import load_index
+    from .store import read_documents
     from .users import audit
 
     index_dir = Path(index_dir)
-    data = load_index(index_dir)
+    documents = read_documents(index_dir)
     messages: list[tuple[str, str]] = []
     keep: list[tuple[str, bytes]] = []
     replacing: list[str] = []
-    for (name, content), plan in zip(files, plan_uploads([n for n, _ in files], data, groups)):
+    for (name, content), plan in zip(files, plan_uploads([n for n, _ in files], documents, groups)):
         if plan.refused:
             messages.append(("error", f"{name}: {plan.refused}"))
         elif plan.replaces and plan.doc_id not in confirmed:
@@ -292,7 +292,7 @@ def upload_documents(files: list[tuple[str, bytes]], index_dir: Path | str, user
         return Outcome(messages)
     for doc_id in replacing:
         if any(p.stem == doc_id for p in saved.paths):
-            keep_version(data, doc_id, index_dir, user)
+            keep_version(documents, doc_id, index_dir, user)
     if lower:
         lower_priority()
     report = add(saved.paths, index_dir, access=access, progress=progress)
@@ -315,15 +315,15 @@ def remove_document(doc_id: str, index_dir: Path | str, user: str,
     """Remove ``doc_id`` for ``user`` (an editor of ``groups``): its version kept first, so an
     admin can restore it; its own uploaded file deleted; the removal audited."""
     from .build import remove
-    from .store import load_index
+    from .store import read_documents
     from .users import audit
 
     index_dir = Path(index_dir)
-    data = load_index(index_dir)
-    doc = data.documents.get(doc_id)
+    documents = read_documents(index_dir)
+    doc = documents.get(doc_id)
     if doc is None or not visible(doc.metadata, check_groups(groups)):
         return Outcome([("error", f"Không có văn bản {doc_id}.")])
-    folder = keep_version(data, doc_id, index_dir, user)
+    folder = keep_version(documents, doc_id, index_dir, user)
     remove([doc_id], index_dir)
     kept = next((p for p in folder.iterdir() if p.name != "record.json"), None)
     audit(index_dir, user, "remove", doc_id, kept)
@@ -338,14 +338,14 @@ def restore_version(version: dict, index_dir: Path | str, user: str, progress=No
     import shutil
 
     from .build import add
-    from .store import load_index
+    from .store import read_documents
     from .users import audit
 
     index_dir = Path(index_dir)
     source = version_file(version)
-    data = load_index(index_dir)
-    if version["doc_id"] in data.documents:
-        keep_version(data, version["doc_id"], index_dir, user)
+    documents = read_documents(index_dir)
+    if version["doc_id"] in documents:
+        keep_version(documents, version["doc_id"], index_dir, user)
     folder = uploads_dir(index_dir)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{version['doc_id']}{source.suffix}"

@@ -417,6 +417,18 @@ def _read_texts(real: Path, folder: Path) -> tuple[dict[str, Document], list[Pas
     return documents, passages
 
 
+def read_documents(folder: Path | str) -> dict[str, Document]:
+    """The current version's documents without their texts (``text`` empty): id, source,
+    title and metadata, for what needs to know which documents there are (an upload's plan, a
+    kept version) without loading passages, BM25 arrays and vectors."""
+    real = Path(folder).resolve()
+    documents = {}
+    for row in _json_lines(real / "documents.jsonl"):
+        row.pop("chars", None)
+        documents[row["doc_id"]] = Document(**{**row, "text": ""})
+    return documents
+
+
 def read_manifest(folder: Path, named: Path | None = None) -> dict:
     """The manifest of the index at ``folder`` (``named``: the path the user gave)."""
     path = Path(folder) / "manifest.json"

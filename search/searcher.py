@@ -110,6 +110,7 @@ class Searcher:
         self._embedder = None
         self._by_code, self._cited_by = _code_maps(data)
         self._restricted = any(doc.metadata.get("access") for doc in data.documents.values())
+        self._group_masks: dict[frozenset, np.ndarray] = {}  # a group set's mask, no filters
         self._code_index = None
         self._rows: dict[str, int] | None = None
         self._doc_rows: dict[str, list[int]] | None = None
@@ -166,10 +167,15 @@ class Searcher:
         groups = check_groups(groups)
         if not filters and (groups is None or not self._restricted):
             return None
+        if not filters and groups in self._group_masks:  # the same readers ask again and again
+            return self._group_masks[groups]
         keep_docs = {doc_id for doc_id, doc in self.data.documents.items()
                      if visible(doc.metadata, groups)
                      and (not filters or _passes(doc.metadata, doc_id, filters))}
-        return np.array([p.doc_id in keep_docs for p in self.data.passages], dtype=bool)
+        mask = np.array([p.doc_id in keep_docs for p in self.data.passages], dtype=bool)
+        if not filters and len(self._group_masks) < 256:
+            self._group_masks[groups] = mask
+        return mask
 
     def visible(self, doc_id: str, groups: Groups = None) -> bool:
         """Whether a reader of ``groups`` may see ``doc_id`` (None: the operator, who sees
