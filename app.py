@@ -511,7 +511,7 @@ def library_tab(searcher: Searcher, index_dir: Path, user: User,
         with st.form("remove"):
             doc_id = st.selectbox("Gỡ văn bản khỏi chỉ mục", [r["doc_id"] for r in rows])
             if st.form_submit_button("Gỡ") and doc_id:
-                act(lambda: remove_document(doc_id, index_dir, user.name, groups))
+                act(lambda: remove_document(doc_id, index_dir, user.name, groups, worker=True))
     if user.can("admin"):
         admin_section(index_dir, user)
 
@@ -520,7 +520,7 @@ def act(step) -> None:
     """Run a library step, keep its messages for the next run, and rerun."""
     try:
         outcome = step()
-    except (ValueError, OSError, DocumentError, IndexFolderError, MilvusUnavailable) as exc:
+    except (ValueError, OSError, RuntimeError, DocumentError, IndexFolderError) as exc:
         st.session_state.library_messages = [("error", f"Không thực hiện được: {exc}")]
     else:
         st.session_state.library_messages = outcome.messages
@@ -546,7 +546,7 @@ def upload_form(index_dir: Path, user: User, groups: list[str] | None) -> None:
         act(lambda: upload_documents(
             uploads, index_dir, user.name, groups, parse_groups(access),
             confirmed={Path(name).stem for name, _ in uploads} if replace else set(),
-            progress=lambda share, text: bar.progress(share, text=text), lower=True))
+            progress=lambda share, text: bar.progress(share, text=text), worker=True))
 
 
 def admin_section(index_dir: Path, user: User) -> None:
@@ -602,7 +602,7 @@ def admin_section(index_dir: Path, user: User) -> None:
         with st.form("restore"):
             picked = st.selectbox("Bản cũ", list(labels))
             if st.form_submit_button("Khôi phục bản này"):
-                act(lambda: restore_version(labels[picked], index_dir, user.name))
+                act(lambda: restore_version(labels[picked], index_dir, user.name, worker=True))
 
 
 # --- page -------------------------------------------------------------------------------------

@@ -20,13 +20,13 @@ Errors: an exception shown on the page, a closed connection, or no answer within
 limit.
 
 **The editor.**  While the readers ask, an editor adds documents to the same index once every
-``--upload-every`` seconds with ``python -m index add`` (the library function the app's upload
-form calls, in a process of its own as a second editor's would be, at the lower CPU priority the
-app gives an upload: ``index.library.lower_priority``); the server loads the new index version
-in a thread and answers from the previous one meanwhile.
+``--upload-every`` seconds through :func:`index.worker.run_change`, as the app's upload form
+does: indexing runs in a process of its own at lower CPU priority; the server loads the new
+index version in a thread and answers from the previous one meanwhile.
 
 **Memory** is the server's resident set (with its child processes), sampled every 0.2 s: its
-peak during each level and after the first answers.
+peak during each level and after the first answers; and, apart, the peak of the indexing
+processes (the kernel's ``ru_maxrss`` of the finished children).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import resource
 import shutil
 import socket
 import subprocess
@@ -45,7 +46,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.library import UPLOAD_NICENESS
+from index.worker import run_change
 
 ROOT = Path(__file__).resolve().parent.parent
 LEVELS = (1, 4, 8, 16)
@@ -215,14 +216,12 @@ def editor(index: Path, every: float, stop: threading.Event, level: Level,
         path = folder / f"tai-len-{level.readers}-{n}.txt"
         path.write_text(source.read_text(encoding="utf-8").replace(
             "163-CV/ĐUK", f"{900 + n}-CV/ĐUK"), encoding="utf-8")
-        # at the lower priority the app gives an upload (index.library.lower_priority)
-        done = subprocess.run([sys.executable, "-m", "index", "add", str(path), "--index",
-                               str(index)], cwd=ROOT, capture_output=True, text=True,
-                              preexec_fn=lambda: os.nice(UPLOAD_NICENESS))
-        if done.returncode == 0:
-            level.uploads += 1
+        try:  # as the app's upload form indexes: in a process of its own, at lower priority
+            run_change("add", index, sources=[str(path)])
+        except Exception as exc:  # noqa: BLE001 - reported with the level's errors
+            level.errors.append(f"editor: {type(exc).__name__}: {str(exc)[-200:]}")
         else:
-            level.errors.append(f"editor: {done.stderr.strip()[-200:]}")
+            level.uploads += 1
 
 
 def questions(n: int, seed: int = 5) -> list[str]:
@@ -304,6 +303,9 @@ def run(index: Path, levels: tuple[int, ...] = LEVELS, per_reader: int = 5,
                 for error in level.errors[:5]:
                     say(f"   {error}")
                 out.append(level)
+            if upload_every > 0:
+                say("indexing processes (the editor's additions): peak "
+                    f"{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MB")
         finally:
             server.close()
     return out

@@ -42,6 +42,17 @@ def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident size, MB: the kernel's high-water mark of its memory
+    (``VmHWM``).  Not ``getrusage``'s ``ru_maxrss``: Linux carries that across ``exec``, so a
+    process started from a large one reports its parent's peak as its own."""
+    try:
+        with open("/proc/self/status") as fh:
+            return next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:")) / 1024
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def percentiles(times: list[float]) -> tuple[float, float]:
     arr = np.asarray(times) * 1000
     return float(np.percentile(arr, 50)), float(np.percentile(arr, 95))
@@ -227,7 +238,7 @@ def query_child(index_dir: str, queries: list[str]) -> dict:
         searcher.ask(q, k=10)
         times.append(time.perf_counter() - started)
     out["ask"] = percentiles(times)
-    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["peak_rss_mb"] = peak_rss_mb()
     vectors = searcher.embedder.encode(queries, "query")
     flat = faiss.IndexFlatIP(vectors.shape[1])
     flat.add(np.asarray(searcher.data.dense.vectors(), dtype=np.float32))
@@ -253,7 +264,7 @@ def query_child(index_dir: str, queries: list[str]) -> dict:
     # recall by score: marked copies share their vectors, so which copy comes back is a tie
     out["hnsw_recall10"] = float(np.mean([(got >= want[-1] - 1e-5).sum() / 10
                                           for want, got in zip(exact, found)]))
-    out["peak_rss_with_references_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["peak_rss_with_references_mb"] = peak_rss_mb()
     return out
 
 

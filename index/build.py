@@ -222,7 +222,9 @@ def _add(sources, index_dir: Path, use_cache: bool, progress: Progress | None,
          follow_links: bool, access: list[str]) -> BuildReport:
     if progress:
         progress(0.0, "Đọc văn bản")
-    data = load_index(index_dir, mmap=False)
+    # the arrays are mapped, not read: the new version is built from them (a copy each), and
+    # the mapped version stays on disk until a later change prunes it
+    data = load_index(index_dir)
     docs, skipped = read_sources(sources, follow_links)
     docs = _with_access(docs, access)
     _report_skipped(skipped)
@@ -241,10 +243,11 @@ def _add(sources, index_dir: Path, use_cache: bool, progress: Progress | None,
         data = _without(data, replaced)
     if progress:
         progress(0.95, "Ghi chỉ mục")
-    data.dense.add(new.vectors)
+    dense = data.dense.writable()
+    dense.add(new.vectors)
     merged = IndexData(documents={**data.documents, **{d.doc_id: d for d in new.docs}},
                        passages=data.passages + new.passages, bm25=data.bm25.extend(new.tokens),
-                       folded=data.folded.extend(new.folded), dense=data.dense,
+                       folded=data.folded.extend(new.folded), dense=dense,
                        analyzer=data.analyzer, model=data.model, manifest=data.manifest,
                        passage_engine=data.passage_engine, backend=data.backend)
     _save(merged, index_dir)
@@ -261,7 +264,7 @@ def remove(doc_ids: list[str], index_dir: Path | str) -> BuildReport:
 
 
 def _remove(doc_ids: list[str], index_dir: Path) -> BuildReport:
-    data = load_index(index_dir, mmap=False)
+    data = load_index(index_dir)  # mapped, as for an addition
     unknown = [d for d in doc_ids if d not in data.documents]
     if unknown:
         known = ", ".join(sorted(data.documents)[:10])

@@ -70,6 +70,11 @@ class FaissIndex:
         vectors = np.stack([self.index.reconstruct(int(r)) for r in rows])
         return vectors @ query
 
+    def writable(self) -> FaissIndex:
+        """A copy in memory that takes additions (a loaded index may be a read-only map of its
+        file); the HNSW graph is copied, not built again."""
+        return FaissIndex(self.dim, self.hnsw_threshold, _faiss().clone_index(self.index))
+
     def keep(self, rows: np.ndarray) -> FaissIndex:
         out = FaissIndex(self.dim, self.hnsw_threshold)
         out.add(self.vectors()[rows])

@@ -232,7 +232,7 @@ def version_file(version: dict) -> Path:
 
 # --- what the app's editors and admins do, with the audit log ---------------------------------
 
-UPLOAD_NICENESS = 10  # an upload's CPU priority below the readers' (Linux: per thread)
+UPLOAD_NICENESS = 10  # an upload's CPU priority below the readers' (index.worker's process)
 
 
 def lower_priority() -> None:
@@ -250,6 +250,21 @@ def lower_priority() -> None:
     except (AttributeError, OSError):
         pass
 
+def _change(change: str, index_dir: Path, worker: bool, progress=None, **arguments):
+    """``index.build.add`` or ``remove`` here, or with ``worker`` in a process of its own
+    (:func:`index.worker.run_change`); the report."""
+    if worker:
+        from .worker import run_change
+
+        return run_change(change, index_dir, progress, **arguments)
+    from . import build
+
+    if change == "add":
+        return build.add(arguments["sources"], index_dir, access=arguments.get("access"),
+                         progress=progress)
+    return build.remove(arguments["doc_ids"], index_dir)
+
+
 @dataclass
 class Outcome:
     """Messages for the page: ``(kind, text)`` with kind ``success``, ``warning`` or ``error``."""
@@ -260,14 +275,13 @@ class Outcome:
 def upload_documents(files: list[tuple[str, bytes]], index_dir: Path | str, user: str,
                      groups: Groups = None, access: list[str] | str | None = None,
                      confirmed: set[str] = frozenset(), progress=None,
-                     lower: bool = False) -> Outcome:
+                     worker: bool = False) -> Outcome:
     """Add uploaded files to the index for ``user`` (an editor of ``groups``): a file whose
     document exists replaces it only when its id is in ``confirmed``, after the previous
     version is kept (:func:`keep_version`); one the uploader may not see is refused.  Every
     addition and replacement goes to the audit log with the file's hash.  ``access``: the
-    groups the new documents are restricted to.  ``lower``: index at a lower CPU priority
-    (:func:`lower_priority`; the app's upload, in a page thread that ends with it)."""
-    from .build import add
+    groups the new documents are restricted to.  ``worker``: index in a process of its own at
+    lower CPU priority (:mod:`index.worker`; the app's uploads)."""
     from .store import read_documents
     from .users import audit
 
@@ -293,9 +307,8 @@ def upload_documents(files: list[tuple[str, bytes]], index_dir: Path | str, user
     for doc_id in replacing:
         if any(p.stem == doc_id for p in saved.paths):
             keep_version(documents, doc_id, index_dir, user)
-    if lower:
-        lower_priority()
-    report = add(saved.paths, index_dir, access=access, progress=progress)
+    report = _change("add", index_dir, worker, progress, sources=[str(p) for p in saved.paths],
+                     access=parse_groups(access))
     skipped = {Path(p).resolve() for p, _ in report.skipped}
     messages += [("error", f"{Path(p).name}: {reason}") for p, reason in report.skipped]
     for path in saved.paths:
@@ -311,10 +324,10 @@ def upload_documents(files: list[tuple[str, bytes]], index_dir: Path | str, user
 
 
 def remove_document(doc_id: str, index_dir: Path | str, user: str,
-                    groups: Groups = None) -> Outcome:
+                    groups: Groups = None, worker: bool = False) -> Outcome:
     """Remove ``doc_id`` for ``user`` (an editor of ``groups``): its version kept first, so an
-    admin can restore it; its own uploaded file deleted; the removal audited."""
-    from .build import remove
+    admin can restore it; its own uploaded file deleted; the removal audited.  ``worker``: as
+    for :func:`upload_documents`."""
     from .store import read_documents
     from .users import audit
 
@@ -324,7 +337,7 @@ def remove_document(doc_id: str, index_dir: Path | str, user: str,
     if doc is None or not visible(doc.metadata, check_groups(groups)):
         return Outcome([("error", f"Không có văn bản {doc_id}.")])
     folder = keep_version(documents, doc_id, index_dir, user)
-    remove([doc_id], index_dir)
+    _change("remove", index_dir, worker, doc_ids=[doc_id])
     kept = next((p for p in folder.iterdir() if p.name != "record.json"), None)
     audit(index_dir, user, "remove", doc_id, kept)
     remove_upload(doc.source, index_dir)
@@ -332,12 +345,12 @@ def remove_document(doc_id: str, index_dir: Path | str, user: str,
                                 "khôi phục).")])
 
 
-def restore_version(version: dict, index_dir: Path | str, user: str, progress=None) -> Outcome:
+def restore_version(version: dict, index_dir: Path | str, user: str, progress=None,
+                    worker: bool = False) -> Outcome:
     """Put a kept version back in the index (the current one, if any, kept in turn), with the
-    access groups it had; audited."""
+    access groups it had; audited.  ``worker``: as for :func:`upload_documents`."""
     import shutil
 
-    from .build import add
     from .store import read_documents
     from .users import audit
 
@@ -350,7 +363,8 @@ def restore_version(version: dict, index_dir: Path | str, user: str, progress=No
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{version['doc_id']}{source.suffix}"
     shutil.copy2(source, target)
-    add([target], index_dir, access=version["access"] or None, progress=progress)
+    _change("add", index_dir, worker, progress, sources=[str(target)],
+            access=parse_groups(version["access"] or None))
     audit(index_dir, user, "restore", version["doc_id"], target,
           detail=f"version of {version['replaced_at']}")
     return Outcome([("success", f"Đã khôi phục {version['doc_id']} (bản của "

@@ -25,6 +25,7 @@ cannot get.
 from __future__ import annotations
 
 import re
+import sys
 import threading
 import unicodedata
 from collections.abc import Iterator
@@ -136,6 +137,30 @@ def find_codes(text: str) -> list[str]:
 
 _SEGMENTER_LOCK = threading.Lock()
 
+# underthesea's package __init__ imports its optional pipelines, and translation brings in
+# transformers and torch: about 270 MB resident and two seconds, in every process that only
+# segments words (the server among them).  They are kept out while underthesea is imported;
+# ``underthesea.translate`` and the others are then None, as when their extras are missing.
+UNUSED_PIPELINES = ("underthesea.pipeline.classification", "underthesea.pipeline.sentiment",
+                    "underthesea.pipeline.lang_detect", "underthesea.pipeline.dependency_parse",
+                    "underthesea.pipeline.translate", "underthesea.agent", "underthesea.address")
+
+
+def _import_word_tokenize():
+    if "underthesea" in sys.modules:  # imported whole already, by someone else
+        from underthesea import word_tokenize
+        return word_tokenize
+    blocked = [name for name in UNUSED_PIPELINES if name not in sys.modules]
+    for name in blocked:
+        sys.modules[name] = None  # an import of it raises ImportError, which underthesea skips
+    try:
+        from underthesea import word_tokenize
+    finally:
+        for name in blocked:
+            if sys.modules.get(name, 0) is None:
+                del sys.modules[name]
+    return word_tokenize
+
 
 @lru_cache(maxsize=1)
 def _segmenter():
@@ -144,7 +169,7 @@ def _segmenter():
     meanwhile found it half made (``'NoneType' object has no attribute 'process'``); and a CRF
     tagger is not made to be used by two threads at once.  Calls are serialized (a passage
     takes about a millisecond)."""
-    from underthesea import word_tokenize
+    word_tokenize = _import_word_tokenize()
 
     def segment(text: str) -> list[str]:
         with _SEGMENTER_LOCK:

@@ -24,6 +24,17 @@ def test_help_does_not_load_torch(module):
     assert "underthesea" not in imported
 
 
+def test_a_search_loads_neither_torch_nor_transformers(sample_index):
+    """underthesea's package would import its translation model's code (torch, transformers:
+    about 270 MB in every server) though only word segmentation is used."""
+    result = run("-X", "importtime", "-m", "search", "thời hạn báo cáo của chi bộ",
+                 "--index", str(sample_index))
+    assert result.returncode == 0 and "683-CV/HU" in result.stdout
+    imported = {line.split("|")[-1].strip() for line in result.stderr.splitlines()}
+    assert "underthesea" in imported and "onnxruntime" in imported
+    assert not imported & {"torch", "transformers", "sentence_transformers"}
+
+
 def test_missing_index_is_one_clear_line(tmp_path):
     result = run("-m", "search", "chi bộ", "--index", str(tmp_path / "none"))
     assert result.returncode == 1

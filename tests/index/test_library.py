@@ -67,3 +67,34 @@ def test_documents_status_and_filter_options(searcher):
     options = filter_options(searcher.data)
     assert options["doc_type"] == ["Chương trình hành động", "Công văn"]
     assert options["level"] == ["tỉnh", "huyện"] and options["years"] == (2017, 2022)
+
+
+def test_a_change_in_a_worker_process_reports_progress_and_its_errors(sample_index, tmp_path):
+    """The app indexes uploads in a process of its own (index.worker): its progress, its report
+    and the user's errors come back as they would from index.build in the server's process."""
+    import shutil
+
+    from index.worker import run_change
+    from search import Searcher
+
+    index = tmp_path / "index"
+    shutil.copytree(sample_index, index)
+    letter = tmp_path / "cv-912.txt"
+    letter.write_text("HUYỆN ỦY HỚN QUẢN\nSố 912-CV/HU\nV/v kiểm kê tài sản của chi bộ\n\n"
+                      "Các chi bộ hoàn thành kiểm kê tài sản trước ngày 15 tháng 12.\n",
+                      encoding="utf-8")
+    heard = []
+    report = run_change("add", index, lambda share, text: heard.append((share, text)),
+                        sources=[str(letter)], access=["van-phong"])
+    assert report.documents == 1 and report.passages >= 1 and report.skipped == []
+    assert heard[-1] == (1.0, "Xong") and [s for s, _ in heard] == sorted(s for s, _ in heard)
+    searcher = Searcher.load(index)
+    assert searcher.data.documents["cv-912"].metadata["access"] == ["van-phong"]
+    def found(groups):
+        return {h.doc_id for h in searcher.search("kiểm kê tài sản chi bộ", k=5, groups=groups)}
+
+    assert "cv-912" in found(["van-phong"]) and "cv-912" not in found([])  # restricted, as asked
+    with pytest.raises(ValueError, match="not in the index: khong-co"):
+        run_change("remove", index, doc_ids=["khong-co"])
+    assert run_change("remove", index, doc_ids=["cv-912"]).removed == ["cv-912"]
+    assert "cv-912" not in Searcher.load(index).data.documents

@@ -101,7 +101,7 @@ def test_a_replacement_is_confirmed_kept_audited_and_restorable(sample_index, tm
                                confirmed={"mat"})
     assert refused.messages[0][0] == "error" and "không có quyền" in refused.messages[0][1]
     # confirmed: replaced, the genuine text kept as a version, both audited with hashes
-    outcome = upload_documents(upload, index, "maria", confirmed={DOC_683.stem})
+    outcome = upload_documents(upload, index, "maria", confirmed={DOC_683.stem}, worker=True)
     assert outcome.messages[-1][0] == "success"
     assert "không cần báo cáo" in Searcher.load(index).document_text(DOC_683.stem)
     versions = list_versions(index)
@@ -111,14 +111,14 @@ def test_a_replacement_is_confirmed_kept_audited_and_restorable(sample_index, tm
         ("maria", "upload", "mat"), ("maria", "replace", DOC_683.stem)]
     assert len(log[1]["sha256"]) == 64
     # the admin restores the genuine text; the forged one is kept in turn
-    restore_version(versions[0], index, "admin")
+    restore_version(versions[0], index, "admin", worker=True)  # as the app does
     from index.documents import read_file
 
     assert Searcher.load(index).document_text(DOC_683.stem) == read_file(DOC_683).text
     assert len(list_versions(index)) == 2
     remove_document("mat", index, "lan", groups=["to-chuc"])  # cannot see it: not removed
     assert "mat" in Searcher.load(index).data.documents
-    remove_document("mat", index, "maria", groups=["kiem-tra"])
+    remove_document("mat", index, "maria", groups=["kiem-tra"], worker=True)
     assert "mat" not in Searcher.load(index).data.documents
     rows = read_audit(index)
     assert [r["action"] for r in rows[-2:]] == ["restore", "remove"]

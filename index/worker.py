@@ -1,0 +1,116 @@
+"""Index changes in a process of their own, as the app's editors make them.
+
+An upload in the server's own process would share its interpreter lock with every reader's
+question (word segmentation is Python code) and add its memory to the server's: at 100,000
+passages an addition loads the index again, the passage model and the new version's arrays,
+more than the server itself holds (docs/benchmarks.md).  :func:`run_change` runs
+:func:`index.build.add` or :func:`index.build.remove` in a child process at lower CPU priority
+instead; the server loads the new version when it is written, as it does after a change made
+from the shell.
+
+The child reads one JSON request on stdin and answers in JSON lines on stdout::
+
+    {"progress": 0.4, "message": "Tách từ 4 đoạn"}      as the work goes
+    {"report": {...}}                                   a BuildReport, at the end
+    {"error": "...", "kind": "ValueError"}              or what went wrong, and exit status 1
+
+Anything a library writes on stdout goes to stderr, which the parent keeps for a failure's
+message.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+
+from .build import BuildReport, Progress
+from .documents import DocumentError
+from .library import UPLOAD_NICENESS
+from .milvus import MilvusUnavailable
+from .store import IndexBusyError, IndexFolderError
+
+CHANGES = ("add", "remove")
+# errors that carry a message for the user; the parent raises them again as they were
+ERRORS = {cls.__name__: cls for cls in (ValueError, IndexFolderError, IndexBusyError,
+                                        DocumentError, MilvusUnavailable)}
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_change(change: str, index_dir: Path | str, progress: Progress | None = None,
+               **arguments) -> BuildReport:
+    """Run ``index.build.<change>(..., index_dir, **arguments)`` in a child process and
+    return its report; ``progress(share, message)`` hears the child's progress.  Errors the
+    user should read (bad file, unknown id, busy index) are raised as their own types."""
+    if change not in CHANGES:
+        raise ValueError(f"unknown change {change!r}; expected one of {', '.join(CHANGES)}")
+    request = {"change": change, "index_dir": os.path.abspath(index_dir), **arguments}
+    if "sources" in request:
+        request["sources"] = [os.path.abspath(p) for p in request["sources"]]
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as errors:
+        child = subprocess.Popen([sys.executable, "-m", "index.worker"], cwd=ROOT,
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors,
+                                 text=True, encoding="utf-8")
+        child.stdin.write(json.dumps(request, ensure_ascii=False))
+        child.stdin.close()
+        outcome: dict = {}
+        for line in child.stdout:
+            try:
+                message = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if "progress" in message:
+                if progress:
+                    progress(float(message["progress"]), str(message.get("message", "")))
+            else:
+                outcome = message
+        child.wait()
+        errors.seek(0)
+        said = errors.read().strip()
+    if "report" in outcome and child.returncode == 0:
+        report = outcome["report"]
+        report["skipped"] = [tuple(s) for s in report.get("skipped", [])]
+        return BuildReport(**report)
+    if "error" in outcome:
+        raise ERRORS.get(outcome.get("kind"), RuntimeError)(outcome["error"])
+    raise RuntimeError(f"indexing stopped (exit status {child.returncode}): "
+                       f"{said[-2000:] or 'no message'}")
+
+
+def main() -> int:
+    protocol = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
+    os.dup2(2, 1)  # what libraries print goes to stderr, not into the protocol
+    sys.stdout = sys.stderr
+
+    def say(message: dict) -> None:
+        protocol.write(json.dumps(message, ensure_ascii=False) + "\n")
+        protocol.flush()
+
+    try:
+        os.nice(UPLOAD_NICENESS)
+    except OSError:
+        pass
+    request = json.loads(sys.stdin.read())
+    from .build import add, remove
+
+    try:
+        if request["change"] == "add":
+            report = add(request["sources"], request["index_dir"], access=request.get("access"),
+                         progress=lambda share, text: say({"progress": share, "message": text}))
+        elif request["change"] == "remove":
+            report = remove(request["doc_ids"], request["index_dir"])
+        else:
+            raise ValueError(f"unknown change {request['change']!r}")
+    except tuple(ERRORS.values()) as exc:
+        say({"error": str(exc), "kind": type(exc).__name__})
+        return 1
+    say({"report": asdict(report)})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
