@@ -24,9 +24,9 @@ import json
 import os
 import random
 import re
-import resource
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -34,23 +34,13 @@ from pathlib import Path
 import numpy as np
 
 from index.paths import cache_dir
+from index.worker import peak_rss_mb
 
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpora" / "vlc"
 
 
 def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident size, MB: the kernel's high-water mark of its memory
-    (``VmHWM``).  Not ``getrusage``'s ``ru_maxrss``: Linux carries that across ``exec``, so a
-    process started from a large one reports its parent's peak as its own."""
-    try:
-        with open("/proc/self/status") as fh:
-            return next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:")) / 1024
-    except (OSError, StopIteration):
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def percentiles(times: list[float]) -> tuple[float, float]:
@@ -268,6 +258,23 @@ def query_child(index_dir: str, queries: list[str]) -> dict:
     return out
 
 
+def addition(index_dir: Path) -> dict:
+    """One new document added to the index at ``index_dir`` as the app adds an upload (in a
+    process of its own, index.worker): seconds, and that process's peak memory."""
+    from index.worker import run_change
+
+    sample = Path(__file__).resolve().parent.parent / "data" / "sample"
+    source = sample / "2019-04-18_163-CV-DUK_Dong-Nai.txt"
+    with tempfile.TemporaryDirectory() as tmp:
+        new = Path(tmp) / "perf-upload.txt"  # a text of its own: embedded, not from the cache
+        new.write_text(source.read_text(encoding="utf-8").replace(
+            "163-CV/ĐUK", f"{time.time_ns() % 10**6}-CV/ĐUK"), encoding="utf-8")
+        started = time.perf_counter()
+        report = run_change("add", index_dir, sources=[str(new)])
+    return {"s": time.perf_counter() - started, "peak_mb": report.peak_mb,
+            "passages": report.passages}
+
+
 def run(corpus: Path, passages: int, n_queries: int, keep: bool = False) -> dict:
     from index.store import delete_index, load_index, write_index
 
@@ -300,6 +307,8 @@ def run(corpus: Path, passages: int, n_queries: int, keep: bool = False) -> dict
     if child.returncode != 0:
         raise RuntimeError(f"query process failed: {child.stderr.strip()[-2000:]}")
     report["query"] = json.loads(child.stdout.strip().splitlines()[-1])
+    _say("An addition of one document, as an editor's upload ...")
+    report["add"] = addition(scale_dir)
     if not keep:
         delete_index(scale_dir)
     return report
@@ -340,5 +349,7 @@ def table(r: dict) -> str:
         f"| peak memory at query time (searches and answers), MB | {q['peak_rss_mb']:.0f} | "
         f"with the flat and HNSW "
         f"references built {q['peak_rss_with_references_mb']:.0f} | |",
+        *([f"| an upload of one document (its own process), s / peak MB | {r['add']['s']:.1f} / "
+           f"{r['add']['peak_mb']:.0f} | | |"] if "add" in r else []),
     ]
     return "\n".join(lines)

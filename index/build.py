@@ -45,6 +45,7 @@ class BuildReport:
     embedded: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    peak_mb: float | None = None  # the indexing process's peak memory (index.worker), MB
 
 
 def _say(message: str) -> None:

@@ -11,7 +11,8 @@ from the shell.
 The child reads one JSON request on stdin and answers in JSON lines on stdout::
 
     {"progress": 0.4, "message": "Tách từ 4 đoạn"}      as the work goes
-    {"report": {...}}                                   a BuildReport, at the end
+    {"report": {...}}                                   a BuildReport, at the end, with
+                                                        the child's peak memory (peak_mb)
     {"error": "...", "kind": "ValueError"}              or what went wrong, and exit status 1
 
 Anything a library writes on stdout goes to stderr, which the parent keeps for a failure's
@@ -39,6 +40,19 @@ CHANGES = ("add", "remove")
 ERRORS = {cls.__name__: cls for cls in (ValueError, IndexFolderError, IndexBusyError,
                                         DocumentError, MilvusUnavailable)}
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident size, MB: the kernel's high-water mark of its memory
+    (``VmHWM``).  Not ``getrusage``'s ``ru_maxrss``: Linux carries that across ``exec``, so a
+    process started from a large one reports its parent's peak as its own."""
+    try:
+        with open("/proc/self/status") as fh:
+            return next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:")) / 1024
+    except (OSError, StopIteration):
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run_change(change: str, index_dir: Path | str, progress: Progress | None = None,
@@ -108,6 +122,7 @@ def main() -> int:
     except tuple(ERRORS.values()) as exc:
         say({"error": str(exc), "kind": type(exc).__name__})
         return 1
+    report.peak_mb = peak_rss_mb()
     say({"report": asdict(report)})
     return 0
 

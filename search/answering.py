@@ -211,11 +211,13 @@ def ask(searcher, query: str, k: int = 10, mode: str = "hybrid", filters: dict |
                       message=NO_DIRECT_ANSWER, evidence=strength, info=info,
                       question_type=kind, confidence=round(confidence, 3))
     hit = passages[best.hit_index]
-    mark_answer(hit, best)
-    if hit not in hits:  # the document's header, brought in for a date or signer question
-        hits = [hit] + hits[:k - 1]
+    shown = next((h for h in hits if h.passage_id == hit.passage_id), None)
+    if shown is not hit:  # the document's header, brought in for a date or signer question:
+        hit = shown or hit  # first, and once (it may be among the hits further down)
+        hits = [hit] + [h for h in hits if h is not hit][:k - 1]
         for rank, h in enumerate(hits, 1):
             h.rank = rank
+    mark_answer(hit, best)
     span = None
     if best.span is not None:
         a, b = best.span

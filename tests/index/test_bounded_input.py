@@ -34,7 +34,7 @@ def test_a_zip_bomb_is_refused_from_its_directory_in_little_memory(tmp_path):
     _zip_bomb(bomb, 300)
     assert bomb.stat().st_size < 2 * 2**20
     script = ("import sys\n"
-              "from eval.perf import peak_rss_mb\n"
+              "from index.worker import peak_rss_mb\n"
               "from index.documents import read_file, DocumentError\n"
               "try:\n    read_file(sys.argv[1])\nexcept DocumentError as exc:\n    print(exc)\n"
               "print(peak_rss_mb())\n")

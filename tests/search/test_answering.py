@@ -200,6 +200,23 @@ def test_answer_marks_the_period_asked_for(searcher):
     assert 0 < answer.confidence <= 1
 
 
+@pytest.mark.parametrize("query", [
+    "Báo cáo tổng kết công tác tuyên giáo năm 2020 của Đảng ủy Khối các cơ quan Trung ương đề "
+    "ngày nào?",
+    "Bao cao tong ket cong tac tuyen giao 2020 cua Dang uy Khoi cac co quan Trung uong de ra "
+    "phuong huong cho nam nao?"])
+def test_a_date_answer_from_the_documents_header_lists_each_passage_once(searcher, query):
+    """The header passage brought in for a date question was already among the hits further
+    down: it came first and again at its rank (the app then failed on two widgets of one key)."""
+    answer = searcher.ask(query)
+    ids = [h.passage_id for h in answer.hits]
+    assert len(ids) == len(set(ids)) == 10
+    assert answer.outcome == "answer" and ids[0] == answer.passage_id
+    assert [h.rank for h in answer.hits] == list(range(1, 11))
+    text = searcher.document_text(answer.hits[0].doc_id)
+    assert answer.hits[0].answer == answer.text == text[answer.start:answer.end]
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("query", ["683-CV/HU", "Công văn 683-CV/HU", "công văn số 683-cv/hu"])
 def test_code_query_answers_with_the_document_card(searcher, query):
