@@ -37,7 +37,7 @@ from index.library import (
 )
 from index.milvus import MilvusUnavailable
 from index.paths import default_index_dir
-from index.store import IndexFolderError
+from index.store import IndexFolderError, release_freed_memory
 from index.users import (
     ROLES,
     User,
@@ -84,6 +84,9 @@ def index_version(index_dir: Path) -> int:
     return (index_dir / "manifest.json").stat().st_mtime_ns
 
 
+RELEASE_AFTER = 10.0  # seconds from a new version's swap to releasing the previous one's memory
+
+
 @st.cache_resource(show_spinner=False)
 def _serving() -> dict:
     """index folder -> the version being served, its searcher, and the thread loading a newer
@@ -120,6 +123,9 @@ def searcher_for(index_dir: Path, wait: bool = False) -> Searcher:
                 else:
                     serving[key] = {"version": version, "searcher": searcher,
                                     "loading": None, "failed": False}
+                    # the previous searcher is let go once the questions it is answering
+                    # are done; then its memory goes back to the system
+                    threading.Timer(RELEASE_AFTER, release_freed_memory).start()
 
             current["loading"] = threading.Thread(target=load, daemon=True)
             current["loading"].start()

@@ -395,6 +395,38 @@ def _json_lines(path: Path) -> list:
     return json.loads("[" + ",".join(line for line in lines if line.strip()) + "]")
 
 
+class StoredPassage(Passage):
+    """A passage of a loaded index.  Its text is its document's ``text[start:end]``, cut when
+    asked: a slice is a copy, and 100,000 passages held their texts a second time beside their
+    documents' (about 110 MB, twice while the server loads a new version beside the one it
+    serves).  Only a passage whose text is not that slice (none written by this code) keeps
+    its own."""
+
+    def __init__(self, passage_id: str, doc_id: str, text: str | None, start: int, end: int,
+                 section: str = "", document: Document | None = None):
+        self.passage_id, self.doc_id, self.start, self.end = passage_id, doc_id, start, end
+        self.section = section
+        self._own, self._document = text, document
+
+    @property
+    def text(self) -> str:
+        if self._own is not None:
+            return self._own
+        return self._document.text[self.start:self.end]
+
+    @text.setter
+    def text(self, value: str) -> None:
+        self._own = value
+
+    def __eq__(self, other):  # as a Passage: by fields, whichever class holds them
+        if not isinstance(other, Passage):
+            return NotImplemented
+        return all(getattr(self, f) == getattr(other, f) for f in
+                   ("passage_id", "doc_id", "start", "end", "section", "text"))
+
+    __hash__ = None
+
+
 def _read_texts(real: Path, folder: Path) -> tuple[dict[str, Document], list[Passage]]:
     texts = (real / "texts.txt").read_bytes().decode("utf-8")  # no newline translation
     documents, at = {}, 0
@@ -406,14 +438,15 @@ def _read_texts(real: Path, folder: Path) -> tuple[dict[str, Document], list[Pas
     if at != len(texts):
         raise IndexFolderError(f"{folder}: texts.txt does not match documents.jsonl; the folder "
                                "is damaged, rebuild it")
-    passages, doc_text = [], {doc_id: doc.text for doc_id, doc in documents.items()}
+    passages, sections = [], {}
     for row in _json_lines(real / "passages.jsonl"):
-        doc_id, start, end = row["doc_id"], row["start"], row["end"]
-        if doc_id not in doc_text or not 0 <= start <= end <= len(doc_text[doc_id]):
+        doc, start, end = documents.get(row["doc_id"]), row["start"], row["end"]
+        if doc is None or not 0 <= start <= end <= len(doc.text):
             raise IndexFolderError(f"{folder}: passage {row['passage_id']} points outside the "
                                    "documents; the index is damaged, rebuild it")
-        text = row["text"] if "text" in row else doc_text[doc_id][start:end]
-        passages.append(Passage(row["passage_id"], doc_id, text, start, end, row["section"]))
+        section = sections.setdefault(row["section"], row["section"])  # one string each
+        passages.append(StoredPassage(row["passage_id"], doc.doc_id, row.get("text"), start, end,
+                                      section, doc))
     return documents, passages
 
 
@@ -472,6 +505,22 @@ def unusable_reason(folder: Path) -> str | None:
     except IndexFolderError as exc:
         return str(exc)
     return None
+
+
+def release_freed_memory() -> None:
+    """Give the memory of a let-go index version back to the system.  Python's objects are
+    freed when the last reference goes, but the C allocator keeps the freed blocks for reuse,
+    and a server that loads a new version beside the one it serves after every upload grew by
+    one index a time (docs/benchmarks.md); ``malloc_trim`` returns what is free.  glibc only;
+    elsewhere, nothing happens."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def load_index(folder: Path | str, mmap: bool = True) -> IndexData:
