@@ -10,7 +10,7 @@ import pytest
 
 from index.access import check_groups, parse_groups, visible
 
-from ..conftest import DOC_683, SAMPLE
+from ..conftest import SAMPLE
 
 SECRET_CODE = "99-BC/UBKTHU"
 # a report of the inspection committee that cites 683-CV/HU and sets a duty with a deadline
@@ -145,9 +145,22 @@ def test_the_milvus_expression_keeps_a_reader_to_their_groups():
     assert filter_expression(None, None) == ""
 
 
-def test_an_added_document_keeps_no_group_it_was_not_given(sample_index):
+def test_an_added_document_keeps_no_group_it_was_not_given(sample_index, tmp_path):
+    """Groups go to the documents of the addition that names them, and to no other: neither
+    to the next addition without ``--access`` nor to the documents already indexed."""
+    from index.build import add
     from index.store import load_index
 
-    data = load_index(sample_index)
-    assert all("access" not in d.metadata for d in data.documents.values())
-    assert DOC_683.parent == SAMPLE
+    index = tmp_path / "index"
+    shutil.copytree(sample_index, index)
+    secret, plain = tmp_path / "bi-mat.txt", tmp_path / "cong-khai.txt"
+    secret.write_text(SECRET, encoding="utf-8")
+    plain.write_text(SECRET.replace(SECRET_CODE, "98-BC/UBKTHU"), encoding="utf-8")
+    add([secret], index, access="kiem-tra")
+    add([plain], index)
+    documents = load_index(index).documents
+    assert documents["bi-mat"].metadata["access"] == ["kiem-tra"]
+    assert "access" not in documents["cong-khai"].metadata
+    assert all("access" not in d.metadata for doc_id, d in documents.items()
+               if doc_id != "bi-mat")
+    assert {p.stem for p in SAMPLE.iterdir()} <= set(documents)
