@@ -26,6 +26,7 @@ from index.documents import DocumentError
 from index.library import (
     MAX_UPLOAD_BYTES,
     UPLOAD_SUFFIXES,
+    basket_file,
     documents_table,
     filter_options,
     list_versions,
@@ -50,7 +51,8 @@ from index.users import (
 )
 from search import Searcher, briefing
 from search.answering import CARD_FIELDS
-from search.highlight import query_words, to_html, word_spans
+from search.highlight import mark_spans, query_marks, to_html
+from search.page import link_params, page_script, read_link, why
 
 MODES = {"Kết hợp": "hybrid", "Từ khóa": "bm25", "Ngữ nghĩa": "dense"}
 MODE_HELP = ("Kết hợp: từ khóa (BM25) và ngữ nghĩa (mô hình nhúng) cùng xếp hạng. "
@@ -207,28 +209,69 @@ def sign_in_form(store: UserStore, index_dir: Path) -> None:
 
 # --- search tab -----------------------------------------------------------------------------
 
+FILTER_LABELS = {"doc_type": "Loại văn bản", "issuer": "Cơ quan ban hành", "level": "Cấp"}
+
+
+def follow_link(searcher: Searcher, groups: list[str] | None) -> None:
+    """When the address names another search than the page shows (a link opened, a reload,
+    Back or Forward), the search box, the mode and the filters take it before they are drawn
+    (values the index does not have are left out)."""
+    params = {key: st.query_params.get_all(key) for key in st.query_params.keys()}
+    if params == st.session_state.get("link_seen"):
+        return
+    st.session_state.link_seen = params
+    link = read_link(params)
+    options = filter_options(searcher.data, groups)
+    st.session_state.query = link.query
+    st.session_state.query_box = link.query
+    st.session_state.mode_choice = next(k for k, v in MODES.items() if v == link.mode)
+    for key in FILTER_LABELS:
+        st.session_state[f"filter_{key}"] = [v for v in link.filters.get(key, [])
+                                             if v in options[key]]
+    if options["years"]:
+        lo, hi = options["years"]
+        want = link.filters.get("year", (lo, hi))
+        st.session_state.filter_year = (max(lo, min(want[0], hi)), min(hi, max(want[1], lo)))
+    st.session_state.viewing = None
+
+
+def write_link(query: str, mode: str, filters: dict) -> None:
+    """Put the search shown in the address (a new history entry when it changed)."""
+    params = link_params(query, mode, filters)
+    as_lists = {k: v if isinstance(v, list) else [v] for k, v in params.items()}
+    if as_lists != st.session_state.get("link_seen"):
+        st.session_state.link_seen = as_lists
+        st.query_params.from_dict(params)
+
+
+def clear_filters() -> None:
+    for key in FILTER_LABELS:
+        st.session_state[f"filter_{key}"] = []
+    st.session_state.pop("filter_year", None)
+
+
 def sidebar_filters(searcher: Searcher, groups: list[str] | None) -> dict:
     options = filter_options(searcher.data, groups)
     st.sidebar.header("Bộ lọc")
     filters: dict = {}
-    picked = st.sidebar.multiselect("Loại văn bản", options["doc_type"], placeholder="Tất cả")
-    if picked:
-        filters["doc_type"] = picked
-    picked = st.sidebar.multiselect("Cơ quan ban hành", options["issuer"], placeholder="Tất cả")
-    if picked:
-        filters["issuer"] = picked
-    picked = st.sidebar.multiselect("Cấp", options["level"], placeholder="Tất cả")
-    if picked:
-        filters["level"] = picked
+    for key, label in FILTER_LABELS.items():
+        picked = st.sidebar.multiselect(label, options[key], placeholder="Tất cả",
+                                        key=f"filter_{key}")
+        if picked:
+            filters[key] = picked
     if options["years"]:
         lo, hi = options["years"]
         if lo < hi:
-            years = st.sidebar.slider("Năm ban hành", lo, hi, (lo, hi))
-            if years != (lo, hi):
-                filters["year"] = years
+            if "filter_year" not in st.session_state:
+                st.session_state.filter_year = (lo, hi)
+            years = st.sidebar.slider("Năm ban hành", lo, hi, key="filter_year")
+            if tuple(years) != (lo, hi):
+                filters["year"] = tuple(years)
         else:
             st.sidebar.caption(f"Năm ban hành: {lo}")
     st.sidebar.caption("Bộ lọc áp dụng trước khi xếp hạng: luôn trả đủ số kết quả nếu có.")
+    if filters:
+        st.sidebar.button("Bỏ mọi bộ lọc", on_click=clear_filters)
     return filters
 
 
@@ -246,8 +289,8 @@ def run_search(searcher: Searcher, query: str, mode: str, k: int, filters: dict,
     return st.session_state.answer
 
 
-def passage_html(hit, words: set[str], accented: bool) -> str:
-    marks = [(s, e, *TERM) for s, e in word_spans(hit.text, words, accented)]
+def passage_html(hit, spans: list[tuple[int, int]]) -> str:
+    marks = [(s, e, *TERM) for s, e in spans]
     if hit.answer_start is not None:
         marks.insert(0, (hit.answer_start - hit.start, hit.answer_end - hit.start, *ANSWER))
     return to_html(hit.text, marks)
@@ -258,14 +301,16 @@ OBLIGATION_COLUMNS = ("Ai", "Việc", "Thời hạn", "Gửi đến", "Căn cứ
 
 def obligations_table(obligations) -> str:
     """An HTML table (escaped) of the obligations: lighter in the browser than a data grid."""
-    cell = "<td style='vertical-align:top;padding:4px 8px;border-top:1px solid #ddd'>{}</td>"
+    cell = ("<td data-label='{}' style='vertical-align:top;padding:4px 8px;"
+            "border-top:1px solid #ddd'>{}</td>")  # the label heads the cell on a phone
     head = "".join(f"<th style='text-align:left;padding:4px 8px'>{c}</th>"
                    for c in OBLIGATION_COLUMNS)
     rows = []
     for ob in obligations:
         values = (ob.who or "—", ob.action, "; ".join(ob.when),
                   ob.to + (f" (qua {ob.via})" if ob.via else ""), ob.citation)
-        rows.append("<tr>" + "".join(cell.format(html.escape(v)) for v in values) + "</tr>")
+        rows.append("<tr>" + "".join(cell.format(label, html.escape(v)) for label, v in
+                                     zip(OBLIGATION_COLUMNS, values)) + "</tr>")
     return (f"<table class='obligations' style='border-collapse:collapse;font-size:0.9em'>"
             f"<tr>{head}</tr>{''.join(rows)}</table>")
 
@@ -313,11 +358,9 @@ def document_card_html(card: dict) -> str:
     return "<br>".join(rows)
 
 
-def show_viewer(searcher: Searcher, groups: list[str] | None) -> None:
-    """The whole document of the passage being viewed, scrolled to it, highlighted."""
-    passage_id = st.session_state.get("viewing")
-    if not passage_id:
-        return
+def show_viewer(searcher: Searcher, passage_id: str, groups: list[str] | None) -> None:
+    """The whole document of ``passage_id``, scrolled to the passage, highlighted; shown in
+    the card that asked for it, so that closing it leaves the reader where they were."""
     try:
         opened = searcher.open_passage(passage_id, groups=groups)
     except KeyError:
@@ -326,7 +369,7 @@ def show_viewer(searcher: Searcher, groups: list[str] | None) -> None:
     with st.container(border=True):
         cols = st.columns([6, 1])
         cols[0].markdown(f"**Toàn văn:** {html.escape(opened['citation'])}")
-        if cols[1].button("Đóng", key="close-viewer"):
+        if cols[1].button("Đóng toàn văn", key=f"close-{passage_id}"):
             st.session_state.viewing = None
             st.rerun()
         block(f"<span style='color:#777;font-size:0.85em'>"
@@ -367,41 +410,51 @@ def show_scanned_pages(opened: dict) -> None:
             st.image(png, caption=f"Trang {region['page']} (khung cam: đoạn được trích)")
 
 
-def show_hit(searcher: Searcher, hit, words: set[str], accented: bool) -> None:
+def show_hit(searcher: Searcher, hit, marks, groups: list[str] | None) -> None:
     in_basket = any(i.passage_id == hit.passage_id for i in st.session_state.basket)
+    spans = mark_spans(hit.text, marks)
     with st.container(border=True):
         block(f"<b>{hit.rank}. {html.escape(hit.citation)}</b>")
         if hit.section:
             block(f"<span style='color:#777;font-size:0.85em'>{html.escape(hit.section)}</span>")
-        block(passage_html(hit, words, accented))
+        block(passage_html(hit, spans))
         cols = st.columns([1, 1, 3])
-        if cols[0].button("Xem toàn văn", key=f"view-{hit.passage_id}"):
+        viewing = st.session_state.get("viewing") == hit.passage_id
+        if not viewing and cols[0].button("Xem toàn văn", key=f"view-{hit.passage_id}"):
             st.session_state.viewing = hit.passage_id
             st.rerun()
         if cols[1].button("Đã có trong tập" if in_basket else "Thêm vào tập trích dẫn",
                           key=f"add-{hit.passage_id}", disabled=in_basket):
-            st.session_state.basket = briefing.add(st.session_state.basket,
-                                                   briefing.item_from_hit(hit))
+            add_to_basket(briefing.item_from_hit(hit))
             st.rerun()
+        if viewing:
+            show_viewer(searcher, hit.passage_id, groups)
         with st.expander("Vì sao có kết quả này?"):
-            parts = hit.contributions
-            lines = [f"Điểm tổng hợp: {hit.score:.3f}"]
-            if parts:
-                lines.append(f"Phần từ khóa (BM25): {parts['bm25']:.3f} · phần ngữ nghĩa: "
-                             f"{parts['dense']:.3f} (trọng số ngữ nghĩa "
-                             f"{parts['dense_weight']:.2f}, hợp nhất {parts['fusion']})")
-            if parts.get("learned"):
-                lines.append("Điểm tổng hợp gồm: " + "; ".join(
-                    f"{EVIDENCE_LABELS.get(name, name)} {value:+.2f}"
-                    for name, value in parts["learned"].items()))
-            if hit.bm25_score is not None:
-                lines.append(f"Điểm BM25 gốc: {hit.bm25_score:.3f}")
-            if hit.dense_score is not None:
-                lines.append(f"Độ tương đồng cosine: {hit.dense_score:.3f}")
+            block(html.escape(why(hit, [hit.text[s:e] for s, e in spans])))
             if hit.cited_by:
-                lines.append("Được trích dẫn bởi: "
-                             + "; ".join(c["citation"] for c in hit.cited_by))
-            block("<br>".join(html.escape(line) for line in lines))
+                block(html.escape("Được văn bản khác dẫn chiếu: "
+                                  + "; ".join(c["citation"] for c in hit.cited_by)))
+            if st.toggle("Xem điểm số", key=f"scores-{hit.passage_id}"):
+                block("<br>".join(html.escape(line) for line in score_lines(hit)))
+
+
+def score_lines(hit) -> list[str]:
+    """The numbers behind a hit's rank, for whoever wants to check them."""
+    parts = hit.contributions
+    lines = [f"Điểm tổng hợp: {hit.score:.3f}"]
+    if parts:
+        lines.append(f"Phần từ khóa (BM25): {parts['bm25']:.3f} · phần ngữ nghĩa: "
+                     f"{parts['dense']:.3f} (trọng số ngữ nghĩa {parts['dense_weight']:.2f}, "
+                     f"hợp nhất {parts['fusion']})")
+    if parts.get("learned"):
+        lines.append("Điểm tổng hợp gồm: " + "; ".join(
+            f"{EVIDENCE_LABELS.get(name, name)} {value:+.2f}"
+            for name, value in parts["learned"].items()))
+    if hit.bm25_score is not None:
+        lines.append(f"Điểm BM25 gốc: {hit.bm25_score:.3f}")
+    if hit.dense_score is not None:
+        lines.append(f"Độ tương đồng cosine: {hit.dense_score:.3f}")
+    return lines
 
 
 # what each feature of the learned combination (search/rerank.py) means, for the "why" of a hit
@@ -412,28 +465,44 @@ EVIDENCE_LABELS = {
 }
 
 
+EXAMPLES = ("thời hạn báo cáo của chi bộ", "683-CV/HU",
+            "what are the reporting deadlines for chi bộ?", "BTV HU giao nhiệm vụ gì?",
+            "tiêu chí đánh giá chất lượng tổ chức cơ sở đảng")
+HISTORY = 8  # searches remembered in a session
+
+
+def ask_for(query: str) -> None:
+    """Search ``query`` (an example or a search from the history), as if typed."""
+    st.session_state.query = st.session_state.query_box = query
+    st.session_state.viewing = None
+
+
 def search_tab(searcher: Searcher, filters: dict, groups: list[str] | None) -> None:
     with st.form("search"):
-        query = st.text_input("Câu hỏi hoặc từ khóa", placeholder="vd: thời hạn báo cáo của "
-                              "chi bộ · 683-CV/HU · what are the reporting deadlines?",
-                              help="Gõ có dấu hoặc không dấu, tiếng Việt hoặc tiếng Anh; viết "
-                                   "tắt (BTV, HU, UBND) và số hiệu văn bản đều được hiểu.")
+        st.text_input("Câu hỏi hoặc từ khóa", placeholder="vd: thời hạn báo cáo của chi bộ · "
+                      "683-CV/HU · what are the reporting deadlines?", key="query_box",
+                      help="Gõ có dấu hoặc không dấu, tiếng Việt hoặc tiếng Anh; viết tắt (BTV, "
+                           "HU, UBND) và số hiệu văn bản đều được hiểu.")
         cols = st.columns([3, 1])
-        mode = cols[0].radio("Cách tìm", list(MODES), horizontal=True, help=MODE_HELP)
+        cols[0].radio("Cách tìm", list(MODES), horizontal=True, help=MODE_HELP,
+                      key="mode_choice")
         k = cols[1].number_input("Số kết quả", min_value=1, max_value=50, value=10)
         if st.form_submit_button("Tìm", type="primary"):
-            st.session_state.query = query
+            st.session_state.query = st.session_state.query_box.strip()
             st.session_state.viewing = None
+            if not st.session_state.query:
+                st.warning("Hãy nhập câu hỏi hoặc từ khóa rồi bấm Tìm.")
     query = st.session_state.get("query", "")
+    mode = MODES[st.session_state.get("mode_choice") or next(iter(MODES))]
+    write_link(query, mode, filters)
     if not query:
-        st.caption("Nhập câu hỏi rồi bấm Tìm. Kết quả kèm trích dẫn văn bản (số hiệu, ngày, "
-                   "cơ quan ban hành, mục) và câu trả lời được tô đậm.")
+        empty_page()
         return
-    if not query.strip():
-        st.warning("Hãy nhập câu hỏi hoặc từ khóa.")
-        return
+    history = [q for q in st.session_state.get("history", []) if q != query]
+    st.session_state.history = [query, *history][:HISTORY]
     try:
-        answer = run_search(searcher, query, MODES[mode], int(k), filters, groups)
+        with st.spinner("Đang tìm..."):
+            answer = run_search(searcher, query, mode, int(k), filters, groups)
     except MilvusUnavailable as exc:
         st.error(f"Máy chủ tìm kiếm Milvus không trả lời: {exc}")
         return
@@ -442,55 +511,164 @@ def search_tab(searcher: Searcher, filters: dict, groups: list[str] | None) -> N
         st.caption(f"Lưu ý: {html.escape(notice)}")
     if info.explain():
         st.caption(f"Hiểu là: {html.escape(info.explain())}")
+    if filters and answer.outcome == "none":
+        filtered_out(searcher, filters, groups)
+        return
     show_answer_panel(answer)
     if answer.outcome == "none":
         return
     st.caption(f"{len(answer.hits)} đoạn văn bản · {st.session_state.answer_seconds:.2f} giây")
-    show_viewer(searcher, groups)
-    words, accented = query_words(query, searcher.syllable_idf,
-                                  " ".join(vi for _, vi in info.translations))
+    marks = query_marks(query, searcher.syllable_idf,
+                        " ".join(vi for _, vi in info.translations))
     for hit in answer.hits:
-        show_hit(searcher, hit, words, accented)
+        show_hit(searcher, hit, marks, groups)
+
+
+def filtered_out(searcher: Searcher, filters: dict, groups: list[str] | None) -> None:
+    """No evidence with filters on: said as the filters' doing, with a way out."""
+    mask = searcher.allowed_rows(filters, groups)
+    if mask is not None and not mask.any():
+        st.warning("Bộ lọc đang chọn không để lại văn bản nào (không có văn bản nào vừa thuộc "
+                   "mọi điều kiện đã chọn).")
+    else:
+        st.warning("Không tìm thấy căn cứ trong các văn bản thuộc bộ lọc đang chọn; có thể các "
+                   "văn bản khác có.")
+    st.button("Bỏ mọi bộ lọc và tìm lại", on_click=clear_filters, type="primary")
+
+
+def empty_page() -> None:
+    """Before a search: what to type, examples to click, this session's last searches."""
+    st.caption("Nhập câu hỏi rồi bấm Tìm. Kết quả kèm trích dẫn văn bản (số hiệu, ngày, cơ quan "
+               "ban hành, mục) và câu trả lời được tô đậm. Mỗi lần tìm là một đường dẫn: chép "
+               "địa chỉ trang để gửi cho đồng chí khác.")
+    st.markdown("**Thử hỏi:**")
+    cols = st.columns(len(EXAMPLES))
+    for n, (col, example) in enumerate(zip(cols, EXAMPLES)):
+        col.button(example, key=f"example-{n}", on_click=ask_for, args=(example,))
+    if st.session_state.get("history"):
+        st.markdown("**Tìm gần đây:**")
+        for n, past in enumerate(st.session_state.history):
+            st.button(past, key=f"history-{n}", on_click=ask_for, args=(past,),
+                      type="tertiary")
 
 
 # --- basket tab -------------------------------------------------------------------------------
 
+def open_basket(index_dir: Path, user: User) -> None:
+    """The signed-in user's basket, read from disk once a session (it survives reloads and
+    restarts)."""
+    path = basket_file(UserStore.for_index(index_dir).path, user.name)
+    if st.session_state.get("basket_file") != path:
+        st.session_state.basket_file = path
+        st.session_state.basket = briefing.load(path)
+
+
+def set_basket(items: list) -> None:
+    st.session_state.basket = items
+    briefing.save(items, st.session_state.basket_file)
+
+
+def add_to_basket(item) -> None:
+    set_basket(briefing.add(st.session_state.basket, item))
+
+
+UNDO_SECONDS = 120  # how long an emptied basket or a removed passage can be brought back
+
+
+def drop_from_basket(items: list, what: str) -> None:
+    """Set ``items`` as the basket, the previous one kept for "Hoàn tác" a while."""
+    st.session_state.basket_undo = (list(st.session_state.basket), what, time.time())
+    set_basket(items)
+
+
+def undo_basket() -> None:
+    items, _, _ = st.session_state.pop("basket_undo")
+    set_basket(items)
+
+
 def basket_tab() -> None:
+    undo = st.session_state.get("basket_undo")
+    if undo and time.time() - undo[2] < UNDO_SECONDS:
+        cols = st.columns([4, 1])
+        cols[0].info(undo[1])
+        cols[1].button("Hoàn tác", key="undo-basket", on_click=undo_basket)
     items = st.session_state.basket
     if not items:
         st.info("Tập trích dẫn đang trống. Ở trang Tra cứu, bấm \"Thêm vào tập trích dẫn\" dưới "
                 "mỗi đoạn cần dùng.")
         return
-    title = st.text_input("Tiêu đề tài liệu", value=briefing.DEFAULT_TITLE, key="basket-title")
     for i, item in enumerate(items):
         with st.container(border=True):
             block(f"<b>{i + 1}. {html.escape(item.citation)}</b>")
             block(html.escape(" ".join(item.text.split())))
-            note = st.text_area("Ghi chú", value=item.note, key=f"note-{item.passage_id}",
-                                height=68)
-            if note.strip() != item.note:
-                st.session_state.basket = items = briefing.annotate(items, i, note)
+            if item.note:
+                block(f"<i>Ghi chú: {html.escape(item.note)}</i>")
             cols = st.columns([1, 1, 1, 5])
             if cols[0].button("↑ Lên", key=f"up-{item.passage_id}", disabled=i == 0):
-                st.session_state.basket = briefing.move(items, i, -1)
+                set_basket(briefing.move(items, i, -1))
                 st.rerun()
             if cols[1].button("↓ Xuống", key=f"down-{item.passage_id}",
                               disabled=i == len(items) - 1):
-                st.session_state.basket = briefing.move(items, i, 1)
+                set_basket(briefing.move(items, i, 1))
                 st.rerun()
             if cols[2].button("Bỏ", key=f"remove-{item.passage_id}"):
-                st.session_state.basket = briefing.remove(items, i)
+                drop_from_basket(briefing.remove(items, i), f"Đã bỏ đoạn {i + 1} khỏi tập.")
                 st.rerun()
-    cols = st.columns(3)
-    cols[0].download_button("Tải về DOCX", briefing.to_docx(items, title),
-                            file_name="tai-lieu-tham-khao.docx",
-                            mime="application/vnd.openxmlformats-officedocument."
-                                 "wordprocessingml.document")
-    cols[1].download_button("Tải về Markdown", briefing.to_markdown(items, title),
-                            file_name="tai-lieu-tham-khao.md", mime="text/markdown")
-    if cols[2].button("Xóa cả tập"):
-        st.session_state.basket = []
-        st.rerun()
+    export_form(items)
+    with st.popover("Xóa cả tập"):
+        st.write(f"Xóa cả {len(items)} đoạn khỏi tập? Có thể hoàn tác trong "
+                 f"{UNDO_SECONDS // 60} phút.")
+        if st.button("Xóa cả tập", key="clear-basket", type="primary"):
+            drop_from_basket([], f"Đã xóa cả tập ({len(items)} đoạn).")
+            st.rerun()
+
+
+def export_form(items: list) -> None:
+    """Title and notes in one form with the export buttons: what was typed is applied before
+    the file is made, then the file downloads."""
+    with st.form("export"):
+        title = st.text_input("Tiêu đề tài liệu", value=st.session_state.get(
+            "basket_title", briefing.DEFAULT_TITLE), key="basket-title")
+        notes = [st.text_area(f"Ghi chú cho đoạn {i + 1}", value=item.note,
+                              key=f"note-{item.passage_id}", height=68)
+                 for i, item in enumerate(items)]
+        cols = st.columns(3)
+        as_docx = cols[0].form_submit_button("Tải về DOCX", type="primary")
+        as_markdown = cols[1].form_submit_button("Tải về Markdown")
+        cols[2].form_submit_button("Lưu ghi chú")
+    for i, note in enumerate(notes):
+        if note.strip() != items[i].note:
+            items = briefing.annotate(items, i, note)
+    if items != st.session_state.basket:
+        set_basket(items)
+    st.session_state.basket_title = title
+    if as_docx or as_markdown:
+        if as_docx:
+            data, name, mime = briefing.to_docx(items, title), "tai-lieu-tham-khao.docx", \
+                DOCX_MIME
+        else:
+            data, name, mime = briefing.to_markdown(items, title).encode("utf-8"), \
+                "tai-lieu-tham-khao.md", "text/markdown"
+        st.session_state.export_file = {"data": data, "name": name, "mime": mime}
+        st.html(download_script(data, name, mime), unsafe_allow_javascript=True)
+    export = st.session_state.get("export_file")
+    if export:  # if the browser did not start the download by itself
+        st.download_button(f"Tải lại {export['name']}", export["data"], file_name=export["name"],
+                           mime=export["mime"], key="export-again")
+
+
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def download_script(data: bytes, name: str, mime: str) -> str:
+    """A script that downloads ``data`` as ``name`` once, as soon as it is on the page."""
+    import base64
+    import json
+
+    return ("<script>(() => { const a = document.createElement('a'); "
+            f"a.href = 'data:{mime};base64,{base64.b64encode(data).decode()}'; "
+            f"a.download = {json.dumps(name)}; document.body.appendChild(a); a.click(); "
+            f"a.remove(); }})(); /* {time.time_ns()} */</script>")
 
 
 # --- library tab ------------------------------------------------------------------------------
@@ -514,12 +692,37 @@ def library_tab(searcher: Searcher, index_dir: Path, user: User,
                    "Số đoạn": r["passages"], "Nhóm được xem": r["access"] or "mọi người"}
                   for r in rows], hide_index=True, width="stretch")
     if user.can("editor"):
-        with st.form("remove"):
-            doc_id = st.selectbox("Gỡ văn bản khỏi chỉ mục", [r["doc_id"] for r in rows])
-            if st.form_submit_button("Gỡ") and doc_id:
-                act(lambda: remove_document(doc_id, index_dir, user.name, groups, worker=True))
+        removal_form(rows, index_dir, user, groups)
     if user.can("admin"):
         admin_section(index_dir, user)
+
+
+def removal_form(rows: list[dict], index_dir: Path, user: User,
+                 groups: list[str] | None) -> None:
+    """Remove a document: chosen by its title (nothing chosen beforehand), confirmed, and
+    undone for a while by putting its kept version back."""
+    undo = st.session_state.get("removal_undo")
+    if undo and time.time() - undo["at"] < UNDO_SECONDS:
+        cols = st.columns([4, 1])
+        cols[0].info(f"Đã gỡ {undo['doc_id']}.")
+        if cols[1].button("Hoàn tác", key="undo-removal"):
+            del st.session_state.removal_undo
+            kept = [v for v in list_versions(index_dir) if v["doc_id"] == undo["doc_id"]]
+            if kept:
+                act(lambda: restore_version(kept[0], index_dir, user.name, worker=True))
+    titles = {r["doc_id"]: r["title"] if r["code"] and r["code"] in r["title"]
+              else f"{r['title']} ({r['code'] or r['doc_id']})" for r in rows}
+    with st.form("remove"):
+        doc_id = st.selectbox("Gỡ văn bản khỏi chỉ mục", list(titles), index=None,
+                              format_func=titles.get, placeholder="Chọn văn bản cần gỡ")
+        sure = st.checkbox("Tôi hiểu: văn bản sẽ không còn trong kết quả của mọi người (bản "
+                           "cũ được lưu lại, quản trị viên có thể khôi phục)")
+        submitted = st.form_submit_button("Gỡ")
+    if submitted and doc_id and not sure:
+        st.warning("Hãy đánh dấu ô xác nhận trước khi gỡ.")
+    elif submitted and doc_id:
+        st.session_state.removal_undo = {"doc_id": doc_id, "at": time.time()}
+        act(lambda: remove_document(doc_id, index_dir, user.name, groups, worker=True))
 
 
 def act(step) -> None:
@@ -616,9 +819,10 @@ def admin_section(index_dir: Path, user: User) -> None:
 def main() -> None:
     st.set_page_config(page_title="Tra cứu văn bản Đảng", page_icon="📄", layout="wide")
     st.title("Tra cứu văn bản Đảng")
-    st.session_state.setdefault("basket", [])
+    st.html(page_script(), unsafe_allow_javascript=True)  # lang="vi", Streamlit's words
     index_dir = Path(os.environ.get("TRACUU_INDEX") or default_index_dir())
     user, groups = signed_in(index_dir)
+    open_basket(index_dir, user)
     with st.spinner("Đang chuẩn bị chỉ mục (lần đầu: lập chỉ mục bộ văn bản mẫu, khoảng 1 phút)..."):
         ensure_default_index(index_dir)
     try:
@@ -627,6 +831,7 @@ def main() -> None:
     except (IndexFolderError, OSError, MilvusUnavailable) as exc:
         st.error(f"Không mở được chỉ mục: {exc}")
         st.stop()
+    follow_link(searcher, groups)
     filters = sidebar_filters(searcher, groups)
     info = status(searcher.data)
     st.sidebar.caption(f"Chỉ mục: {info['documents']} văn bản, {info['passages']} đoạn"

@@ -135,6 +135,7 @@ class Tab:
     def __init__(self, ws):
         self.ws = ws
         self.widgets: dict[str, str] = {}  # label -> widget id, of the last page
+        self.query_string = ""  # the address's query, as the script last set it (a search)
 
     async def run(self, states: list | None = None, limit: float = 120.0
                   ) -> tuple[float | None, float, str | None]:
@@ -144,7 +145,7 @@ class Tab:
         from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
         msg = BackMsg()
-        msg.rerun_script.query_string = ""
+        msg.rerun_script.query_string = self.query_string  # as a browser sends its address
         for widget_id, kind, value in states or []:
             state = msg.rerun_script.widget_states.widgets.add()
             state.id = widget_id
@@ -162,6 +163,8 @@ class Tab:
                 if fm.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
                     continue  # the script asked for a rerun (st.rerun): its page follows
                 return answered, time.perf_counter() - started, error
+            if kind == "page_info_changed":
+                self.query_string = fm.page_info_changed.query_string
             if kind != "delta" or fm.delta.WhichOneof("type") != "new_element":
                 continue
             element = fm.delta.new_element

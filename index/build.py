@@ -94,12 +94,14 @@ def _prepare(docs: list[Document], analyzer: Analyzer, embedder: Embedder,
             passages.append(p)
             texts.append(indexed_text(p, doc))
     if progress:
-        progress(0.1, f"Tách từ {len(texts)} đoạn")
+        progress(0.1, f"Tách từ {len(texts)} đoạn ({len(kept)} văn bản)")
     tokens = [analyzer.tokenize(t) for t in _progress(texts, "Tokenizing", len(texts))]
     folded = [analyzer.tokenize_folded(t) for t in texts]
 
     def on_batch(done: int, total: int) -> None:
-        if progress:
+        if progress and done == 0:
+            progress(0.2, f"Nạp mô hình nhúng để nhúng {total} đoạn mới")
+        elif progress:
             progress(0.2 + 0.7 * done / total, f"Nhúng vector: {done}/{total} đoạn mới")
 
     _report_skipped(skipped)

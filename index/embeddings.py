@@ -261,15 +261,19 @@ class Embedder:
                 from tqdm import tqdm
 
                 bar = tqdm(total=len(todo), desc="Embedding", unit="passage", file=sys.stderr)
-            for i in range(0, len(todo), _STEP):  # store as we go: an interrupted build resumes
-                vectors = self.encode(todo[i:i + _STEP], "passage", progress and bar is None)
+            # about ten steps for a small job, so that a progress bar moves (one text a run)
+            step = max(1, min(_STEP, -(-len(todo) // 10)))
+            if on_batch:
+                on_batch(0, len(todo))  # the model loads first: say so before it does
+            for i in range(0, len(todo), step):  # store as we go: an interrupted build resumes
+                vectors = self.encode(todo[i:i + step], "passage", progress and bar is None)
                 if cache is not None:
-                    cache.put(key, list(zip(missing[i:i + _STEP], vectors)))
-                found.update(zip(missing[i:i + _STEP], vectors))
+                    cache.put(key, list(zip(missing[i:i + step], vectors)))
+                found.update(zip(missing[i:i + step], vectors))
                 if bar is not None:
                     bar.update(len(vectors))
                 if on_batch:
-                    on_batch(min(i + _STEP, len(todo)), len(todo))
+                    on_batch(min(i + step, len(todo)), len(todo))
             if bar is not None:
                 bar.close()
         dim = len(next(iter(found.values()))) if found else self.dim

@@ -20,6 +20,7 @@ from pathlib import Path
 from .access import Groups, check_groups, parse_groups, visible
 from .documents import SUFFIXES
 from .metadata import document_year
+from .retrieval import filter_value
 from .store import IndexData
 
 UPLOAD_SUFFIXES = sorted(SUFFIXES - {".jsonl"})
@@ -37,6 +38,15 @@ def uploads_dir(index_dir: Path | str) -> Path:
     never share one)."""
     index_dir = Path(index_dir)
     return index_dir.parent / "uploads" / index_dir.name
+
+
+def basket_file(users_path: Path | str, user: str) -> Path:
+    """Where ``user``'s briefing basket is kept: beside the users file (index.users), one
+    file per user, its name a hash of the user's name (any name is safe on disk)."""
+    import hashlib
+
+    digest = hashlib.sha256(user.encode("utf-8")).hexdigest()[:16]
+    return Path(users_path).parent / "baskets" / f"{digest}.json"
 
 
 def remove_upload(source: str, index_dir: Path | str) -> bool:
@@ -103,7 +113,7 @@ def documents_table(data: IndexData, groups: Groups = None) -> list[dict]:
         meta = doc.metadata
         if not visible(meta, groups):
             continue
-        rows.append({"doc_id": doc_id, "doc_type": meta.get("doc_type", ""),
+        rows.append({"doc_id": doc_id, "doc_type": filter_value(meta, "doc_type"),
                      "code": meta.get("code", ""), "issuer": meta.get("issuer", ""),
                      "date": meta.get("date") or str(meta.get("year", "")),
                      "title": doc.title, "passages": counts.get(doc_id, 0),
@@ -134,8 +144,8 @@ def filter_options(data: IndexData, groups: Groups = None) -> dict:
         meta = doc.metadata
         if not visible(meta, groups):
             continue
-        types.update([meta["doc_type"]] if meta.get("doc_type") else [])
-        issuers.update([meta["issuer"]] if meta.get("issuer") else [])
+        types.update([t] if (t := filter_value(meta, "doc_type")) else [])
+        issuers.update([i] if (i := filter_value(meta, "issuer")) else [])
         levels.update([meta["level"]] if meta.get("level") else [])
         year = document_year(meta)
         if year:

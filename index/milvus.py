@@ -65,7 +65,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from .metadata import document_year, year_range
-from .retrieval import FILTER_FIELDS, BM25Query, Where, check_filter, wanted
+from .retrieval import FILTER_FIELDS, BM25Query, Where, check_filter, filter_value, wanted
 from .text import normalize
 
 ID_SPACE = 2**32 - 2  # sparse dimensions Milvus accepts: 0 .. 2**32 - 2
@@ -432,7 +432,7 @@ def _scores(hits) -> dict[int, float]:
 
 def _filter_values(meta: dict) -> dict:
     """As ``Searcher``'s filters compare them: normalized ``str`` of the value, cut."""
-    values = {key: _cut(normalize(str(meta.get(key, ""))), FIELD_BYTES) for key in FILTER_FIELDS}
+    values = {key: _cut(normalize(filter_value(meta, key)), FIELD_BYTES) for key in FILTER_FIELDS}
     values["year"] = document_year(meta) or 0
     access = meta.get("access") or []
     values["access"] = _cut(f"|{'|'.join(access)}|", FIELD_BYTES) if access else ""

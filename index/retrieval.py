@@ -35,6 +35,22 @@ class BM25Query:
 
 FILTER_FIELDS = ("doc_type", "issuer", "level", "code")  # compared as normalized text
 FILTERS = (*FILTER_FIELDS, "year", "doc_id")  # year: one year or [from, to]
+NEWS_TYPE = "Tin bài"  # the type of a document with neither a code nor a type of its own
+
+
+def filter_value(meta: dict, key: str) -> str:
+    """What a filter field of ``key`` compares for a document: its metadata value, but the
+    issuer as the body alone (``Huyện ủy Hớn Quản`` -> ``Huyện ủy``: one entry per body in
+    the filter list, whatever place a header names or leaves out) and a type for every
+    document (a news report, with no code, is a :data:`NEWS_TYPE`)."""
+    value = str(meta.get(key) or "")
+    if key == "issuer" and value and meta.get("place"):
+        place = str(meta["place"])
+        if value.lower().endswith(" " + place.lower()):
+            value = value[:-len(place)].strip()
+    elif key == "doc_type" and not value and not meta.get("code"):
+        value = NEWS_TYPE
+    return value
 
 
 def wanted(want) -> list:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 import io
 from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 
 DEFAULT_TITLE = "Tài liệu tham khảo"
 
@@ -64,6 +65,36 @@ def annotate(items: list[BriefingItem], index: int, note: str) -> list[BriefingI
     return out
 
 
+def save(items: list[BriefingItem], path: Path | str) -> None:
+    """Write the basket to ``path`` (JSON, replaced in one rename: a crash leaves the previous
+    basket or this one)."""
+    import json
+    import os
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps([i.to_dict() for i in items], ensure_ascii=False, indent=1),
+                   encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def load(path: Path | str) -> list[BriefingItem]:
+    """The basket saved at ``path``; empty when there is none.  An unreadable file is kept
+    aside (``.damaged``) rather than lost, and an empty basket returned."""
+    import json
+
+    path = Path(path)
+    if not path.exists():
+        return []
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))
+        return [BriefingItem(**row) for row in rows]
+    except (ValueError, TypeError):
+        path.replace(path.with_name(path.name + ".damaged"))
+        return []
+
+
 def _check(items: list, index: int) -> None:
     if not 0 <= index < len(items):
         raise IndexError(f"no item {index} in a basket of {len(items)}")
@@ -101,35 +132,94 @@ def to_markdown(items: list[BriefingItem], title: str = DEFAULT_TITLE,
     return "\n".join(lines) + "\n"
 
 
+FONT, SIZE, LANGUAGE = "Times New Roman", 14, "vi-VN"  # as Vietnamese administrative texts
+
+
+def _vietnamese_page(doc) -> None:
+    """A4 with the margins of administrative documents (top and bottom 2 cm, left 3 cm, right
+    2 cm); every style in Times New Roman, black, marked Vietnamese (vi-VN) so that Word checks
+    the spelling as Vietnamese."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Cm, Pt, RGBColor
+
+    for section in doc.sections:
+        section.page_width, section.page_height = Cm(21), Cm(29.7)
+        section.top_margin = section.bottom_margin = Cm(2)
+        section.left_margin, section.right_margin = Cm(3), Cm(2)
+
+    def vietnamese(rpr) -> None:
+        fonts = rpr.find(qn("w:rFonts"))
+        if fonts is None:
+            fonts = OxmlElement("w:rFonts")
+            rpr.append(fonts)
+        for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
+            fonts.set(qn(attr), FONT)
+        for theme in ("w:asciiTheme", "w:hAnsiTheme", "w:cstheme", "w:eastAsiaTheme"):
+            fonts.attrib.pop(qn(theme), None)
+        lang = rpr.find(qn("w:lang"))
+        if lang is None:
+            lang = OxmlElement("w:lang")
+            rpr.append(lang)
+        for attr in ("w:val", "w:eastAsia", "w:bidi"):
+            lang.set(qn(attr), LANGUAGE)
+
+    defaults = doc.styles.element.find(qn("w:docDefaults"))
+    if defaults is not None:
+        for rpr in defaults.iter(qn("w:rPr")):
+            vietnamese(rpr)
+    for style in doc.styles:
+        if getattr(style, "font", None) is None:
+            continue
+        style.font.name = FONT
+        style.font.color.rgb = RGBColor(0, 0, 0)
+        vietnamese(style.element.get_or_add_rPr())
+    doc.styles["Normal"].font.size = Pt(SIZE)
+    doc.styles["Quote"].font.size = Pt(SIZE)
+
+
 def to_docx(items: list[BriefingItem], title: str = DEFAULT_TITLE,
             today: _dt.date | None = None) -> bytes:
-    """The briefing as a Word document (python-docx): a title, each passage as an indented
-    quote with its formal citation (and the note), then the list of sources."""
+    """The briefing as a Word document (python-docx): A4, Times New Roman 14 pt, Vietnamese;
+    a title, each passage under its formal citation (once) as an indented quote, its note,
+    then the list of sources."""
     if not items:
         raise ValueError("the basket is empty: add passages from the results first")
     from docx import Document
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Cm, Pt
 
     today = today or _dt.date.today()
     doc = Document()
-    doc.core_properties.title = title.strip() or DEFAULT_TITLE
-    doc.add_heading(title.strip() or DEFAULT_TITLE, level=0)
-    doc.add_paragraph(f"Ngày lập: {today.day}/{today.month}/{today.year} · "
-                      f"{len(items)} trích dẫn")
+    _vietnamese_page(doc)
+    title = title.strip() or DEFAULT_TITLE
+    doc.core_properties.title = title
+    doc.core_properties.language = LANGUAGE
+    head = doc.add_paragraph()
+    head.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run = head.add_run(title.upper())
+    run.bold = True
+    run.font.size = Pt(SIZE + 1)
+    dated = doc.add_paragraph()
+    dated.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run = dated.add_run(f"Ngày {today.day:02d} tháng {today.month:02d} năm {today.year} · "
+                        f"{len(items)} trích dẫn")
+    run.italic = True
     for n, item in enumerate(items, 1):
-        doc.add_heading(f"{n}. {item.citation}", level=2)
+        cite = doc.add_paragraph()
+        cite.paragraph_format.space_before = Pt(12)
+        cite.add_run(f"{n}. {item.citation}").bold = True
         for block in [b for b in item.text.split("\n\n") if b.strip()]:
             quote = doc.add_paragraph(" ".join(block.split()), style="Quote")
             quote.paragraph_format.left_indent = Cm(1)
-        cite = doc.add_paragraph()
-        run = cite.add_run(f"({item.citation})")
-        run.italic = True
-        run.font.size = Pt(10)
+            quote.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
         if item.note:
             note = doc.add_paragraph()
             note.add_run("Ghi chú: ").bold = True
             note.add_run(item.note)
-    doc.add_heading("Nguồn", level=1)
+    sources = doc.add_paragraph()
+    sources.paragraph_format.space_before = Pt(12)
+    sources.add_run("Nguồn").bold = True
     for source in _sources(items):
         doc.add_paragraph(source, style="List Number")
     out = io.BytesIO()

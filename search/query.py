@@ -137,8 +137,8 @@ def _bm25_text(rewritten: str, translations) -> str:
 def analyze(query: str, analyzer: Analyzer, glossary: bool = True) -> QueryInfo:
     notices = []
     if len(query) > MAX_QUERY_CHARS:
-        notices.append(f"query cut to its first {MAX_QUERY_CHARS:,} characters "
-                       f"(it had {len(query):,})")
+        notices.append(f"câu hỏi được cắt còn {MAX_QUERY_CHARS:,} ký tự đầu (câu hỏi dài "
+                       f"{len(query):,} ký tự)".replace(",", "."))
         query = query[:MAX_QUERY_CHARS]
     rewritten, expansions = _expand_abbreviations(query)
     codes = CODE_RE.findall(rewritten)

@@ -22,6 +22,7 @@ from index.retrieval import (
     Retrieval,
     Where,
     check_filter,
+    filter_value,
     wanted,
 )
 from index.scan import regions
@@ -468,7 +469,7 @@ def _passes(meta: dict, doc_id: str, filters: dict) -> bool:
             lo, hi = year_range(want)
             ok = year is not None and lo <= year <= hi
         else:  # FILTER_FIELDS
-            ok = normalize(str(meta.get(key, ""))) in {normalize(str(w)) for w in wanted(want)}
+            ok = normalize(filter_value(meta, key)) in {normalize(str(w)) for w in wanted(want)}
         if not ok:
             return False
     return True

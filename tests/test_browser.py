@@ -108,6 +108,19 @@ def test_a_new_user_asks_the_deadline_question(app_url, tmp_path):
               f"first cited card {seconds:.2f} s")
         expect(page.get_by_text("Nghĩa vụ, thời hạn tìm thấy")).to_be_visible()
         page.screenshot(path=str(shots / "search.png"), full_page=True)
+        # the page speaks Vietnamese, to the browser too; the search is a link
+        assert page.evaluate("document.documentElement.lang") == "vi"
+        shown = page.evaluate(  # every text on the page, hidden tabs too, but no script
+            "() => { const w = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);"
+            " const out = []; for (let n = w.nextNode(); n; n = w.nextNode())"
+            " if (!['SCRIPT', 'STYLE'].includes(n.parentElement.tagName)) out.push(n.nodeValue);"
+            " return out.join(' '); }")
+        for english in ("Choose an option", "Drag and drop", "Press Enter to apply",
+                        "per file", "Browse files"):
+            assert english not in shown, english
+        assert "Chọn tệp" in shown and "Tối đa 20 MB mỗi tệp" in shown  # the uploader
+        assert "q=what+are+the+reporting" in page.url or "q=what%20are" in page.url
+        link = page.url
 
         page.get_by_role("button", name="Xem toàn văn", exact=True).first.click()
         frame = page.frame_locator("iframe").first
@@ -119,11 +132,29 @@ def test_a_new_user_asks_the_deadline_question(app_url, tmp_path):
         page.get_by_role("tab", name="Tập trích dẫn (1)").click()
         expect(page.get_by_text("Tải về DOCX")).to_be_visible(timeout=30_000)
         page.screenshot(path=str(shots / "briefing.png"), full_page=True)
-        with page.expect_download() as download:
+        page.get_by_role("textbox", name="Tiêu đề tài liệu").fill("Tư liệu sinh hoạt chi bộ")
+        with page.expect_download() as download:  # typed, then at once the button
             page.get_by_role("button", name="Tải về DOCX", exact=True).click()
         saved = tmp_path / "briefing.docx"
         download.value.save_as(saved)
+
+        # the link, opened in another tab (signed in again), shows the same search; on a phone
+        # the obligations are stacked cards
+        phone = browser.new_page(viewport={"width": 390, "height": 844})
+        phone.goto(link)
+        phone.get_by_role("textbox", name="Tên đăng nhập").fill("admin")
+        phone.get_by_role("textbox", name="Mật khẩu").fill(found.group(1))
+        phone.get_by_role("button", name="Đăng nhập", exact=True).click()
+        expect(phone.locator("b", has_text="1. Công văn số 683-CV/HU").first).to_be_visible(
+            timeout=60_000)
+        assert phone.get_by_role("textbox", name="Câu hỏi hoặc từ khóa").input_value() == QUESTION
+        opener = phone.locator("[data-testid='stExpandSidebarButton']")
+        assert opener.evaluate("e => getComputedStyle(e, '::after').content") == '"Bộ lọc"'
+        cell = phone.locator("table.obligations td").first
+        assert cell.evaluate("e => getComputedStyle(e).display") == "block"
+        phone.screenshot(path=str(shots / "phone.png"), full_page=True)
         browser.close()
     text = "\n".join(par.text for par in docx.Document(io.BytesIO(saved.read_bytes())).paragraphs)
-    assert "(Công văn số 683-CV/HU ngày 28/3/2017 của Huyện ủy Hớn Quản, mục 1)" in text
+    assert "TƯ LIỆU SINH HOẠT CHI BỘ" in text
+    assert text.count("Công văn số 683-CV/HU ngày 28/3/2017 của Huyện ủy Hớn Quản, mục 1") == 1
     assert (shots / "search.png").stat().st_size > 10_000

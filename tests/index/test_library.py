@@ -65,8 +65,16 @@ def test_documents_status_and_filter_options(searcher):
     assert info["documents"] == 4 and info["model"] == "default" and info["built_at"]
     assert info["served_by"] == ""  # searched in the folder itself
     options = filter_options(searcher.data)
-    assert options["doc_type"] == ["Chương trình hành động", "Công văn"]
+    # every document has a type (the news report: Tin bài); one entry per issuing body
+    assert options["doc_type"] == ["Chương trình hành động", "Công văn", "Tin bài"]
+    assert rows["2019_tin-bai_Giong-Rieng_Kien-Giang"]["doc_type"] == "Tin bài"
+    assert options["issuer"] == ["Huyện ủy", "Đảng ủy khối các cơ quan tỉnh"]
+    assert rows["2017-03-28_683-CV-HU_Hon-Quan"]["issuer"] == "Huyện ủy Hớn Quản"  # as cited
     assert options["level"] == ["tỉnh", "huyện"] and options["years"] == (2017, 2022)
+    found = {h.doc_id for h in searcher.search("báo cáo", k=20, filters={"issuer": "Huyện ủy"})}
+    assert found == {"2017-03-28_683-CV-HU_Hon-Quan", "2022_27-CTr-HU_thuc-hien-NQ-21-NQ-TW"}
+    news = searcher.search("đảng viên", k=5, filters={"doc_type": "Tin bài"})
+    assert news and {h.doc_id for h in news} == {"2019_tin-bai_Giong-Rieng_Kien-Giang"}
 
 
 def test_a_change_in_a_worker_process_reports_progress_and_its_errors(sample_index, tmp_path):

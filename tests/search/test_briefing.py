@@ -41,16 +41,33 @@ def test_docx_export_reads_back_with_citations_notes_and_sources():
     doc = docx.Document(io.BytesIO(data))
     paragraphs = [p.text for p in doc.paragraphs]
     text = "\n".join(paragraphs)
-    assert paragraphs[0] == "Tài liệu sinh hoạt chi bộ tháng 5"
-    assert "Ngày lập: 2/5/2024 · 3 trích dẫn" in text
-    for item in items:
-        assert f"({item.citation})" in paragraphs
+    assert paragraphs[0] == "TÀI LIỆU SINH HOẠT CHI BỘ THÁNG 5"
+    assert "Ngày 02 tháng 05 năm 2024 · 3 trích dẫn" in text
+    for n, item in enumerate(items, 1):  # each citation once, numbered
+        assert [p for p in paragraphs if item.citation in p] == [f"{n}. {item.citation}"]
     quotes = [p.text for p in doc.paragraphs if p.style.name == "Quote"]
     assert quotes[:2] == ["Định kỳ hàng quý, 06 tháng, một năm, bí thư đảng ủy, chi bộ trực "
                           "thuộc báo cáo Huyện ủy.", "Đoạn thứ hai."]
     assert "Ghi chú: Số liệu cho bài nói chuyện" in paragraphs
     sources = paragraphs[paragraphs.index("Nguồn") + 1:]
     assert sources == ["Công văn số 683-CV/HU", "Chương trình hành động số 27-CTr/HU"]
+
+
+def test_docx_is_a4_times_new_roman_and_vietnamese():
+    """As the samples are set: A4, Times New Roman 13-14 pt, and marked Vietnamese, so that
+    Word does not flag every word as an English misspelling."""
+    doc = docx.Document(io.BytesIO(briefing.to_docx([A, B])))
+    section = doc.sections[0]
+    assert (round(section.page_width.cm, 1), round(section.page_height.cm, 1)) == (21.0, 29.7)
+    normal = doc.styles["Normal"]
+    assert normal.font.name == "Times New Roman" and 13 <= normal.font.size.pt <= 14
+    styles = doc.styles.element.xml
+    assert 'w:val="vi-VN"' in styles and 'w:val="en-US"' not in styles
+    for paragraph in doc.paragraphs:
+        style = paragraph.style
+        while style is not None and style.font.name is None:
+            style = style.base_style
+        assert style is not None and style.font.name == "Times New Roman"
 
 
 def test_markdown_export():

@@ -70,7 +70,7 @@ def test_lower_case_abbreviations_only_when_not_a_word():
 
 def test_long_query_is_cut_with_a_notice():
     q = analyze("chi bộ " * 2000, A)
-    assert len(q.text) == MAX_QUERY_CHARS and "cut" in q.notices[0]
+    assert len(q.text) == MAX_QUERY_CHARS and "được cắt còn 2.000 ký tự đầu" in q.notices[0]
 
 
 def test_unaccented_query_with_abbreviations_stays_unaccented():
