@@ -29,6 +29,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -c "from search.page import vietnamese_shell; vietnamese_shell()"  # <html lang="vi">
 	touch $@
 
 install: system $(VENV)/.installed
@@ -36,6 +37,7 @@ install: system $(VENV)/.installed
 # sign-in is on: the very first start makes an admin and prints its one-time password
 app: system $(VENV)/.installed
 	@[ "$$TRACUU_AUTH" = off ] || $(PY) -m index users init
+	@$(PY) -c "from search.page import vietnamese_shell; vietnamese_shell()"
 	$(VENV)/bin/streamlit run app.py
 
 test: system $(VENV)/.installed

@@ -20,6 +20,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 MODES = ("hybrid", "bm25", "dense")
 FILTER_KEYS = ("doc_type", "issuer", "level")  # lists; the year is one value or a range
@@ -162,6 +163,26 @@ PAGE_CSS = """
   table.obligations td::before { content: attr(data-label) ": "; font-weight: 600; }
 }
 """
+
+
+def vietnamese_shell() -> bool:
+    """Mark Streamlit's page shell Vietnamese: its ``index.html`` says ``<html lang="en">``
+    whatever the app's language (Streamlit has no setting for it), and the browser reads that
+    before any script of the app runs (to offer a translation, to pick a screen reader's
+    voice).  The installed file is changed once (``make install`` and ``make app`` call this);
+    :func:`page_script` sets the same at run time where it was not.  True when it changed."""
+    import streamlit
+
+    shell = Path(streamlit.__file__).parent / "static" / "index.html"
+    try:
+        text = shell.read_text(encoding="utf-8")
+        if '<html lang="en">' not in text:
+            return False
+        shell.write_text(text.replace('<html lang="en">', '<html lang="vi">', 1),
+                         encoding="utf-8")
+    except OSError:  # a read-only installation: the page script still sets it
+        return False
+    return True
 
 
 def page_script() -> str:

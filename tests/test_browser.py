@@ -121,6 +121,19 @@ def test_a_new_user_asks_the_deadline_question(app_url, tmp_path):
         assert "Chọn tệp" in shown and "Tối đa 20 MB mỗi tệp" in shown  # the uploader
         assert "q=what+are+the+reporting" in page.url or "q=what%20are" in page.url
         link = page.url
+        with urllib.request.urlopen(app_url, timeout=10) as reply:  # the shell as served
+            assert '<html lang="vi">' in reply.read().decode("utf-8")
+
+        # another search, then Back: the first one again, in the box and on the page
+        box.fill("683-CV/HU")
+        page.get_by_role("button", name="Tìm", exact=True).click()
+        expect(page.get_by_text("Văn bản số 683-CV/HU", exact=False).or_(
+            page.locator("b", has_text="683-CV/HU").first).first).to_be_visible(timeout=30_000)
+        page.wait_for_url(re.compile(r"q=683"), timeout=30_000)
+        page.go_back()
+        page.wait_for_url(re.compile(r"q=what"), timeout=30_000)
+        expect(box).to_have_value(QUESTION, timeout=30_000)
+        expect(page.get_by_text("Nghĩa vụ, thời hạn tìm thấy")).to_be_visible(timeout=30_000)
 
         page.get_by_role("button", name="Xem toàn văn", exact=True).first.click()
         frame = page.frame_locator("iframe").first
