@@ -74,8 +74,20 @@ BATCH = 512  # rows a insert call
 TEXT_BYTES = 65_535
 FIELD_BYTES = 500  # metadata values for filters, compared cut to this length on both sides
 ID_BYTES = 2048
-SERVER_HINT = ("start one with `milvus-lite server --data-dir DIR --host 127.0.0.1 --port "
-               "19530`, or point --uri at your Milvus Standalone or Distributed endpoint")
+
+
+def server_hint(uri: str) -> str:
+    """What to do when the Milvus at ``uri`` does not answer, naming that address."""
+    parsed = urlparse(uri)
+    if parsed.scheme in ("milvus", "http") and parsed.hostname in ("127.0.0.1", "localhost",
+                                                                   "::1"):
+        return (f"start one with `milvus-lite server --data-dir DIR --host {parsed.hostname} "
+                f"--port {parsed.port or 19530}`, or point --uri at your Milvus Standalone or "
+                "Distributed endpoint")
+    if parsed.scheme in ("milvus", "http", "https", "tcp", "unix"):
+        return (f"check that the Milvus server at {parsed.netloc or uri} is up and reachable "
+                "from this machine, or point --uri at another endpoint")
+    return f"check that the milvus-lite file {uri} exists and is not open in another process"
 
 
 class MilvusUnavailable(RuntimeError):
@@ -237,7 +249,7 @@ class MilvusStore:
         message = (lines or [type(exc).__name__])[0]
         lost = any(w in message.lower() for w in ("connect", "unavailable", "deadline",
                                                   "closed", "timeout", "refused"))
-        hint = f" Is the server running? {SERVER_HINT}" if lost else ""
+        hint = f" Is the server running? {server_hint(self.uri)}" if lost else ""
         return MilvusUnavailable(f"Milvus at {self.uri} (collection {self.collection}): "
                                  f"{message.rstrip('.')}.{hint}")
 
@@ -372,10 +384,24 @@ class MilvusStore:
             raise MilvusUnavailable(f"{serving} on {self.uri} holds {rows} passages, the index "
                                     f"folder {passages}; rebuild it")
 
+    def _served(self, fn, *args, **kwargs):
+        """A search on the served collection; a collection the server holds released (it was
+        restarted, or an operator released it) is loaded again once, then searched."""
+        name = self.serving or self.collection
+        try:
+            return fn(name, *args, **kwargs)
+        except (ValueError, TypeError, ImportError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - pymilvus and grpc errors
+            message = str(getattr(exc, "message", None) or exc).lower()
+            if "not loaded" not in message and "released" not in message:
+                raise self._error(exc) from None
+        self._call(self.client.load_collection, name)
+        return self._call(fn, name, *args, **kwargs)
+
     def _search(self, data, field: str, n: int, expr: str, params: dict) -> dict[int, float]:
-        result = self._call(self.client.search, self.serving or self.collection, data=[data],
-                            anns_field=field, limit=n, filter=expr, output_fields=["row"],
-                            search_params=params)
+        result = self._served(self.client.search, data=[data], anns_field=field, limit=n,
+                              filter=expr, output_fields=["row"], search_params=params)
         return _scores(result[0])
 
     # --- the retrieval interface (index.retrieval) ---------------------------------------------
@@ -415,9 +441,8 @@ class MilvusStore:
             fuse = WeightedRanker(*weights, norm_score=True)
         else:
             raise ValueError(f"unknown Milvus ranker {ranker!r}; expected rrf or weighted")
-        result = self._call(self.client.hybrid_search, self.serving or self.collection, requests,
-                            fuse,
-                            limit=n, output_fields=["row"])
+        result = self._served(self.client.hybrid_search, requests, fuse, limit=n,
+                              output_fields=["row"])
         return _scores(result[0])
 
 

@@ -25,6 +25,7 @@ from index.milvus import (
     MilvusUnavailable,
     collection_name,
     filter_expression,
+    server_hint,
     term_id,
 )
 from index.retrieval import EmbeddedRetrieval
@@ -278,3 +279,28 @@ def _where(searcher, groups):
     from index.retrieval import Where
 
     return Where(None, None, check_groups(groups))  # no mask: the server's filter alone
+
+
+def test_a_released_collection_is_loaded_again_by_the_searcher(on_milvus, server):
+    """A server restarted, or an operator's release, leaves the collection released: the
+    searcher loaded before loads it again on its next search instead of failing."""
+    searcher = Searcher.load(on_milvus)
+    before = [h.passage_id for h in searcher.search("thời hạn báo cáo của chi bộ", k=5)]
+    client = MilvusClient(uri=server.replace("milvus://", "http://"))
+    fused = Searcher.load(on_milvus, fusion="milvus-rrf")  # Milvus's own hybrid search too
+    expected = [h.passage_id for h in fused.search("chi bộ", k=3)]
+    for loaded in (searcher, fused):
+        client.release_collection(loaded.retrieval.serving)
+        assert "NotLoad" in str(client.get_load_state(loaded.retrieval.serving)["state"])
+        query = "thời hạn báo cáo của chi bộ" if loaded is searcher else "chi bộ"
+        assert [h.passage_id for h in loaded.search(query, k=5 if loaded is searcher else 3)] \
+            == (before if loaded is searcher else expected)
+        assert "Loaded" in str(client.get_load_state(loaded.retrieval.serving)["state"])
+
+
+def test_the_hint_for_a_silent_server_names_its_address():
+    assert "--host 127.0.0.1 --port 19777" in server_hint("milvus://127.0.0.1:19777")
+    assert "19530" not in server_hint("milvus://127.0.0.1:19777")
+    remote = server_hint("https://milvus.tinh-uy.vn:443")
+    assert "milvus.tinh-uy.vn:443" in remote and "milvus-lite server" not in remote
+    assert "the milvus-lite file /srv/tracuu.db" in server_hint("/srv/tracuu.db")
