@@ -48,6 +48,7 @@ from index.users import (
     audit_csv,
     first_admin_banner,
     read_audit,
+    users_file,
 )
 from search import Searcher, briefing
 from search.answering import CARD_FIELDS
@@ -493,7 +494,7 @@ def search_tab(searcher: Searcher, filters: dict, groups: list[str] | None) -> N
             if not st.session_state.query:
                 st.warning("Hãy nhập câu hỏi hoặc từ khóa rồi bấm Tìm.")
     query = st.session_state.get("query", "")
-    mode = MODES[st.session_state.get("mode_choice") or next(iter(MODES))]
+    mode = MODES[st.session_state.mode_choice]  # set from the address, then by the radio
     write_link(query, mode, filters)
     if not query:
         empty_page()
@@ -557,7 +558,7 @@ def empty_page() -> None:
 def open_basket(index_dir: Path, user: User) -> None:
     """The signed-in user's basket, read from disk once a session (it survives reloads and
     restarts)."""
-    path = basket_file(UserStore.for_index(index_dir).path, user.name)
+    path = basket_file(users_file(index_dir), user.name)
     if st.session_state.get("basket_file") != path:
         st.session_state.basket_file = path
         st.session_state.basket = briefing.load(path)

@@ -209,16 +209,22 @@ async def reader(url: str, name: str, questions: list[str], level: Level,
         level.errors.append(f"{name}: {type(exc).__name__}: {exc}")
 
 
+def new_letter(path: Path, number: int) -> Path:
+    """A letter of the sample written to ``path`` under the code ``NUMBER-CV/ĐUK``: a document
+    of its own for an upload (its header passage is not in the embedding cache)."""
+    source = ROOT / "data" / "sample" / "2019-04-18_163-CV-DUK_Dong-Nai.txt"
+    path.write_text(source.read_text(encoding="utf-8").replace("163-CV/ĐUK", f"{number}-CV/ĐUK"),
+                    encoding="utf-8")
+    return path
+
+
 def editor(index: Path, every: float, stop: threading.Event, level: Level,
            folder: Path) -> None:
     """Add a new document to the index every ``every`` seconds until ``stop``."""
-    source = ROOT / "data" / "sample" / "2019-04-18_163-CV-DUK_Dong-Nai.txt"
     n = 0
     while not stop.wait(every):
         n += 1
-        path = folder / f"tai-len-{level.readers}-{n}.txt"
-        path.write_text(source.read_text(encoding="utf-8").replace(
-            "163-CV/ĐUK", f"{900 + n}-CV/ĐUK"), encoding="utf-8")
+        path = new_letter(folder / f"tai-len-{level.readers}-{n}.txt", 900 + n)
         try:  # as the app's upload form indexes: in a process of its own, at lower priority
             report = run_change("add", index, sources=[str(path)])
         except Exception as exc:  # noqa: BLE001 - reported with the level's errors

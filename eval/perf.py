@@ -207,27 +207,23 @@ def query_child(index_dir: str, queries: list[str]) -> dict:
     load_s = time.perf_counter() - started
     searcher.embedder.encode(["khởi động"], "query")
     out = {"load_s": load_s, "passages": len(searcher.data.passages)}
-    for mode in ("bm25", "dense", "hybrid"):
+
+    def timed(step) -> tuple[float, float]:
         times = []
         for q in queries:
             started = time.perf_counter()
-            searcher.search(q, k=10, mode=mode, answers=False)
+            step(q)
             times.append(time.perf_counter() - started)
-        out[mode] = percentiles(times)
+        return percentiles(times)
+
+    for mode in ("bm25", "dense", "hybrid"):
+        out[mode] = timed(lambda q: searcher.search(q, k=10, mode=mode, answers=False))
     ranker, searcher.ranker = searcher.ranker, None  # the fusion alone: the ranker's cost
-    times = []
-    for q in queries:
-        started = time.perf_counter()
-        searcher.search(q, k=10, mode="hybrid", answers=False)
-        times.append(time.perf_counter() - started)
-    out["hybrid_fusion_only"] = percentiles(times)
+    out["hybrid_fusion_only"] = timed(lambda q: searcher.search(q, k=10, mode="hybrid",
+                                                                answers=False))
     searcher.ranker = ranker
-    times = []  # answers, as the app asks them: the server's whole path, in its memory too
-    for q in queries:
-        started = time.perf_counter()
-        searcher.ask(q, k=10)
-        times.append(time.perf_counter() - started)
-    out["ask"] = percentiles(times)
+    # answers, as the app asks them: the server's whole path, in its memory too
+    out["ask"] = timed(lambda q: searcher.ask(q, k=10))
     out["peak_rss_mb"] = peak_rss_mb()
     vectors = searcher.embedder.encode(queries, "query")
     flat = faiss.IndexFlatIP(vectors.shape[1])
@@ -263,12 +259,10 @@ def addition(index_dir: Path) -> dict:
     process of its own, index.worker): seconds, and that process's peak memory."""
     from index.worker import run_change
 
-    sample = Path(__file__).resolve().parent.parent / "data" / "sample"
-    source = sample / "2019-04-18_163-CV-DUK_Dong-Nai.txt"
-    with tempfile.TemporaryDirectory() as tmp:
-        new = Path(tmp) / "perf-upload.txt"  # a text of its own: embedded, not from the cache
-        new.write_text(source.read_text(encoding="utf-8").replace(
-            "163-CV/ĐUK", f"{time.time_ns() % 10**6}-CV/ĐUK"), encoding="utf-8")
+    from .load import new_letter
+
+    with tempfile.TemporaryDirectory() as tmp:  # embedded, not taken from the cache
+        new = new_letter(Path(tmp) / "perf-upload.txt", time.time_ns() % 10**6)
         started = time.perf_counter()
         report = run_change("add", index_dir, sources=[str(new)])
     return {"s": time.perf_counter() - started, "peak_mb": report.peak_mb,

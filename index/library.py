@@ -260,19 +260,13 @@ def lower_priority() -> None:
     except (AttributeError, OSError):
         pass
 
+
 def _change(change: str, index_dir: Path, worker: bool, progress=None, **arguments):
     """``index.build.add`` or ``remove`` here, or with ``worker`` in a process of its own
-    (:func:`index.worker.run_change`); the report."""
-    if worker:
-        from .worker import run_change
+    (:mod:`index.worker`); the report."""
+    from .worker import apply_change, run_change
 
-        return run_change(change, index_dir, progress, **arguments)
-    from . import build
-
-    if change == "add":
-        return build.add(arguments["sources"], index_dir, access=arguments.get("access"),
-                         progress=progress)
-    return build.remove(arguments["doc_ids"], index_dir)
+    return (run_change if worker else apply_change)(change, index_dir, progress, **arguments)
 
 
 @dataclass

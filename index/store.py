@@ -436,12 +436,12 @@ def _read_texts(real: Path, folder: Path) -> tuple[dict[str, Document], list[Pas
             chars = row.pop("chars")
             row["text"] = texts.read(chars)
             if len(row["text"]) != chars:
+                damaged = True  # texts.txt ends early
                 break
             documents[row["doc_id"]] = Document(**row)
         else:
-            if not texts.read(1):
-                texts = None
-    if texts is not None:
+            damaged = texts.read(1) != ""  # or goes on past the last document
+    if damaged:
         raise IndexFolderError(f"{folder}: texts.txt does not match documents.jsonl; the folder "
                                "is damaged, rebuild it")
     passages, sections = [], {}

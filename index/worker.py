@@ -55,6 +55,20 @@ def peak_rss_mb() -> float:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def apply_change(change: str, index_dir: Path | str, progress: Progress | None = None,
+                 **arguments) -> BuildReport:
+    """``index.build.add(sources, index_dir, access=...)`` or ``index.build.remove(doc_ids,
+    index_dir)`` in this process: what :func:`run_change` runs in a child."""
+    from .build import add, remove
+
+    if change == "add":
+        return add(arguments["sources"], index_dir, access=arguments.get("access"),
+                   progress=progress)
+    if change == "remove":
+        return remove(arguments["doc_ids"], index_dir)
+    raise ValueError(f"unknown change {change!r}; expected one of {', '.join(CHANGES)}")
+
+
 def run_change(change: str, index_dir: Path | str, progress: Progress | None = None,
                **arguments) -> BuildReport:
     """Run ``index.build.<change>(..., index_dir, **arguments)`` in a child process and
@@ -109,16 +123,10 @@ def main() -> int:
     except OSError:
         pass
     request = json.loads(sys.stdin.read())
-    from .build import add, remove
-
     try:
-        if request["change"] == "add":
-            report = add(request["sources"], request["index_dir"], access=request.get("access"),
-                         progress=lambda share, text: say({"progress": share, "message": text}))
-        elif request["change"] == "remove":
-            report = remove(request["doc_ids"], request["index_dir"])
-        else:
-            raise ValueError(f"unknown change {request['change']!r}")
+        report = apply_change(request.pop("change"), request.pop("index_dir"),
+                              lambda share, text: say({"progress": share, "message": text}),
+                              **request)
     except tuple(ERRORS.values()) as exc:
         say({"error": str(exc), "kind": type(exc).__name__})
         return 1

@@ -15,6 +15,7 @@ import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 from index.text import CODE_RE, code_key, has_diacritics, normalize, segment, strip_accents
 
@@ -37,7 +38,9 @@ class QueryMarks:
     accented: bool = True
     codes: frozenset[str] = frozenset()
 
-    def allowed(self) -> set[tuple[str, ...]]:
+    @cached_property
+    def allowed(self) -> frozenset[tuple[str, ...]]:
+        """Every sequence of syllables to mark (computed once a query, not once a passage)."""
         out = set(self.phrases)
         for run in self.runs:
             if len(run) == 1:
@@ -45,7 +48,7 @@ class QueryMarks:
             for a in range(len(run)):
                 for b in range(a + 2, min(len(run), a + MAX_PHRASE) + 1):
                     out.add(run[a:b])
-        return out
+        return frozenset(out)
 
 
 MAX_PHRASE = 6  # syllables of the longest sequence matched from a run
@@ -94,7 +97,7 @@ _GAP = re.compile(r"[ \t\u00a0]*")  # what may lie between two syllables of one 
 
 def mark_spans(text: str, marks: QueryMarks) -> list[tuple[int, int]]:
     """Offsets of the query's phrases and codes in ``text``, neighbouring ones joined."""
-    allowed = marks.allowed()
+    allowed = marks.allowed
     syllables = [(m.start(), m.end(), _form(m.group(0), marks.accented))
                  for m in SYLLABLE.finditer(text)] if allowed else []
     joined = [i + 1 < len(syllables) and
