@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = {"bench": bench_main, "perf": perf_main, "milvus": milvus_main,
                 "fit-answers": fit_answers_main, "scans": scans_main,
                 "fit-ranker": fit_ranker_main, "reference-idf": reference_main,
-                "scale": scale_main, "load": load_main}
+                "scale": scale_main, "load": load_main, "drift": drift_main}
     if argv and argv[0] in commands:
         return commands[argv[0]](argv[1:])
     parser = argparse.ArgumentParser(prog="python -m eval", description="Evaluate retrieval on "
@@ -303,6 +303,45 @@ def milvus_main(argv: list[str]) -> int:
         return 1
     print(table(rows))
     return 0
+
+
+def drift_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m eval drift",
+        description="How far BM25 on Milvus drifts from exact BM25 as documents are added in "
+                    "place (+10%%, +100%%), and after `index rebuild` (eval/drift.py).")
+    parser.add_argument("--uri", required=True, help="Milvus endpoint, as for `eval milvus`")
+    parser.add_argument("--corpus", type=Path, required=True, help="folder of documents")
+    parser.add_argument("--questions", type=Path, default=None,
+                        help="a JSONL file of {\"query\": ...} (default: section titles of "
+                             "the corpus, as `eval perf` asks)")
+    parser.add_argument("--queries", type=int, default=100, help="titles asked (default 100)")
+    args = parser.parse_args(argv)
+
+    from index.milvus import MilvusUnavailable
+
+    from .drift import run, table
+
+    try:
+        if args.questions:
+            lines = args.questions.read_text(encoding="utf-8").splitlines()
+            queries = [json.loads(line)["query"] for line in lines if line.strip()]
+        else:
+            queries = _title_queries(args.corpus, args.queries)
+        rows = run(args.uri, args.corpus, queries)
+    except (ValueError, MilvusUnavailable, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(table(rows))
+    return 0
+
+
+def _title_queries(corpus: Path, n: int) -> list[str]:
+    from index.store import load_index
+
+    from .perf import base_index, sample_queries
+
+    return sample_queries(load_index(base_index(corpus)), n)
 
 
 def scans_main(argv: list[str]) -> int:

@@ -18,6 +18,8 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -107,15 +109,12 @@ def _tokenizer(client) -> str:
 def compare(index_dir: Path, uri: str, questions) -> list[dict]:
     """Rows of the comparison (see the module docstring)."""
     from index.build import publish
-    from index.milvus import MilvusStore
     from search import Searcher
 
     from .metrics import evaluate
     from .report import gold_qrels
 
-    work = Path(tempfile.mkdtemp(prefix="tracuu-milvus-"))
-    milvus = MilvusStore(uri, "tracuu_eval_backends")
-    try:
+    with scratch(uri, "tracuu_eval_backends") as (milvus, work):
         served_dir = publish(index_dir, milvus, work / "index")
         embedded = Searcher.load(index_dir)
         rows, reference = [], {}
@@ -134,6 +133,17 @@ def compare(index_dir: Path, uri: str, questions) -> list[dict]:
         result = {"all": evaluate(gold_qrels(embedded, questions), run), "_run": run, "_ms": ms}
         rows.append(_row("milvus BM25 function", "bm25", result, reference["bm25"]))
         return rows
+
+
+@contextmanager
+def scratch(uri: str, collection: str) -> Iterator[tuple]:
+    """A Milvus collection and a work folder for one measurement, both removed afterwards."""
+    from index.milvus import MilvusStore
+
+    work = Path(tempfile.mkdtemp(prefix="tracuu-milvus-"))
+    milvus = MilvusStore(uri, collection)
+    try:
+        yield milvus, work
     finally:
         try:
             milvus.drop()

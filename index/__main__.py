@@ -1,4 +1,4 @@
-"""Command line: ``python -m index build|add|remove|publish|verify|inspect|users``."""
+"""Command line: ``python -m index build|add|remove|publish|rebuild|verify|inspect|users``."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="restrict the documents to these access groups (default: every reader)")
     p.add_argument("--collection", default=None, help="Milvus collection (an alias; default: "
                    "tracuu_ and the folder's name)")
+    _cluster_options(p)
     p = sub.add_parser("add", help="add or replace documents in an index")
     p.add_argument("sources", nargs="+", metavar="SRC")
     p.add_argument("--index", type=Path, default=None)
@@ -50,6 +51,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--index", type=Path, default=None)
     p.add_argument("--uri", required=True, help="Milvus endpoint, as for build --uri")
     p.add_argument("--collection", default=None, help="as for build --collection")
+    _cluster_options(p)
+    p = sub.add_parser("rebuild", help="write the Milvus collection of an index again, whole "
+                       "(BM25 averages refreshed; a new layout with the options below)")
+    p.add_argument("--index", type=Path, default=None)
+    _cluster_options(p)
     p = sub.add_parser("verify", help="check every file of an index against its checksum")
     p.add_argument("--index", type=Path, default=None)
     p = sub.add_parser("users", help="who may sign in to the app (index.users)")
@@ -78,9 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true", help="print JSON")
     args = parser.parse_args(argv)
 
-    from .build import add, build, publish, remove
+    from .build import add, build, publish, rebuild, remove
     from .documents import DocumentError
-    from .milvus import MilvusUnavailable
+    from .milvus import MilvusBusy, MilvusUnavailable
     from .store import IndexFolderError
 
     try:
@@ -110,6 +116,10 @@ def main(argv: list[str] | None = None) -> int:
             publish(index_dir, milvus)
             print(f"{index_dir} is now served by Milvus at {milvus.uri}, collection "
                   f"{milvus.collection}.")
+        elif args.command == "rebuild":
+            index_dir = args.index or default_index_dir()
+            rebuild(index_dir, _config(args))
+            print(f"The Milvus collection of {index_dir} was written again.")
         elif args.command == "verify":
             from .store import verify_index
 
@@ -122,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "users":
             return _users(args, args.index or default_index_dir())
     except (ValueError, DocumentError, IndexFolderError, FileNotFoundError, ImportError,
-            MilvusUnavailable) as exc:
+            MilvusUnavailable, MilvusBusy) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:  # a full disk, a folder without write permission
@@ -191,16 +201,74 @@ def _users(args, index_dir: Path) -> int:
 
 def _milvus(args, out: Path):
     """The Milvus collection a build writes to, or None for the embedded backend."""
-    from .milvus import MilvusStore, collection_name, parse_index_uri
+    from .milvus import MilvusConfig, MilvusStore, collection_name, parse_index_uri
 
     if args.backend == "embedded":
-        if args.uri or args.collection:
-            raise ValueError("--uri and --collection go with --backend milvus")
+        if args.uri or args.collection or _config(args):
+            raise ValueError("--uri, --collection and the Milvus layout options go with "
+                             "--backend milvus")
         return None
     if not args.uri:
         raise ValueError("--backend milvus needs --uri (e.g. milvus://127.0.0.1:19530)")
     uri, named = parse_index_uri(args.uri)
-    return MilvusStore(uri, args.collection or named or collection_name(Path(out)))
+    return MilvusStore(uri, args.collection or named or collection_name(Path(out)),
+                       config=_config(args) or MilvusConfig())
+
+
+CLUSTER_OPTIONS = ("shards", "replicas", "index_type", "index_param", "search_param",
+                   "consistency", "partition_key", "text")
+
+
+def _cluster_options(p) -> None:
+    """The layout of a Milvus collection on a cluster (``index.milvus.MilvusConfig``)."""
+    from .milvus import CONSISTENCY, INDEX_TYPES, PARTITION_KEYS, TEXT_MODES
+
+    g = p.add_argument_group("Milvus layout (with --backend milvus, publish or rebuild)")
+    g.add_argument("--shards", type=int, default=None, help="shards of the collection (1)")
+    g.add_argument("--replicas", type=int, default=None,
+                   help="in-memory replicas on the query nodes (1)")
+    g.add_argument("--index-type", default=None, choices=list(INDEX_TYPES),
+                   help="dense vector index (HNSW)")
+    g.add_argument("--index-param", action="append", default=None, metavar="KEY=VALUE",
+                   help="a build parameter of the index, e.g. M=32, nlist=4096 (repeatable)")
+    g.add_argument("--search-param", action="append", default=None, metavar="KEY=VALUE",
+                   help="a search parameter, e.g. ef=128, nprobe=64 (repeatable)")
+    g.add_argument("--consistency", default=None, choices=list(CONSISTENCY),
+                   help="consistency level of searches (Strong)")
+    g.add_argument("--partition-key", default=None, choices=[*PARTITION_KEYS, "none"],
+                   help="a filter field Milvus partitions by (none)")
+    g.add_argument("--text", default=None, choices=list(TEXT_MODES),
+                   help="passage text on the query nodes: memory-mapped (mmap, the default), "
+                        "not loaded, or in memory")
+
+
+def _config(args):
+    """The Milvus layout the options give, or None when none is given."""
+    from .milvus import MilvusConfig
+
+    given = {k: getattr(args, k, None) for k in CLUSTER_OPTIONS}
+    if all(v is None for v in given.values()):
+        return None
+    options = {k: v for k, v in given.items() if v is not None and k not in ("index_param",
+                                                                            "search_param")}
+    if options.get("partition_key") == "none":
+        options["partition_key"] = None
+    options["index_params"] = _params(given["index_param"])
+    options["search_params"] = _params(given["search_param"])
+    return MilvusConfig(**options)
+
+
+def _params(pairs: list[str] | None) -> dict:
+    out = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ValueError(f"{pair!r} is not KEY=VALUE")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
 
 
 def _inspect(path: Path, as_json: bool) -> int:

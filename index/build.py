@@ -3,7 +3,9 @@
 ``build``: read → split into passages → tokenize → BM25 arrays → embed (cached) → FAISS →
 write the folder.  ``add`` and ``remove`` start from an existing folder: unchanged passages
 keep their terms and vectors; only new passages are tokenized and embedded; BM25 statistics
-are recomputed over the whole collection, so the result equals a fresh build.
+are recomputed over the whole collection, so the result equals a fresh build.  An index served
+by Milvus (:mod:`index.milvus`) takes the change in place in its collection first (the folder
+next), and ``rebuild`` writes its collection again, whole.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from .chunking import Passage, split_document
 from .dense import FaissIndex
 from .documents import Document, Limits, read_sources
 from .embeddings import DEFAULT_MODEL, Embedder, EmbeddingCache
-from .milvus import MilvusStore
+from .milvus import MilvusConfig, MilvusStore
 from .paths import cache_dir
 from .store import (
     IndexData,
@@ -192,7 +194,7 @@ def _save(data: IndexData, out: Path, chunking: dict | None = None,
         return
     _say(f"Writing {len(data.passages)} passages to Milvus ({milvus.uri}, collection "
          f"{milvus.collection}) ...")
-    physical, old = milvus.write(data)
+    physical, old = milvus.write(data, say=_say)
     data.backend = milvus.backend_record(physical)
     write_index(data, out, chunking)
     milvus.drop_collection(old)  # the folder names the new one now
@@ -253,7 +255,9 @@ def _add(sources, index_dir: Path, use_cache: bool, progress: Progress | None,
                        folded=data.folded.extend(new.folded), dense=dense,
                        analyzer=data.analyzer, model=data.model, manifest=data.manifest,
                        passage_engine=data.passage_engine, backend=data.backend)
-    _save(merged, index_dir)
+    _write_change(merged, index_dir, gone=replaced, passages=new.passages,
+                  documents={d.doc_id: d for d in new.docs}, tokens=new.tokens,
+                  folded=new.folded, vectors=new.vectors)
     if progress:
         progress(1.0, "Xong")
     return BuildReport(len(new.docs), len(new.passages), new.embedded, skipped + new.skipped)
@@ -277,8 +281,48 @@ def _remove(doc_ids: list[str], index_dir: Path) -> BuildReport:
         raise ValueError("removing every document would leave an empty index; build a new one "
                          "instead")
     kept = _without(data, set(doc_ids))
-    _save(kept, index_dir)
+    _write_change(kept, index_dir, gone=set(doc_ids))
     return BuildReport(len(kept.documents), len(kept.passages), 0, removed=list(doc_ids))
+
+
+def _write_change(data: IndexData, out: Path, gone: set[str],
+                  passages: list[Passage] | None = None, documents: dict | None = None,
+                  tokens: list[list[str]] | None = None, folded: list[list[str]] | None = None,
+                  vectors: np.ndarray | None = None) -> None:
+    """Write ``data``, an index changed by the documents ``gone`` out and ``passages`` (of
+    ``documents``, with their BM25 terms and vectors) in.  An index served
+    by Milvus takes the change in place first (:meth:`index.milvus.MilvusStore.change`), then
+    the folder is written; when the folder fails, running the same change again is safe (the
+    collection's rows and statistics are recomputed from what it holds)."""
+    milvus = MilvusStore.for_index(data.backend)
+    if milvus is not None:
+        _say(f"Changing the Milvus collection {milvus.collection} ({milvus.uri}) in place: "
+             f"{len(gone)} documents out, {len(passages or [])} passages in ...")
+        try:
+            milvus.change(passages or [], documents or {}, tokens or [], folded or [],
+                          vectors if vectors is not None else np.zeros((0, data.dense.dim)),
+                          gone, data.bm25.k1, data.bm25.b)
+        finally:
+            milvus.close()
+    write_index(data, out)
+
+
+def rebuild(index_dir: Path | str, config: MilvusConfig | None = None) -> Path:
+    """Write the collection of an index served by Milvus again, whole, from its folder: a new
+    physical collection (the BM25 average lengths and idf floors refreshed; ``config``, when
+    given, its new layout), then the alias moves to it; searches go on from the old one until
+    then.  Nothing is embedded again."""
+    index_dir = Path(index_dir)
+    with writer_lock(index_dir, say=_say):
+        data = load_index(index_dir)
+        milvus = MilvusStore.for_index(data.backend)
+        if milvus is None:
+            raise ValueError(f"{index_dir} is searched in its folder, not on Milvus; `python -m "
+                             "index publish` serves it from a Milvus collection")
+        if config is not None:
+            milvus.config = config
+        _save(data, index_dir, data.manifest.get("chunking"), milvus)
+    return index_dir
 
 
 def publish(index_dir: Path | str, milvus: MilvusStore, out: Path | str | None = None) -> Path:
@@ -323,4 +367,4 @@ def ensure_index(index_dir: Path, sources: list[Path], label: str, rebuild: bool
 
 
 __all__ = ["BuildReport", "IndexFolderError", "add", "build", "ensure_default_index",
-           "ensure_index", "publish", "remove"]
+           "ensure_index", "publish", "rebuild", "remove"]

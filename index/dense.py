@@ -49,10 +49,12 @@ class FaissIndex:
                 self.index.add(old)
         self.index.add(vectors)
 
-    def vectors(self) -> np.ndarray:
-        if self.count == 0:
+    def vectors(self, start: int = 0, stop: int | None = None) -> np.ndarray:
+        """The vectors of rows ``start`` to ``stop`` (default: all)."""
+        stop = self.count if stop is None else min(stop, self.count)
+        if stop <= start:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return self.index.reconstruct_n(0, self.count)
+        return self.index.reconstruct_n(start, stop - start)
 
     def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(scores, rows) of the ``k`` nearest passages; rows of -1 are padding."""

@@ -2,49 +2,66 @@
 
 An index built with ``--backend milvus --uri URI`` is still a folder (manifest, documents,
 passages, BM25 statistics: what citations, answers and the document viewer read), and its
-passages are also one Milvus collection that serves the two retrievals:
+passages are also one Milvus collection that serves the two retrievals and takes ``add`` and
+``remove`` in place:
 
 =============  ==========================  ===============================================
 field          type                        what
 =============  ==========================  ===============================================
-row            INT64, primary key          the passage's row in the folder's tables
+pid            INT64, primary key          63 bits of a hash of ``passage_id`` (stable:
+                                           a replaced document's passages overwrite theirs)
 passage_id     VARCHAR                     ``doc_id#n``
-doc_id         VARCHAR
+doc_id         VARCHAR                     scalar index
 section        VARCHAR                     section path (``Chương I › Điều 3``)
 start, end     INT64                       offsets of the passage in its document's text
-text           VARCHAR                     the passage (cut at 65,535 bytes, Milvus's limit)
-doc_type,      VARCHAR                     normalized metadata of the document, for filters
-issuer, level,
-code
+text           VARCHAR                     the passage (cut at 65,535 bytes, Milvus's
+                                           limit); memory-mapped, or not loaded at all
+doc_type,      VARCHAR                     normalized metadata of the document, for
+issuer, level,                             filters; scalar indexes; one of them (or year)
+code                                       may be the partition key
 access         VARCHAR                     the document's access groups as ``|a|b|``, "" for
                                            every reader (``index.access``)
 year           INT64                       the document's year, 0 when it has none
-dense          FLOAT_VECTOR (dim)          the passage embedding; HNSW, inner product
-bm25           SPARSE_FLOAT_VECTOR         BM25 weights; sparse inverted index, inner product
+length_a,      INT64                       the passage's BM25 length in each field (what
+length_f                                   the statistics need when it is deleted)
+dense          FLOAT_VECTOR (dim)          the passage embedding (HNSW, IVF_SQ8, DiskANN ...,
+                                           inner product: :class:`MilvusConfig`)
+bm25           SPARSE_FLOAT_VECTOR         saturated term frequencies; sparse inverted index
 =============  ==========================  ===============================================
 
-**BM25 as client-side sparse vectors.**  A passage's vector holds, for each of its terms, the
-term's idf times its saturated frequency (``index.bm25``), for the accented terms and, under
-other ids, the accent-free ones; a query's vector holds each term's count times the weight of
-its field.  Their inner product is exactly the embedded BM25 score
-(``index.retrieval.EmbeddedRetrieval.bm25``), up to float32 rounding, with two exceptions too
-rare to matter: term ids are the first four bytes of a BLAKE2b hash of ``field:term`` (so a
-query needs no vocabulary), and two terms whose hashes collide share a dimension (about one
-pair in a vocabulary of 100k terms); and postings with a negative idf, which only a tiny corpus
-has, are left out (Milvus takes no negative weights).  Milvus's
-built-in BM25 function was measured and not used (``python -m eval milvus``,
-docs/scale-out.md): it computes its own idf and length norm over its analyzer's tokens, with
-no accent-free field and no rank-bm25 idf floor, and its top 10 overlaps ours at 0.84.  The
-price: idf is frozen when the collection is written, so adding documents rewrites the
-collection (see :meth:`MilvusStore.write`).
+**BM25 that survives inserts.**  A passage's sparse vector holds only what depends on the
+passage: for each of its terms (accented, and under other ids accent-free) the saturated
+frequency ``tf (k1 + 1) / (tf + k1 (1 - b + b |d| / avgdl))`` against an average length
+*stored* with the collection.  The idf is on the query side: a query's vector holds each term's
+count times its field's weight times its idf, computed from the statistics collection
+``<physical>__stats`` (term id -> passages holding it; under negative keys the passage count,
+total lengths, and the stored average lengths and idf floors).  On a fresh build or a rebuild
+the inner product is exactly the embedded BM25 (``index.retrieval.EmbeddedRetrieval.bm25``) up
+to float32 rounding, with two exceptions too rare to matter: term ids are the first four bytes
+of a BLAKE2b hash of ``field:term`` (a query needs no vocabulary; two terms whose hashes
+collide share a dimension, about one pair in 100k terms), and a term whose idf is negative
+after the floor (only a tiny corpus has one) is left out of the query (Milvus takes no negative
+weights).  After ``add`` and ``remove`` the document frequencies and the passage count stay
+exact; only the average length and the floor of negative idfs (epsilon times the mean idf)
+keep their values from the last full write, until ``python -m index rebuild`` refreshes them
+(docs/scale-out.md measures the drift).  Milvus's built-in BM25 function was measured and not
+used (``python -m eval milvus``): it computes its own idf and length norm over its analyzer's
+tokens, with no accent-free field and no rank-bm25 idf floor, and its top 10 overlaps ours at
+0.84.
 
-**No partial writes.**  Each write goes to a new physical collection ``<name>__<stamp>``; only
-when it is complete, indexed and loaded does the alias ``<name>`` move to it.  The folder is
-written next, and only then is the old collection dropped: a write that fails leaves the alias
-on the previous complete collection, and a folder that fails to be written still names a
-collection that exists, which its searchers keep using (they search the collection the folder
-names, not the alias).  A build in another process never mixes its rows with a loaded
-searcher's passage list: once it drops that collection, the searcher gets an error.
+**Changes in place.**  :meth:`MilvusStore.change` upserts a document's passages, deletes its
+old passages beyond the new count (or all of a removed document's), and adds the change's
+difference of document frequencies to the statistics, all under the collection's writer lock
+on the server (:meth:`MilvusStore.locked`: the alias ``<collection>__lock``, which only one
+writer can create).  A lock older than :data:`LOCK_STALE` is taken over and the statistics are
+counted again from the rows, since its writer died mid-change.  Searchers loaded before a change
+keep searching: a passage key their folder does not know is skipped.
+
+**Full writes** (``build``, ``publish``, ``rebuild``, a new model) go to a new physical
+collection ``<collection>__<stamp>``, filled :data:`BATCH` passages at a time (the writer's
+memory is bounded by a batch, not the corpus), then the alias ``<collection>`` moves to it.
+The folder is written next, and only then is the old collection dropped: a write that fails
+leaves the alias on the previous complete collection.
 
 **Errors.**  Every call goes through :meth:`MilvusStore._call`, which turns a lost or refused
 connection into :class:`MilvusUnavailable` naming the URI and the way to start a server.
@@ -55,10 +72,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
 import time
 import uuid
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -68,12 +89,34 @@ from .metadata import document_year, year_range
 from .retrieval import FILTER_FIELDS, BM25Query, Where, check_filter, filter_value, wanted
 from .text import normalize
 
+SCHEMA = 2  # the collection layout written here (v1: a new collection for every change)
 ID_SPACE = 2**32 - 2  # sparse dimensions Milvus accepts: 0 .. 2**32 - 2
 EMPTY_ID = ID_SPACE  # a passage without terms gets this dimension, never queried
-BATCH = 512  # rows a insert call
+BATCH = 10_000  # passages a write step holds in memory
+INSERT = 500  # rows an insert call
 TEXT_BYTES = 65_535
 FIELD_BYTES = 500  # metadata values for filters, compared cut to this length on both sides
 ID_BYTES = 2048
+LOCK_STALE = 6 * 3600.0  # seconds after which a writer lock is taken to be a dead writer's
+LOCK_WAIT = 120.0  # seconds a writer waits for another one's lock
+
+TERM_FIELDS = (("a", "bm25"), ("f", "folded"))  # sparse id prefix, IndexData attribute
+PASSAGES_KEY = -1  # statistics keys below 0: the collection's own figures
+TOTAL_KEY = {"a": -2, "f": -3}  # terms of all passages, per field
+AVGDL_KEY = {"a": -4, "f": -5}  # the average length the passage vectors were written with
+FLOOR_KEY = {"a": -6, "f": -7}  # the idf given to terms whose idf is negative
+
+# dense index types: (build parameters, search parameters) by default
+INDEX_TYPES = {"HNSW": ({"M": 32, "efConstruction": 200}, {"ef": 128}),
+               "IVF_FLAT": ({"nlist": 1024}, {"nprobe": 32}),
+               "IVF_SQ8": ({"nlist": 1024}, {"nprobe": 32}),
+               "DISKANN": ({}, {"search_list": 100}),
+               "FLAT": ({}, {}),
+               "AUTOINDEX": ({}, {})}
+CONSISTENCY = ("Strong", "Bounded", "Session", "Eventually")
+PARTITION_KEYS = ("issuer", "year", "doc_type", "level")
+TEXT_MODES = ("mmap", "unloaded", "memory")
+SCALAR_INDEXED = ("doc_id", *FILTER_FIELDS, "year")
 
 
 def server_hint(uri: str) -> str:
@@ -164,31 +207,198 @@ def _cut(text: str, limit: int) -> str:
     return text if len(raw) <= limit else raw[:limit].decode("utf-8", "ignore")
 
 
-def sparse_rows(bm25, prefix: str) -> list[dict[int, float]]:
-    """Per passage, {term id: idf * saturated tf} of one BM25 field (``index.bm25.BM25``)."""
-    ids = np.array([term_id(prefix, t) for t in bm25.vocab], dtype=np.int64)
-    tf = bm25.tf
-    values = bm25.weights() * bm25.idf()[np.repeat(np.arange(tf.shape[1]), np.diff(tf.indptr))]
-    from scipy import sparse
+def passage_key(passage_id: str) -> int:
+    """A passage's primary key: 63 bits of a BLAKE2b hash of its id, the same in every
+    version of the collection, so a replaced document's passages overwrite their rows."""
+    digest = hashlib.blake2b(passage_id.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little") & (2**63 - 1)
 
-    by_row = sparse.csc_matrix((values, tf.indices, tf.indptr), shape=tf.shape).tocsr()
-    out = []
-    for r in range(by_row.shape[0]):
-        lo, hi = by_row.indptr[r], by_row.indptr[r + 1]
-        out.append({int(ids[j]): float(v) for j, v in zip(by_row.indices[lo:hi],
-                                                           by_row.data[lo:hi]) if v > 0})
+
+def saturated(tokens: list[str], prefix: str, avgdl: float, k1: float,
+              b: float) -> dict[int, float]:
+    """{term id: saturated frequency} of one passage's terms in one field (``index.bm25``)."""
+    counts = Counter(tokens)
+    norm = k1 * (1 - b + b * len(tokens) / avgdl) if avgdl else k1
+    return {term_id(prefix, t): c * (k1 + 1) / (c + norm) for t, c in counts.items()}
+
+
+@dataclass
+class MilvusConfig:
+    """How the collection is laid out on a cluster (``python -m index build --help`` names the
+    flags).  ``index_params`` and ``search_params`` go over the defaults of ``index_type``
+    (:data:`INDEX_TYPES`); ``consistency`` is the collection's default level (Strong: a search
+    sees every finished write; Bounded is faster on a cluster); ``partition_key``: a filter
+    field Milvus partitions by, so a filter on it reads one partition; ``text``: ``mmap`` keeps
+    the passage text out of query-node memory (read from disk when asked), ``unloaded`` does
+    not load it at all, ``memory`` loads it.  Recorded in the index manifest."""
+
+    shards: int = 1
+    replicas: int = 1
+    index_type: str = "HNSW"
+    index_params: dict = field(default_factory=dict)
+    search_params: dict = field(default_factory=dict)
+    consistency: str = "Strong"
+    partition_key: str | None = None
+    partitions: int = 16
+    text: str = "mmap"
+
+    def __post_init__(self):
+        self.index_type = str(self.index_type).upper()
+        for name, value, choices in (("index type", self.index_type, INDEX_TYPES),
+                                     ("consistency level", self.consistency, CONSISTENCY),
+                                     ("text mode", self.text, TEXT_MODES)):
+            if value not in choices:
+                raise ValueError(f"unknown Milvus {name} {value!r}; expected one of "
+                                 f"{', '.join(choices)}")
+        if self.partition_key not in (None, *PARTITION_KEYS):
+            raise ValueError(f"{self.partition_key!r} cannot be the partition key; expected one "
+                             f"of {', '.join(PARTITION_KEYS)}")
+        for name in ("shards", "replicas", "partitions"):
+            if not 1 <= int(getattr(self, name)) <= 1024:
+                raise ValueError(f"Milvus {name} must be between 1 and 1024, not "
+                                 f"{getattr(self, name)}")
+
+    def build_params(self) -> dict:
+        return {**INDEX_TYPES[self.index_type][0], **self.index_params}
+
+    def dense_params(self, n: int) -> dict:
+        """Search parameters for ``n`` results (HNSW's ef and DiskANN's list at least 2n)."""
+        params = {**INDEX_TYPES[self.index_type][1], **self.search_params}
+        for key in ("ef", "search_list"):
+            if key in params:
+                params[key] = max(int(params[key]), 2 * n)
+        return {"metric_type": "IP", "params": params}
+
+    def record(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_record(cls, record: dict | None) -> MilvusConfig:
+        return cls(**(record or {}))
+
+
+@dataclass
+class TermStats:
+    """Document frequencies by term id, passages, and total lengths by field: of a whole
+    collection, or the difference a change makes to them."""
+
+    df: Counter = field(default_factory=Counter)
+    passages: int = 0
+    totals: Counter = field(default_factory=Counter)
+
+    def count(self, terms, lengths: dict[str, int], sign: int = 1) -> None:
+        """One passage (its term ids, its length by field) in, or out with ``sign`` -1."""
+        for key in terms:
+            if key != EMPTY_ID:
+                self.df[int(key)] += sign
+        self.passages += sign
+        for prefix, length in lengths.items():
+            self.totals[prefix] += sign * int(length)
+
+    def merge(self, other: TermStats) -> None:
+        self.df.update(other.df)
+        self.passages += other.passages
+        self.totals.update(other.totals)
+
+    def figures(self) -> dict[int, float]:
+        """The statistics rows this difference touches, keyed as the collection keys them."""
+        out = {k: float(v) for k, v in self.df.items() if v}
+        if self.passages:
+            out[PASSAGES_KEY] = float(self.passages)
+        for prefix, total in self.totals.items():
+            if total:
+                out[TOTAL_KEY[prefix]] = float(total)
+        return out
+
+
+def folder_stats(data) -> dict[int, float]:
+    """The statistics rows of a full write from an index folder (``index.store.IndexData``):
+    exact document frequencies, and the average lengths and idf floors of its BM25 arrays."""
+    keys, dfs = [], []
+    out = {PASSAGES_KEY: float(len(data.passages))}
+    for prefix, attr in TERM_FIELDS:
+        bm25 = getattr(data, attr)
+        keys.append(_vocab_ids(bm25, prefix))
+        n = np.diff(bm25.tf.indptr).astype(np.float64)
+        dfs.append(n)
+        total = float(np.asarray(bm25.tf.data, dtype=np.float64).sum())
+        out[TOTAL_KEY[prefix]] = total
+        out[AVGDL_KEY[prefix]] = total / bm25.n_docs if bm25.n_docs else 0.0
+        raw = np.log(bm25.n_docs - n + 0.5) - np.log(n + 0.5)
+        out[FLOOR_KEY[prefix]] = float(bm25.epsilon * raw.mean()) if raw.size else 0.0
+    ids, inverse = np.unique(np.concatenate(keys), return_inverse=True)
+    sums = np.bincount(inverse, weights=np.concatenate(dfs))
+    out.update(zip(ids.tolist(), sums.tolist()))
     return out
 
 
-def query_vector(query: BM25Query) -> dict[int, float]:
-    """The sparse query: each term's count times its field's weight."""
-    out: dict[int, float] = {}
+def _vocab_ids(bm25, prefix: str) -> np.ndarray:
+    """The term id of each column of a BM25 field."""
+    ids = np.empty(len(bm25.vocab), dtype=np.int64)
+    for term, j in bm25.vocab.items():
+        ids[j] = term_id(prefix, term)
+    return ids
+
+
+def folder_rows(data, size: int = BATCH) -> Iterator[list[dict]]:
+    """The rows of an index folder's passages, ``size`` at a time: the passage vectors are the
+    folder's own BM25 weights (saturated frequencies against its average length)."""
+    from scipy import sparse
+
+    meta = {doc_id: _filter_values(doc.metadata) for doc_id, doc in data.documents.items()}
+    fields = []
+    for prefix, attr in TERM_FIELDS:
+        bm25 = getattr(data, attr)
+        tf = bm25.tf
+        weights = sparse.csc_matrix((bm25.weights(), tf.indices, tf.indptr), shape=tf.shape)
+        fields.append((prefix, _vocab_ids(bm25, prefix), weights, tf))
+    for lo in range(0, len(data.passages), size):
+        hi = min(len(data.passages), lo + size)
+        vectors = data.dense.vectors(lo, hi)
+        parts = [(prefix, ids, weights[lo:hi].tocsr(), np.asarray(tf[lo:hi].sum(axis=1)).ravel())
+                 for prefix, ids, weights, tf in fields]
+        rows = []
+        for i in range(hi - lo):
+            vector, lengths = {}, {}
+            for prefix, ids, by_row, total in parts:
+                a, b = by_row.indptr[i], by_row.indptr[i + 1]
+                vector.update(zip(ids[by_row.indices[a:b]].tolist(), by_row.data[a:b].tolist()))
+                lengths[prefix] = int(total[i])
+            p = data.passages[lo + i]
+            rows.append(passage_row(p, meta[p.doc_id], vectors[i], vector, lengths))
+        yield rows
+
+
+def passage_row(p, filter_values: dict, vector: np.ndarray, bm25: dict[int, float],
+                lengths: dict[str, int]) -> dict:
+    """One passage as a row of the collection."""
+    return {"pid": passage_key(p.passage_id), "passage_id": _cut(p.passage_id, ID_BYTES),
+            "doc_id": _cut(p.doc_id, ID_BYTES), "section": _cut(p.section, 4096),
+            "text": _cut(p.text, TEXT_BYTES), "start": p.start, "end": p.end, **filter_values,
+            "length_a": lengths.get("a", 0), "length_f": lengths.get("f", 0),
+            "dense": np.asarray(vector, dtype=np.float32).tolist(),
+            "bm25": bm25 or {EMPTY_ID: 1e-9}}
+
+
+def idf_of(df: float, passages: float, floor: float) -> float:
+    """rank-bm25's idf (``index.bm25.BM25.idf``) of a term held by ``df`` of ``passages``."""
+    idf = math.log(passages - df + 0.5) - math.log(df + 0.5)
+    return floor if idf < 0 else idf
+
+
+def query_terms(query: BM25Query) -> dict[tuple[str, int], float]:
+    """{(field prefix, term id): count times the field's weight} of a query."""
+    out: dict[tuple[str, int], float] = {}
     for prefix, terms, weight in (("a", query.terms, query.weight),
                                   ("f", query.folded_terms, query.folded_weight)):
         for term in terms if weight > 0 else ():
-            key = term_id(prefix, term)
+            key = (prefix, term_id(prefix, term))
             out[key] = out.get(key, 0.0) + weight
     return out
+
+
+class MilvusBusy(RuntimeError):
+    """Another writer holds the collection's lock; the message says since when."""
 
 
 @dataclass
@@ -201,12 +411,15 @@ class MilvusStore:
     collection: str
     token: str = field(default_factory=lambda: os.environ.get("TRACUU_MILVUS_TOKEN", ""))
     timeout: float = 30.0
-
     physical: str | None = None  # the collection the index folder was written with
+    config: MilvusConfig = field(default_factory=MilvusConfig)
+    schema: int = SCHEMA  # the layout of ``physical`` (an older one must be written again)
 
     def __post_init__(self):
         self._client = None
         self.serving: str | None = None  # the physical collection checked by check()
+        self._keys = self._rows = None  # passage keys sorted, and the folder row of each
+        self.mismatch: str | None = None  # what check() found different from the folder
 
     @classmethod
     def for_index(cls, backend: dict, uri: str | None = None) -> MilvusStore | None:
@@ -214,11 +427,13 @@ class MilvusStore:
         when the folder searches itself; ``uri`` points it at another server."""
         if backend.get("name") != "milvus":
             return None
-        return cls(uri or backend["uri"], backend["collection"], physical=backend.get("physical"))
+        return cls(uri or backend["uri"], backend["collection"], physical=backend.get("physical"),
+                   config=MilvusConfig.from_record(backend.get("config")),
+                   schema=int(backend.get("schema", 1)))
 
     def backend_record(self, physical: str) -> dict:
         return {"name": "milvus", "uri": self.uri, "collection": self.collection,
-                "physical": physical}
+                "physical": physical, "schema": SCHEMA, "config": self.config.record()}
 
     # --- the connection ----------------------------------------------------------------------
 
@@ -230,8 +445,8 @@ class MilvusStore:
             except ImportError as exc:
                 raise ImportError("pymilvus is not available - install it with `pip install "
                                   "pymilvus milvus-lite` to use the Milvus backend") from exc
-            for name in ("pymilvus", "pymilvus.milvus_client"):  # errors are raised, not logged
-                logging.getLogger(name).setLevel(logging.CRITICAL)
+            for name in ("pymilvus", "pymilvus.milvus_client", "pymilvus.decorators"):
+                logging.getLogger(name).setLevel(logging.CRITICAL)  # raised, not logged
             self._client = self._call(MilvusClient, uri=client_uri(self.uri), token=self.token,
                                       timeout=self.timeout)
         return self._client
@@ -261,110 +476,345 @@ class MilvusStore:
                 pass
             self._client = None
 
-    # --- writing -----------------------------------------------------------------------------
+    # --- full writes -------------------------------------------------------------------------
 
-    def write(self, data) -> tuple[str, str | None]:
+    def write(self, data, say=None) -> tuple[str, str | None]:
         """Write every passage of ``data`` (``index.store.IndexData``) to a new physical
-        collection, then move the alias to it.  Returns (new collection, the one the alias
-        left, or None); the caller drops the old one with :meth:`drop_collection` once the
-        folder records the new one, so a failure in between leaves a usable index."""
-        from pymilvus import DataType, MilvusClient
-
+        collection, :data:`BATCH` passages at a time, then move the alias to it.  Returns (new
+        collection, the one the alias left, or None); the caller drops the old one with
+        :meth:`drop_collection` once the folder records the new one, so a failure in between
+        leaves a usable index.  ``say`` hears the progress."""
         physical = f"{self.collection}__{time.strftime('%Y%m%d%H%M%S')}_{uuid.uuid4().hex[:8]}"
         client = self.client
-        if self._call(client.has_collection, physical):
-            raise MilvusUnavailable(f"{physical} already exists on {self.uri}; try again")
-        schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
-        schema.add_field("row", DataType.INT64, is_primary=True)
-        for name, length in (("passage_id", ID_BYTES), ("doc_id", ID_BYTES), ("section", 4096),
-                             ("access", FIELD_BYTES), *((f, FIELD_BYTES) for f in FILTER_FIELDS)):
-            schema.add_field(name, DataType.VARCHAR, max_length=length)
-        schema.add_field("text", DataType.VARCHAR, max_length=TEXT_BYTES)
-        for name in ("start", "end", "year"):
-            schema.add_field(name, DataType.INT64)
-        schema.add_field("dense", DataType.FLOAT_VECTOR, dim=data.dense.dim)
-        schema.add_field("bm25", DataType.SPARSE_FLOAT_VECTOR)
-        self._call(client.create_collection, physical, schema=schema)
+        old = self.alias_target()
+        if old is None and self._call(client.has_collection, self.collection):
+            raise MilvusUnavailable(f"{self.collection} on {self.uri} is a collection, not an "
+                                    "alias this project wrote; choose another --collection")
         try:
-            self._fill(physical, data)
-            indexes = client.prepare_index_params()
-            indexes.add_index(field_name="dense", index_type="HNSW", metric_type="IP",
-                              params={"M": 32, "efConstruction": 200})
-            indexes.add_index(field_name="bm25", index_type="SPARSE_INVERTED_INDEX",
-                              metric_type="IP")
-            self._call(client.create_index, physical, indexes)
-            self._call(client.load_collection, physical)
-            old = self.alias_target()
+            self._create(physical, data.dense.dim)
+            self._put_figures(physical, folder_stats(data))
+            done, started = 0, time.monotonic()
+            for rows in folder_rows(data):
+                self._insert(physical, rows)
+                done += len(rows)
+                if say and len(data.passages) > BATCH:
+                    say(f"  {done:,}/{len(data.passages):,} passages written "
+                        f"({done / max(1e-9, time.monotonic() - started):,.0f}/s)")
+            self._call(client.flush, physical)
+            self._call(client.flush, stats_name(physical))
             if old is None:
-                if self._call(client.has_collection, self.collection):
-                    raise MilvusUnavailable(f"{self.collection} on {self.uri} is a collection, "
-                                            "not an alias this project wrote; choose another "
-                                            "--collection")
                 self._call(client.create_alias, physical, self.collection)
             else:
                 self._call(client.alter_alias, physical, self.collection)
         except BaseException:
-            try:
-                client.drop_collection(physical)
-            except Exception:  # noqa: BLE001 - the server may be the thing that failed
-                pass
+            self._drop_quietly(physical)
             raise
         return physical, (old if old != physical else None)
 
+    def _create(self, physical: str, dim: int) -> None:
+        """A new, empty, indexed and loaded collection with its statistics collection."""
+        from pymilvus import DataType, MilvusClient
+
+        config, client = self.config, self.client
+        if self._call(client.has_collection, physical):
+            raise MilvusUnavailable(f"{physical} already exists on {self.uri}; try again")
+        schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
+        schema.add_field("pid", DataType.INT64, is_primary=True)
+        for name, length in (("passage_id", ID_BYTES), ("doc_id", ID_BYTES), ("section", 4096),
+                             ("access", FIELD_BYTES), *((f, FIELD_BYTES) for f in FILTER_FIELDS)):
+            schema.add_field(name, DataType.VARCHAR, max_length=length,
+                             is_partition_key=config.partition_key == name)
+        schema.add_field("text", DataType.VARCHAR, max_length=TEXT_BYTES,
+                         **({"mmap_enabled": True} if config.text == "mmap" else {}))
+        for name in ("start", "end", "year", "length_a", "length_f"):
+            schema.add_field(name, DataType.INT64, is_partition_key=config.partition_key == name)
+        schema.add_field("dense", DataType.FLOAT_VECTOR, dim=dim)
+        schema.add_field("bm25", DataType.SPARSE_FLOAT_VECTOR)
+        options = {"num_shards": config.shards, "consistency_level": config.consistency}
+        if config.partition_key:
+            options["num_partitions"] = config.partitions
+        self._call(client.create_collection, physical, schema=schema, **options)
+        try:
+            indexes = client.prepare_index_params()
+            indexes.add_index(field_name="dense", index_type=config.index_type, metric_type="IP",
+                              params=config.build_params())
+            indexes.add_index(field_name="bm25", index_type="SPARSE_INVERTED_INDEX",
+                              metric_type="IP")
+            for name in SCALAR_INDEXED:  # filters read an index, not every row
+                indexes.add_index(field_name=name, index_type="INVERTED")
+            self._call(client.create_index, physical, indexes)
+            self._load(physical)
+            self._create_stats(physical)
+        except BaseException:
+            self._drop_quietly(physical)
+            raise
+
+    def _create_stats(self, physical: str) -> None:
+        from pymilvus import DataType, MilvusClient
+
+        name, client = stats_name(physical), self.client
+        schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
+        schema.add_field("key", DataType.INT64, is_primary=True)
+        schema.add_field("value", DataType.DOUBLE)
+        schema.add_field("v", DataType.FLOAT_VECTOR, dim=2)  # Milvus wants a vector field
+        self._call(client.create_collection, name, schema=schema, consistency_level="Strong")
+        indexes = client.prepare_index_params()
+        indexes.add_index(field_name="v", index_type="FLAT", metric_type="L2")
+        self._call(client.create_index, name, indexes)
+        self._call(client.load_collection, name)
+
+    def _load(self, name: str) -> None:
+        """Load a collection as configured: its replicas, the text left out when asked."""
+        options = {}
+        if self.config.replicas > 1:
+            options["replica_number"] = self.config.replicas
+        if self.config.text == "unloaded":
+            options["load_fields"] = [f for f in ("pid", "passage_id", "doc_id", "section",
+                                                  "access", *FILTER_FIELDS, "start", "end",
+                                                  "year", "length_a", "length_f", "dense",
+                                                  "bm25")]
+            options["skip_load_dynamic_field"] = True
+        self._call(self.client.load_collection, name, **options)
+
+    def _insert(self, physical: str, rows: list[dict], upsert: bool = False) -> None:
+        write = self.client.upsert if upsert else self.client.insert
+        for i in range(0, len(rows), INSERT):
+            self._call(write, physical, rows[i:i + INSERT])
+
+    def _put_figures(self, physical: str, figures: dict[int, float]) -> None:
+        """Write statistics rows (a value of 0 or less deletes the row)."""
+        name = stats_name(physical)
+        items = list(figures.items())
+        for i in range(0, len(items), 5 * INSERT):
+            chunk = items[i:i + 5 * INSERT]
+            keep = [{"key": int(k), "value": float(v), "v": [0.0, 0.0]} for k, v in chunk
+                    if v > 0 or k in FLOOR_KEY.values()]  # a floor may be negative
+            gone = [int(k) for k, v in chunk if not (v > 0 or k in FLOOR_KEY.values())]
+            if keep:
+                self._call(self.client.upsert, name, keep)
+            if gone:
+                self._call(self.client.delete, name, ids=gone)
+
+    def figures(self, keys, physical: str | None = None) -> dict[int, float]:
+        """Statistics rows by key (absent keys: not in the result)."""
+        name, keys, out = stats_name(physical or self.serving or self._target()), list(keys), {}
+        for i in range(0, len(keys), 5 * INSERT):
+            rows = self._on_loaded(name, self.client.get, ids=keys[i:i + 5 * INSERT],
+                                   output_fields=["value"])
+            out.update({int(r["key"]): float(r["value"]) for r in rows})
+        return out
+
     def drop_collection(self, name: str | None) -> None:
-        """Drop a collection the alias no longer points to (quietly: a stale one is harmless)."""
+        """Drop a collection the alias no longer points to, with its statistics (quietly: a
+        stale one is harmless)."""
         if name and name != self.alias_target():
+            self._drop_quietly(name)
+
+    def _drop_quietly(self, physical: str) -> None:
+        for name in (physical, stats_name(physical)):
             try:
                 self.client.drop_collection(name)
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001 - the server may be the thing that failed
                 pass
 
-    def _fill(self, physical: str, data) -> None:
-        accented, folded = sparse_rows(data.bm25, "a"), sparse_rows(data.folded, "f")
-        vectors = np.asarray(data.dense.vectors(), dtype=np.float32)
-        meta = {doc_id: _filter_values(doc.metadata) for doc_id, doc in data.documents.items()}
-        rows = []
-        for row, p in enumerate(data.passages):
-            bm25 = {**accented[row], **folded[row]} or {EMPTY_ID: 1e-9}
-            rows.append({"row": row, "passage_id": _cut(p.passage_id, ID_BYTES),
-                         "doc_id": _cut(p.doc_id, ID_BYTES),
-                         "section": _cut(p.section, 4096), "text": _cut(p.text, TEXT_BYTES),
-                         "start": p.start, "end": p.end, **meta[p.doc_id],
-                         "dense": vectors[row].tolist(), "bm25": bm25})
-            if len(rows) == BATCH:
-                self._call(self.client.insert, physical, rows)
-                rows = []
-        if rows:
-            self._call(self.client.insert, physical, rows)
-        self._call(self.client.flush, physical)
-
     def drop(self) -> None:
-        """Remove the alias and its collection."""
+        """Remove the alias, its collection and statistics."""
         physical = self.alias_target()
         if physical is not None:
             self._call(self.client.drop_alias, self.collection)
             self._call(self.client.drop_collection, physical)
+            self._call(self.client.drop_collection, stats_name(physical))
+
+    # --- changes in place --------------------------------------------------------------------
+
+    @contextmanager
+    def locked(self, wait: float = LOCK_WAIT, stale: float = LOCK_STALE):
+        """The collection's writer lock, held on the server: the alias ``<collection>__lock``
+        names a small collection of this writer, named with the time it was taken; creating an
+        alias that exists fails, so one writer at a time holds it.  Waits up to ``wait``
+        seconds for another writer; a lock older than ``stale`` is taken over.  Yields True
+        when it was (the statistics may be half-changed: :meth:`recount`)."""
+        from pymilvus import DataType, MilvusClient
+
+        alias, client = f"{self.collection}__lock", self.client
+        mine = f"{self.collection}__lock_{int(time.time())}_{uuid.uuid4().hex[:8]}"
+        schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
+        schema.add_field("id", DataType.INT64, is_primary=True)
+        schema.add_field("v", DataType.FLOAT_VECTOR, dim=2)
+        self._call(client.create_collection, mine, schema=schema)
+        deadline, taken_over = time.monotonic() + wait, False
+        try:
+            while True:
+                try:
+                    client.create_alias(mine, alias)
+                    break
+                except Exception as exc:  # noqa: BLE001
+                    if "exist" not in str(exc).lower():
+                        raise self._error(exc) from None
+                holder = self._alias(alias)
+                since = _lock_time(holder)
+                if holder and since is not None and time.time() - since > stale:
+                    self._call(client.alter_alias, mine, alias)
+                    self._drop_quietly(holder)
+                    taken_over = True
+                    break
+                if time.monotonic() > deadline:
+                    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(since or 0))
+                    raise MilvusBusy(f"another writer has held {self.collection} on {self.uri} "
+                                     f"since {when}; try again when it is done (a lock older "
+                                     f"than {stale / 3600:g} h is taken to be a dead "
+                                     "writer's and taken over)")
+                time.sleep(min(1.0, wait))
+            yield taken_over
+        finally:
+            try:
+                if self._alias(alias) == mine:
+                    client.drop_alias(alias)
+            except Exception:  # noqa: BLE001 - a lost server: the lock goes stale
+                pass
+            self._drop_quietly(mine)
+
+    def change(self, passages: list, documents: dict, tokens: list[list[str]],
+               folded: list[list[str]], vectors: np.ndarray, gone: set[str], k1: float,
+               b: float) -> None:
+        """Change the live collection in place: the documents ``gone`` (removed, or replaced
+        by those in ``documents``) lose their passages, and ``passages`` (of ``documents``,
+        with their BM25 terms of both fields and their vectors) are upserted; the statistics
+        take the difference.  Under :meth:`locked`; the collection must be the one the folder
+        names (else a rebuild elsewhere replaced it)."""
+        with self.locked() as taken_over:
+            physical = self._target()
+            if taken_over:
+                self.recount(physical)
+            stored = self.figures(list(AVGDL_KEY.values()), physical)
+            avgdl = {p: stored.get(AVGDL_KEY[p], 0.0) for p, _ in TERM_FIELDS}
+            delta = TermStats()
+            old = self._passages_of(physical, set(gone) | set(documents), delta)
+            meta = {doc_id: _filter_values(doc.metadata) for doc_id, doc in documents.items()}
+            rows, new = [], set()
+            for i, p in enumerate(passages):
+                parts = {"a": saturated(tokens[i], "a", avgdl["a"], k1, b),
+                         "f": saturated(folded[i], "f", avgdl["f"], k1, b)}
+                vector = {**parts["a"], **parts["f"]}
+                lengths = {"a": len(tokens[i]), "f": len(folded[i])}
+                delta.count(vector, lengths)
+                rows.append(passage_row(p, meta[p.doc_id], vectors[i], vector, lengths))
+                new.add(rows[-1]["pid"])
+                if len(rows) == BATCH:
+                    self._insert(physical, rows, upsert=True)
+                    rows = []
+            self._insert(physical, rows, upsert=True)
+            stale_keys = sorted(old - new)
+            for i in range(0, len(stale_keys), 5 * INSERT):
+                self._call(self.client.delete, physical, ids=stale_keys[i:i + 5 * INSERT])
+            self._add_figures(physical, delta)
+            self._call(self.client.flush, physical)
+
+    def _passages_of(self, physical: str, doc_ids: set[str], delta: TermStats) -> set[int]:
+        """The keys of the passages of ``doc_ids`` in the collection, each counted out of
+        ``delta``."""
+        keys: set[int] = set()
+        ids = sorted(doc_ids)
+        for i in range(0, len(ids), 100):
+            expr = f"doc_id in [{', '.join(escape(_cut(d, ID_BYTES)) for d in ids[i:i + 100])}]"
+            for row in self._rows_where(physical, expr, ["bm25", "length_a", "length_f"]):
+                keys.add(int(row["pid"]))
+                delta.count(row["bm25"], {"a": row["length_a"], "f": row["length_f"]}, -1)
+        return keys
+
+    def _rows_where(self, physical: str, expr: str, fields: list[str]) -> Iterator[dict]:
+        iterator = self._call(self.client.query_iterator, physical, batch_size=INSERT * 2,
+                              filter=expr, output_fields=["pid", *fields])
+        try:
+            while True:
+                batch = self._call(iterator.next)
+                if not batch:
+                    return
+                yield from batch
+        finally:
+            iterator.close()
+
+    def _add_figures(self, physical: str, delta: TermStats) -> None:
+        change = delta.figures()
+        if not change:
+            return
+        current = self.figures(change, physical)
+        self._put_figures(physical, {k: current.get(k, 0.0) + v for k, v in change.items()})
+
+    def recount(self, physical: str | None = None) -> TermStats:
+        """Count the statistics again from the collection's rows (document frequencies, the
+        passage count, total lengths; the stored average lengths and floors stay), and write
+        them in place of the old ones.  For a lock taken over from a writer that died
+        mid-change."""
+        physical = physical or self._target()
+        stats = TermStats()
+        for row in self._rows_where(physical, "", ["bm25", "length_a", "length_f"]):
+            stats.count(row["bm25"], {"a": row["length_a"], "f": row["length_f"]})
+        figures = stats.figures()
+        figures.setdefault(PASSAGES_KEY, 0.0)
+        stale: list[int] = []  # keys no row holds any more
+        name = stats_name(physical)
+        iterator = self._call(self.client.query_iterator, name, batch_size=5 * INSERT,
+                              filter="key >= 0", output_fields=["key"])
+        try:
+            while True:
+                batch = self._call(iterator.next)
+                if not batch:
+                    break
+                stale.extend(int(r["key"]) for r in batch if int(r["key"]) not in figures)
+        finally:
+            iterator.close()
+        self._put_figures(physical, {**figures, **dict.fromkeys(stale, 0.0)})
+        return stats
 
     # --- reading -----------------------------------------------------------------------------
 
-    def alias_target(self) -> str | None:
-        """The collection the alias points to, or None when there is no such alias."""
+    def _alias(self, alias: str) -> str | None:
         try:
-            return self.client.describe_alias(self.collection).get("collection_name")
+            return self.client.describe_alias(alias).get("collection_name")
         except Exception as exc:  # noqa: BLE001
             message = str(exc).lower()
             if "alias" in message and ("not" in message or "exist" in message):
                 return None
             raise self._error(exc) from None
 
-    def count(self) -> int:
-        stats = self._call(self.client.get_collection_stats, self.serving or self.collection)
-        return int(stats.get("row_count", 0))
+    def alias_target(self) -> str | None:
+        """The collection the alias points to, or None when there is no such alias."""
+        return self._alias(self.collection)
 
-    def check(self, passages: int) -> None:
+    def _target(self) -> str:
+        """The collection a change goes to: the alias's, which must be the folder's."""
+        self._check_schema()
+        target = self.alias_target()
+        if target is None:
+            raise MilvusUnavailable(f"no collection {self.collection} on {self.uri}; rebuild "
+                                    "the index with `python -m index rebuild INDEX`")
+        if self.physical and target != self.physical:
+            raise MilvusUnavailable(f"{self.collection} on {self.uri} now serves {target}, not "
+                                    f"the collection the index folder names ({self.physical}); "
+                                    "another build replaced it - nothing was changed")
+        return target
+
+    def _check_schema(self) -> None:
+        if self.schema != SCHEMA:
+            raise MilvusUnavailable(f"the collection {self.physical or self.collection} on "
+                                    f"{self.uri} was written by an earlier version (one "
+                                    "collection per change); write it again with `python -m "
+                                    "index rebuild INDEX`")
+
+    def count(self) -> int:
+        """Passages in the served collection (deleted ones not counted)."""
+        rows = self._served(self.client.query, filter="", output_fields=["count(*)"])
+        return int(rows[0]["count(*)"])
+
+    def check(self, passages: list) -> None:
         """Serve the collection the folder was written with (:attr:`physical`, else the
-        alias's), loaded, and raise unless it holds the folder's ``passages``.  A build
-        elsewhere that moves the alias does not change what this store searches."""
+        alias's), loaded, and map its passage keys to the folder's rows.  A full write
+        elsewhere that moves the alias does not change what this store searches.  When the
+        collection and the folder hold different numbers of passages (a change whose folder
+        write failed, or a folder behind another host's change), :attr:`mismatch` says so and
+        searches go on: a passage the folder does not know is skipped."""
+        self._check_schema()
         physical = self.physical
         serving = physical if physical and self._call(self.client.has_collection, physical) \
             else None
@@ -377,17 +827,27 @@ class MilvusStore:
             raise MilvusUnavailable(f"no collection {self.collection} on {self.uri}; rebuild "
                                     "the index with `python -m index build ... --backend "
                                     "milvus`")
-        self._call(self.client.load_collection, serving)  # a restarted server holds it released
+        self._load(serving)  # a restarted server holds it released
         self.serving = serving
+        keys = np.fromiter((passage_key(p.passage_id) for p in passages), dtype=np.int64,
+                           count=len(passages))
+        self._rows = np.argsort(keys, kind="stable")
+        self._keys = keys[self._rows]
         rows = self.count()
-        if rows != passages:
-            raise MilvusUnavailable(f"{serving} on {self.uri} holds {rows} passages, the index "
-                                    f"folder {passages}; rebuild it")
+        self.mismatch = None
+        if rows != len(passages):
+            self.mismatch = (f"{serving} on {self.uri} holds {rows:,} passages, the index "
+                             f"folder {len(passages):,}: a change did not finish (run the same "
+                             "add or remove again) or this folder is behind the collection")
+            logging.getLogger(__name__).warning(self.mismatch)
 
     def _served(self, fn, *args, **kwargs):
-        """A search on the served collection; a collection the server holds released (it was
-        restarted, or an operator released it) is loaded again once, then searched."""
-        name = self.serving or self.collection
+        """A call on the served collection (:meth:`_on_loaded`)."""
+        return self._on_loaded(self.serving or self.collection, fn, *args, **kwargs)
+
+    def _on_loaded(self, name: str, fn, *args, **kwargs):
+        """``fn(name, ...)``; a collection the server holds released (it was restarted, or an
+        operator released it) is loaded again once, then called again."""
         try:
             return fn(name, *args, **kwargs)
         except (ValueError, TypeError, ImportError):
@@ -396,18 +856,48 @@ class MilvusStore:
             message = str(getattr(exc, "message", None) or exc).lower()
             if "not loaded" not in message and "released" not in message:
                 raise self._error(exc) from None
-        self._call(self.client.load_collection, name)
+        if name.endswith("__stats"):
+            self._call(self.client.load_collection, name)
+        else:
+            self._load(name)
         return self._call(fn, name, *args, **kwargs)
+
+    def _scores(self, hits) -> dict[int, float]:
+        """{folder row: score} of search hits; a passage the folder does not hold (written
+        after it was loaded) is skipped."""
+        out = {}
+        for hit in hits:
+            key = int(hit.get("pid", hit.get("id")))
+            at = int(np.searchsorted(self._keys, key)) if self._keys is not None else 0
+            if self._keys is not None and at < len(self._keys) and self._keys[at] == key:
+                out[int(self._rows[at])] = float(hit["distance"])
+        return out
 
     def _search(self, data, field: str, n: int, expr: str, params: dict) -> dict[int, float]:
         result = self._served(self.client.search, data=[data], anns_field=field, limit=n,
-                              filter=expr, output_fields=["row"], search_params=params)
-        return _scores(result[0])
+                              filter=expr, output_fields=["pid"], search_params=params)
+        return self._scores(result[0])
+
+    def query_vector(self, query: BM25Query) -> dict[int, float]:
+        """The sparse query: each term's count times its field's weight times its idf, from
+        the collection's statistics as they are now."""
+        terms = query_terms(query)
+        if not terms:
+            return {}
+        figures = self.figures({key for _, key in terms} | {PASSAGES_KEY, *FLOOR_KEY.values()})
+        passages, out = figures.get(PASSAGES_KEY, 0.0), {}
+        for (prefix, key), weight in terms.items():
+            df = figures.get(key)
+            if df:
+                value = weight * idf_of(df, passages, figures.get(FLOOR_KEY[prefix], 0.0))
+                if value > 0:
+                    out[key] = out.get(key, 0.0) + value
+        return out
 
     # --- the retrieval interface (index.retrieval) ---------------------------------------------
 
     def bm25(self, query: BM25Query, where: Where, n: int) -> dict[int, float]:
-        vector = query_vector(query)
+        vector = self.query_vector(query)
         if not vector:
             return {}
         return self._search(vector, "bm25", n, filter_expression(where.filters, where.groups),
@@ -416,7 +906,7 @@ class MilvusStore:
     def dense(self, vector: np.ndarray, where: Where, n: int) -> dict[int, float]:
         return self._search(np.asarray(vector, dtype=np.float32).tolist(), "dense", n,
                             filter_expression(where.filters, where.groups),
-                            {"metric_type": "IP", "params": {"ef": max(128, 2 * n)}})
+                            self.config.dense_params(n))
 
     def hybrid(self, query: BM25Query, dense_vector: np.ndarray, where: Where, n: int,
                ranker: str, dense_weight: float = 0.5, rrf_k: int = 60) -> dict[int, float]:
@@ -424,35 +914,39 @@ class MilvusStore:
         (WeightedRanker with ``1 - dense_weight`` and ``dense_weight``, scores normalized)."""
         from pymilvus import AnnSearchRequest, RRFRanker, WeightedRanker
 
-        sparse_vector, expr = query_vector(query), filter_expression(where.filters, where.groups)
-
+        if ranker not in ("rrf", "weighted"):
+            raise ValueError(f"unknown Milvus ranker {ranker!r}; expected rrf or weighted")
+        sparse_vector = self.query_vector(query)
+        expr = filter_expression(where.filters, where.groups)
         requests = [AnnSearchRequest([np.asarray(dense_vector, dtype=np.float32).tolist()],
-                                     "dense", {"metric_type": "IP",
-                                               "params": {"ef": max(128, 2 * n)}}, n,
-                                     expr=expr or None)]
+                                     "dense", self.config.dense_params(n), n, expr=expr or None)]
         weights = [dense_weight]
         if sparse_vector:
             requests.append(AnnSearchRequest([sparse_vector], "bm25", {"metric_type": "IP"}, n,
                                              expr=expr or None))
             weights.append(1 - dense_weight)
-        if ranker == "rrf":
-            fuse = RRFRanker(rrf_k)
-        elif ranker == "weighted":
-            fuse = WeightedRanker(*weights, norm_score=True)
-        else:
-            raise ValueError(f"unknown Milvus ranker {ranker!r}; expected rrf or weighted")
+        fuse = RRFRanker(rrf_k) if ranker == "rrf" else WeightedRanker(*weights, norm_score=True)
         result = self._served(self.client.hybrid_search, requests, fuse, limit=n,
-                              output_fields=["row"])
-        return _scores(result[0])
+                              output_fields=["pid"])
+        return self._scores(result[0])
+
+
+def stats_name(physical: str) -> str:
+    """The statistics collection of a physical collection."""
+    return f"{physical}__stats"
+
+
+def _lock_time(holder: str | None) -> float | None:
+    """When a writer lock was taken: the seconds in its collection's name."""
+    try:
+        return float(holder.rsplit("__lock_", 1)[1].split("_")[0]) if holder else None
+    except (IndexError, ValueError):
+        return None
 
 
 def row_of(hit: dict) -> int:
     """The passage row of a search hit (the primary key, under its name or as ``id``)."""
     return int(hit["row"] if "row" in hit else hit["id"])
-
-
-def _scores(hits) -> dict[int, float]:
-    return {row_of(hit): float(hit["distance"]) for hit in hits}
 
 
 def _filter_values(meta: dict) -> dict:

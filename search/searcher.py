@@ -94,7 +94,7 @@ class Searcher:
                              "is searched in its folder")
         if milvus is not None:
             try:
-                milvus.check(len(data.passages))
+                milvus.check(data.passages)
             except BaseException:
                 milvus.close()
                 raise

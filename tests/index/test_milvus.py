@@ -21,14 +21,21 @@ from eval.report import run_gold
 from index.build import add, build, publish, remove
 from index.metadata import document_year
 from index.milvus import (
+    AVGDL_KEY,
+    FLOOR_KEY,
+    MilvusBusy,
+    MilvusConfig,
     MilvusStore,
     MilvusUnavailable,
     collection_name,
     filter_expression,
+    folder_stats,
     server_hint,
+    stats_name,
     term_id,
 )
 from index.retrieval import EmbeddedRetrieval
+from index.store import load_index
 from search import Searcher
 
 from ..conftest import DOC_683, SAMPLE
@@ -155,45 +162,101 @@ def test_filters_and_milvus_rankers(on_milvus, sample_index):
         local.search("báo cáo", filters={"year": [2017, 2018, 2019]})
 
 
-def test_add_and_remove_rewrite_the_collection(on_milvus, server, tmp_path):
+def _figures(store: MilvusStore) -> dict[int, float]:
+    """Every statistics row of the collection the store's alias names."""
+    client, name = store.client, stats_name(store.alias_target())
+    keys = [int(r["key"]) for r in client.query(name, filter="key >= -100",
+                                                 output_fields=["key"], limit=16_384)]
+    return store.figures(keys, store.alias_target())
+
+
+def test_add_remove_and_replace_change_the_collection_in_place(on_milvus, server, tmp_path):
     others = [p for p in sorted(SAMPLE.iterdir()) if p != DOC_683]
     grown = tmp_path / "grown"
     build(others, grown, milvus=MilvusStore(server, "tracuu_grown"))
-    first = json.loads((grown / "manifest.json").read_text())["backend"]["physical"]
-    before = Searcher.load(grown)
-    add([DOC_683], grown)
-    with pytest.raises(MilvusUnavailable):  # its collection was replaced, not mixed with new rows
-        before.search("chi bộ", k=3)
-    local = Searcher.load(on_milvus)
-    remote = Searcher.load(grown)
-    query = "thời hạn báo cáo của chi bộ"
-    assert [h.passage_id for h in remote.search(query, k=5)] == \
-        [h.passage_id for h in local.search(query, k=5)]
+    store = MilvusStore.for_index(load_index(grown).backend)
+    physical = store.physical
     client = MilvusClient(uri=server.replace("milvus://", "http://"))
-    assert first not in client.list_collections()  # the old collection is dropped
+    collections = sorted(client.list_collections())
+    before = Searcher.load(grown)
+    base = _figures(store)
+    add([DOC_683], grown)
+    assert sorted(client.list_collections()) == collections  # no collection written anew
+    assert MilvusStore.for_index(load_index(grown).backend).physical == physical
+    query = "thời hạn báo cáo của chi bộ"
+    # a searcher loaded before goes on; the passages it does not know are left out
+    assert {h.doc_id for h in before.search(query, k=10)} <= set(before.data.documents)
+    # document frequencies and the passage count are those of a fresh build of the same files;
+    # the average lengths and idf floors stay those of the first build (refreshed by rebuild)
+    fresh = folder_stats(load_index(on_milvus))
+    grown_figures = _figures(store)
+    stored = {*AVGDL_KEY.values(), *FLOOR_KEY.values()}
+    assert {k: v for k, v in grown_figures.items() if k not in stored} == \
+        pytest.approx({k: v for k, v in fresh.items() if k not in stored})
+    assert {k: grown_figures[k] for k in stored} == {k: base[k] for k in stored}
+    remote, local = Searcher.load(grown), Searcher.load(on_milvus)
+    assert remote.retrieval.mismatch is None
+    base_683 = [p for p in remote.data.passages if p.doc_id == DOC_683.stem]
+    assert remote.search(query, k=1)[0].passage_id == local.search(query, k=1)[0].passage_id
+    mine = {h.passage_id for h in remote.search(query, k=10, mode="bm25")}
+    assert len(mine & {h.passage_id for h in local.search(query, k=10, mode="bm25")}) >= 8
+    # replaced by a shorter version: its passages overwritten, the ones beyond deleted
+    shorter = tmp_path / DOC_683.name
+    shorter.write_text(DOC_683.read_text(encoding="utf-8")[:1500], encoding="utf-8")
+    add([shorter], grown)
+    data = load_index(grown)
+    assert MilvusStore.for_index(data.backend).physical == physical
+    assert store.count() == len(data.passages)
+    served = client.query(physical, filter=f'doc_id == "{DOC_683.stem}"',
+                          output_fields=["passage_id"])
+    kept = {p.passage_id for p in data.passages if p.doc_id == DOC_683.stem}
+    assert {r["passage_id"] for r in served} == kept and len(kept) < len(base_683)
     remove([DOC_683.stem], grown)
+    assert _figures(store) == pytest.approx(base)  # back to where it started, exactly
     assert DOC_683.stem not in {h.doc_id for h in Searcher.load(grown).search(query, k=10)}
+    store.close()
+
+
+def test_one_writer_at_a_time_and_a_dead_writers_lock_is_taken_over(on_milvus, server):
+    store = MilvusStore.for_index(load_index(on_milvus).backend)
+    other = MilvusStore.for_index(load_index(on_milvus).backend)
+    with store.locked() as taken_over:
+        assert not taken_over
+        with pytest.raises(MilvusBusy, match="another writer has held tracuu_sample"):
+            with other.locked(wait=0.5):
+                pass
+        with other.locked(wait=0.5, stale=0.0) as taken_over:  # the holder taken for dead
+            assert taken_over
+    with other.locked(wait=0.5) as taken_over:  # released by both
+        assert not taken_over
+    figures = _figures(store)
+    store.recount()  # what a writer taking over a dead one's lock does
+    assert _figures(store) == pytest.approx(figures)
+    store.close()
+    other.close()
 
 
 def test_lost_server_gives_a_clear_error_and_no_partial_write(tmp_path, monkeypatch):
     with milvus_lite_server(tmp_path / "data") as (uri, proc):
         folder = tmp_path / "idx"
-        build([SAMPLE], folder, milvus=MilvusStore(uri, "tracuu_loss"))
+        build([p for p in sorted(SAMPLE.iterdir()) if p != DOC_683], folder,
+              milvus=MilvusStore(uri, "tracuu_loss"))
         manifest = (folder / "manifest.json").read_text()
         searcher = Searcher.load(folder)
         assert searcher.search("chi bộ", k=3)
         client = MilvusClient(uri=uri.replace("milvus://", "http://"))
         before = sorted(client.list_collections())
 
-        def broken(self, physical, data):  # the server fails while rows go in
+        def broken(self, physical, rows, upsert=False):  # the server fails while rows go in
             raise MilvusUnavailable("connection lost while inserting")
 
-        monkeypatch.setattr(MilvusStore, "_fill", broken)
+        monkeypatch.setattr(MilvusStore, "_insert", broken)
         with pytest.raises(MilvusUnavailable, match="connection lost"):
             add([DOC_683], folder)
         monkeypatch.undo()
-        assert sorted(client.list_collections()) == before  # the half-written one is gone
+        assert sorted(client.list_collections()) == before  # no lock nor half-written one
         assert (folder / "manifest.json").read_text() == manifest
+        assert Searcher.load(folder).retrieval.mismatch is None
 
         def disk_full(*args, **kwargs):  # Milvus written, the folder not
             raise OSError("No space left on device")
@@ -203,7 +266,12 @@ def test_lost_server_gives_a_clear_error_and_no_partial_write(tmp_path, monkeypa
             add([DOC_683], folder)
         monkeypatch.undo()
         assert (folder / "manifest.json").read_text() == manifest
-        assert Searcher.load(folder).search("chi bộ", k=3)  # the collection it names is kept
+        behind = Searcher.load(folder)  # the collection has the document, the folder not
+        assert "run the same add or remove again" in behind.retrieval.mismatch
+        assert behind.search("chi bộ", k=3)
+        add([DOC_683], folder)  # running it again makes the two agree
+        assert Searcher.load(folder).retrieval.mismatch is None
+        manifest = (folder / "manifest.json").read_text()
 
         proc.kill()
         proc.wait()
@@ -304,3 +372,68 @@ def test_the_hint_for_a_silent_server_names_its_address():
     remote = server_hint("https://milvus.tinh-uy.vn:443")
     assert "milvus.tinh-uy.vn:443" in remote and "milvus-lite server" not in remote
     assert "the milvus-lite file /srv/tracuu.db" in server_hint("/srv/tracuu.db")
+
+
+def test_a_cluster_layout_and_a_rebuild(server, tmp_path, sample_index):
+    """Shards, the dense index and its parameters, a partition key and the text left unloaded,
+    as ``index build`` takes them; ``index rebuild`` writes the collection again in a new
+    layout behind the alias, and drops the old one."""
+    from index.__main__ import main
+
+    folder = tmp_path / "laid-out"
+    assert main(["build", str(SAMPLE), "--out", str(folder), "--backend", "milvus", "--uri",
+                 f"{server}/tracuu_layout", "--shards", "2", "--index-type", "IVF_SQ8",
+                 "--index-param", "nlist=8", "--search-param", "nprobe=8",
+                 "--partition-key", "issuer", "--text", "unloaded"]) == 0
+    backend = load_index(folder).backend
+    assert backend["config"]["index_type"] == "IVF_SQ8" and backend["schema"] == 2
+    assert backend["config"]["shards"] == 2  # Milvus Lite has one shard whatever it is asked
+    client = MilvusClient(uri=server.replace("milvus://", "http://"))
+    described = client.describe_collection(backend["physical"])
+    assert [f["name"] for f in described["fields"] if f.get("is_partition_key")] == ["issuer"]
+    assert client.describe_index(backend["physical"], "dense")["index_type"] == "IVF_SQ8"
+    remote, local = Searcher.load(folder), Searcher.load(sample_index)
+    filters = {"issuer": "Huyện ủy"}
+    for mode in ("bm25", "dense"):
+        assert [h.passage_id for h in remote.search("báo cáo định kỳ", k=5, mode=mode,
+                                                    filters=filters)] == \
+            [h.passage_id for h in local.search("báo cáo định kỳ", k=5, mode=mode,
+                                                filters=filters)]
+    assert main(["rebuild", "--index", str(folder), "--index-type", "HNSW"]) == 0
+    rebuilt = load_index(folder).backend
+    assert rebuilt["physical"] != backend["physical"]
+    assert rebuilt["config"]["index_type"] == "HNSW"
+    assert client.describe_alias("tracuu_layout")["collection_name"] == rebuilt["physical"]
+    assert backend["physical"] not in client.list_collections()
+    assert stats_name(backend["physical"]) not in client.list_collections()
+    query = "thời hạn báo cáo của chi bộ"
+    assert [h.passage_id for h in Searcher.load(folder).search(query, k=5)] == \
+        [h.passage_id for h in local.search(query, k=5)]
+    assert main(["rebuild", "--index", str(sample_index)]) == 1  # searched in its folder
+    with pytest.raises(ValueError, match="unknown Milvus index type 'HSNW'"):
+        MilvusConfig(index_type="HSNW")
+    with pytest.raises(ValueError, match="cannot be the partition key"):
+        MilvusConfig(partition_key="text")
+
+
+def test_a_collection_of_the_earlier_layout_asks_for_a_rebuild(server):
+    old = MilvusStore(server, "tracuu_sample", schema=1)
+    with pytest.raises(MilvusUnavailable, match="earlier version.*index rebuild"):
+        old.check([])
+
+
+def test_bm25_drift_as_documents_are_added_in_place(server):
+    """``eval drift`` on the sample corpus: exact after a full write and after a rebuild;
+    documents added in place move only the stored average lengths."""
+    from eval.drift import run, table
+
+    queries = [q.query for q in load_gold()]
+    rows = run(server, SAMPLE, queries, steps=(1.0,))
+    assert [r["step"] for r in rows] == ["full write", "+100% added in place",
+                                         "after index rebuild"]
+    first, added, rebuilt = rows
+    assert first["overlap@10"] == rebuilt["overlap@10"] == 1.0
+    assert first["avgdl_off"] == rebuilt["avgdl_off"] == pytest.approx(0.0, abs=1e-9)
+    assert added["passages"] > first["passages"] and added["avgdl_off"] != 0.0
+    assert 0.8 <= added["overlap@10"] <= 1.0
+    assert "| after index rebuild |" in table(rows)
