@@ -6,7 +6,8 @@ stored at its last full write, and queries take the idf from the collection's st
 (:mod:`index.milvus`).  Additions keep document frequencies and the passage count exact; the
 average length and the floor of negative idfs stay as they were.  This measures what that costs:
 
-1. half of the corpus's files (a seeded shuffle) is built into an index served by Milvus;
+1. files of the corpus (a seeded shuffle) holding ``1 / (1 + largest step)`` of its bytes are
+   built into an index served by Milvus;
 2. the other files are added one by one, in place, until the index has grown by each step
    (default +10 % and +100 % of its passages);
 3. after each step, and after ``index rebuild``, every query's BM25 top 10 from Milvus is
@@ -70,7 +71,10 @@ def run(uri: str, corpus: Path, queries: list[str], steps=STEPS, seed: int = 7) 
     if len(files) < 4:
         raise ValueError(f"{corpus}: at least 4 files are needed, found {len(files)}")
     random.Random(seed).shuffle(files)
-    first, rest = files[:len(files) // 2], files[len(files) // 2:]
+    share, total, cut = 1 / (1 + max(steps)), sum(p.stat().st_size for p in files), 0
+    while cut < len(files) - 1 and sum(p.stat().st_size for p in files[:cut]) < share * total:
+        cut += 1
+    first, rest = files[:max(1, cut)], files[max(1, cut):]
     with scratch(uri, f"tracuu_drift_{uuid.uuid4().hex[:8]}") as (store, work):
         folder = work / "index"
         build(first, folder, milvus=store)

@@ -1,4 +1,5 @@
-"""Command line: ``python -m index build|add|remove|publish|rebuild|verify|inspect|users``."""
+"""Command line: ``python -m index build|add|remove|publish|rebuild|ingest|pull|verify|inspect|
+users``."""
 
 from __future__ import annotations
 
@@ -56,6 +57,26 @@ def main(argv: list[str] | None = None) -> int:
                        "(BM25 averages refreshed; a new layout with the options below)")
     p.add_argument("--index", type=Path, default=None)
     _cluster_options(p)
+    p = sub.add_parser("ingest", help="one of several workers feeding a Milvus collection "
+                       "(index.ingest): its share of the files, in batches")
+    p.add_argument("sources", nargs="+", metavar="SRC")
+    p.add_argument("--uri", required=True, help="milvus://HOST:PORT/COLLECTION (or --collection)")
+    p.add_argument("--collection", default=None)
+    p.add_argument("--worker", default="1/1", metavar="K/N",
+                   help="this worker is K of N (default 1/1: every file)")
+    p.add_argument("--model", default="default", help="as for build --model")
+    p.add_argument("--access", default=None, metavar="GROUP[,GROUP]")
+    p.add_argument("--no-cache", action="store_true")
+    p.add_argument("--follow-links", action="store_true")
+    _cluster_options(p)
+    p = sub.add_parser("pull", help="make or update a search host's index folder from a Milvus "
+                       "collection (index.ingest)")
+    p.add_argument("--uri", required=True, help="milvus://HOST:PORT/COLLECTION (or --collection)")
+    p.add_argument("--collection", default=None)
+    p.add_argument("--out", type=Path, default=None,
+                   help=f"index folder (default: {default_index_dir()})")
+    p.add_argument("--every", type=float, default=None, metavar="SECONDS",
+                   help="pull again every SECONDS, until interrupted")
     p = sub.add_parser("verify", help="check every file of an index against its checksum")
     p.add_argument("--index", type=Path, default=None)
     p = sub.add_parser("users", help="who may sign in to the app (index.users)")
@@ -120,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
             index_dir = args.index or default_index_dir()
             rebuild(index_dir, _config(args))
             print(f"The Milvus collection of {index_dir} was written again.")
+        elif args.command in ("ingest", "pull"):
+            return _served(args)
         elif args.command == "verify":
             from .store import verify_index
 
@@ -145,6 +168,42 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 130
     return 0
+
+
+def _served(args) -> int:
+    """``ingest`` and ``pull``: the collection is named by the URI or --collection."""
+    from .ingest import follow, ingest, parse_worker, pull
+    from .milvus import MilvusConfig, MilvusStore, parse_index_uri
+
+    uri, named = parse_index_uri(args.uri)
+    if not (args.collection or named):
+        raise ValueError("name the collection: --uri milvus://HOST:PORT/COLLECTION or "
+                         "--collection NAME")
+    store = MilvusStore(uri, args.collection or named,
+                        config=(_config(args) if args.command == "ingest" else None)
+                        or MilvusConfig())
+    try:
+        if args.command == "ingest":
+            worker, workers = parse_worker(args.worker)
+            report = ingest(args.sources, store, worker, workers, model=args.model,
+                            use_cache=not args.no_cache, follow_links=args.follow_links,
+                            access=args.access)
+            print(f"Worker {args.worker}: {report.documents} documents ({report.passages} "
+                  f"passages, {report.embedded} embedded) into {store.collection}; "
+                  f"{len(report.skipped)} files skipped.")
+            return 0
+        from .paths import default_index_dir
+
+        out = args.out or default_index_dir()
+        if args.every:
+            follow(store, out, args.every)
+        report = pull(store, out)
+        state = "written" if report.written else "already up to date"
+        print(f"{out}: {state}; {report.documents} documents, {report.passages} passages "
+              f"({report.fetched} fetched, {report.removed} removed).")
+        return 0
+    finally:
+        store.close()
 
 
 def _read_password() -> str:

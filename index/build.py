@@ -174,7 +174,21 @@ def _build(sources, out: Path, model: str, analyzer: Analyzer | None, use_cache:
     return BuildReport(len(new.docs), len(new.passages), new.embedded, skipped + new.skipped)
 
 
-def _without(data: IndexData, doc_ids: set[str]) -> IndexData:
+def extended(data: IndexData, docs: list[Document], passages: list[Passage],
+             tokens: list[list[str]], folded: list[list[str]], vectors: np.ndarray) -> IndexData:
+    """``data`` with ``docs`` and their ``passages`` (BM25 terms of both fields, vectors)
+    appended; the BM25 statistics recomputed over the whole."""
+    dense = data.dense.writable()
+    dense.add(vectors)
+    return IndexData(documents={**data.documents, **{d.doc_id: d for d in docs}},
+                     passages=data.passages + passages, bm25=data.bm25.extend(tokens),
+                     folded=data.folded.extend(folded), dense=dense, analyzer=data.analyzer,
+                     model=data.model, manifest=data.manifest,
+                     passage_engine=data.passage_engine, backend=data.backend)
+
+
+def without(data: IndexData, doc_ids: set[str]) -> IndexData:
+    """``data`` without the documents ``doc_ids`` and their passages."""
     rows = np.array([i for i, p in enumerate(data.passages) if p.doc_id not in doc_ids],
                     dtype=np.int64)
     return IndexData(documents={k: v for k, v in data.documents.items() if k not in doc_ids},
@@ -245,16 +259,10 @@ def _add(sources, index_dir: Path, use_cache: bool, progress: Progress | None,
     if replaced:  # only by documents that are indexed in their place
         _say(f"Replacing {len(replaced)} documents already in the index: "
              + ", ".join(sorted(replaced)))
-        data = _without(data, replaced)
+        data = without(data, replaced)
     if progress:
         progress(0.95, "Ghi chỉ mục")
-    dense = data.dense.writable()
-    dense.add(new.vectors)
-    merged = IndexData(documents={**data.documents, **{d.doc_id: d for d in new.docs}},
-                       passages=data.passages + new.passages, bm25=data.bm25.extend(new.tokens),
-                       folded=data.folded.extend(new.folded), dense=dense,
-                       analyzer=data.analyzer, model=data.model, manifest=data.manifest,
-                       passage_engine=data.passage_engine, backend=data.backend)
+    merged = extended(data, new.docs, new.passages, new.tokens, new.folded, new.vectors)
     _write_change(merged, index_dir, gone=replaced, passages=new.passages,
                   documents={d.doc_id: d for d in new.docs}, tokens=new.tokens,
                   folded=new.folded, vectors=new.vectors)
@@ -280,7 +288,7 @@ def _remove(doc_ids: list[str], index_dir: Path) -> BuildReport:
     if len(set(doc_ids)) == len(data.documents):
         raise ValueError("removing every document would leave an empty index; build a new one "
                          "instead")
-    kept = _without(data, set(doc_ids))
+    kept = without(data, set(doc_ids))
     _write_change(kept, index_dir, gone=set(doc_ids))
     return BuildReport(len(kept.documents), len(kept.passages), 0, removed=list(doc_ids))
 

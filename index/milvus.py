@@ -97,6 +97,8 @@ INSERT = 500  # rows an insert call
 TEXT_BYTES = 65_535
 FIELD_BYTES = 500  # metadata values for filters, compared cut to this length on both sides
 ID_BYTES = 2048
+DOC_BYTES = 60_000  # bytes of a document record a row of the documents collection holds
+MANIFEST_KEY = "m:manifest"  # the documents collection's row of the index manifest
 LOCK_STALE = 6 * 3600.0  # seconds after which a writer lock is taken to be a dead writer's
 LOCK_WAIT = 120.0  # seconds a writer waits for another one's lock
 
@@ -493,6 +495,8 @@ class MilvusStore:
         try:
             self._create(physical, data.dense.dim)
             self._put_figures(physical, folder_stats(data))
+            self.put_manifest(physical, server_manifest(data, self.config))
+            self._put_documents(physical, data.documents.values())
             done, started = 0, time.monotonic()
             for rows in folder_rows(data):
                 self._insert(physical, rows)
@@ -500,8 +504,8 @@ class MilvusStore:
                 if say and len(data.passages) > BATCH:
                     say(f"  {done:,}/{len(data.passages):,} passages written "
                         f"({done / max(1e-9, time.monotonic() - started):,.0f}/s)")
-            self._call(client.flush, physical)
-            self._call(client.flush, stats_name(physical))
+            for name in (physical, stats_name(physical), docs_name(physical)):
+                self._call(client.flush, name)
             if old is None:
                 self._call(client.create_alias, physical, self.collection)
             else:
@@ -544,19 +548,28 @@ class MilvusStore:
                 indexes.add_index(field_name=name, index_type="INVERTED")
             self._call(client.create_index, physical, indexes)
             self._load(physical)
-            self._create_stats(physical)
+            self._create_side(stats_name(physical), "key", DataType.INT64,
+                              {"value": DataType.DOUBLE})
+            self._create_side(docs_name(physical), "key", DataType.VARCHAR,
+                              {"doc_id": DataType.VARCHAR, "part": DataType.INT64,
+                               "parts": DataType.INT64, "stamp": DataType.VARCHAR,
+                               "payload": DataType.VARCHAR})
         except BaseException:
             self._drop_quietly(physical)
             raise
 
-    def _create_stats(self, physical: str) -> None:
+    def _create_side(self, name: str, key: str, key_type, fields: dict) -> None:
+        """A small collection beside the passages' (statistics, documents): a key, ``fields``,
+        and the vector field Milvus asks of every collection (unused)."""
         from pymilvus import DataType, MilvusClient
 
-        name, client = stats_name(physical), self.client
+        client = self.client
         schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
-        schema.add_field("key", DataType.INT64, is_primary=True)
-        schema.add_field("value", DataType.DOUBLE)
-        schema.add_field("v", DataType.FLOAT_VECTOR, dim=2)  # Milvus wants a vector field
+        lengths = {"key": ID_BYTES + 32, "doc_id": ID_BYTES, "stamp": 64, "payload": TEXT_BYTES}
+        for field_name, kind in {key: key_type, **fields}.items():
+            extra = {"max_length": lengths[field_name]} if kind == DataType.VARCHAR else {}
+            schema.add_field(field_name, kind, is_primary=field_name == key, **extra)
+        schema.add_field("v", DataType.FLOAT_VECTOR, dim=2)
         self._call(client.create_collection, name, schema=schema, consistency_level="Strong")
         indexes = client.prepare_index_params()
         indexes.add_index(field_name="v", index_type="FLAT", metric_type="L2")
@@ -576,10 +589,11 @@ class MilvusStore:
             options["skip_load_dynamic_field"] = True
         self._call(self.client.load_collection, name, **options)
 
-    def _insert(self, physical: str, rows: list[dict], upsert: bool = False) -> None:
+    def _insert(self, physical: str, rows: list[dict], upsert: bool = False,
+                size: int = INSERT) -> None:
         write = self.client.upsert if upsert else self.client.insert
-        for i in range(0, len(rows), INSERT):
-            self._call(write, physical, rows[i:i + INSERT])
+        for i in range(0, len(rows), size):
+            self._call(write, physical, rows[i:i + size])
 
     def _put_figures(self, physical: str, figures: dict[int, float]) -> None:
         """Write statistics rows (a value of 0 or less deletes the row)."""
@@ -611,7 +625,7 @@ class MilvusStore:
             self._drop_quietly(name)
 
     def _drop_quietly(self, physical: str) -> None:
-        for name in (physical, stats_name(physical)):
+        for name in (physical, stats_name(physical), docs_name(physical)):
             try:
                 self.client.drop_collection(name)
             except Exception:  # noqa: BLE001 - the server may be the thing that failed
@@ -622,8 +636,80 @@ class MilvusStore:
         physical = self.alias_target()
         if physical is not None:
             self._call(self.client.drop_alias, self.collection)
-            self._call(self.client.drop_collection, physical)
-            self._call(self.client.drop_collection, stats_name(physical))
+            for name in (physical, stats_name(physical), docs_name(physical)):
+                self._call(self.client.drop_collection, name)
+
+    # --- documents and manifest on the server ------------------------------------------------
+
+    def put_manifest(self, physical: str, manifest: dict) -> None:
+        """The index manifest (model, analyzer, BM25 and chunking settings, layout) on the
+        server, where :mod:`index.ingest` reads it."""
+        payload = json.dumps(manifest, ensure_ascii=False)
+        self._call(self.client.upsert, docs_name(physical),
+                   [{"key": MANIFEST_KEY, "doc_id": "", "part": 0, "parts": 1, "stamp": "",
+                     "payload": payload, "v": [0.0, 0.0]}])
+
+    def manifest(self, physical: str | None = None) -> dict:
+        rows = self._on_loaded(docs_name(physical or self._target()), self.client.get,
+                               ids=[MANIFEST_KEY], output_fields=["payload"])
+        if not rows:
+            raise MilvusUnavailable(f"{self.collection} on {self.uri} has no manifest (written "
+                                    "by an earlier version); write it again with `python -m "
+                                    "index rebuild INDEX`")
+        return json.loads(rows[0]["payload"])
+
+    def _put_documents(self, physical: str, documents) -> None:
+        """Upsert documents (text, title, source, metadata), each as rows of at most
+        :data:`DOC_BYTES`; the rows of an earlier, longer version are deleted."""
+        rows, keys = [], set()
+        for doc in documents:
+            parts = document_rows(doc)
+            rows.extend(parts)
+            keys.update(r["key"] for r in parts)
+            if len(rows) >= 64:
+                self._insert(docs_name(physical), rows, upsert=True, size=64)
+                rows = []
+        self._insert(docs_name(physical), rows, upsert=True, size=64)
+        ids = sorted({r.split("#")[0][2:] for r in keys})
+        stale = [k for k in self._document_keys(physical, ids) if k not in keys]
+        if stale:
+            self._call(self.client.delete, docs_name(physical), ids=stale)
+
+    def _document_keys(self, physical: str, doc_ids: list[str]) -> list[str]:
+        keys = []
+        for i in range(0, len(doc_ids), 100):
+            expr = f"doc_id in [{', '.join(escape(d) for d in doc_ids[i:i + 100])}]"
+            keys.extend(r["key"] for r in self.rows_where(docs_name(physical), expr, [],
+                                                           key="key"))
+        return keys
+
+    def stamps(self, physical: str | None = None) -> dict[str, str]:
+        """{doc_id: stamp} of every document on the server (:func:`document_stamp`)."""
+        rows = self.rows_where(docs_name(physical or self._target()),
+                                'doc_id != "" and part == 0', ["doc_id", "stamp"], key="key")
+        return {row["doc_id"]: row["stamp"] for row in rows}
+
+    def documents(self, physical: str | None = None, doc_ids: list[str] | None = None
+                  ) -> Iterator[dict]:
+        """The documents on the server (all, or ``doc_ids``), as the records of
+        :func:`document_rows`: doc_id, title, source, metadata, text."""
+        name = docs_name(physical or self._target())
+        exprs = ['doc_id != ""'] if doc_ids is None else [
+            f"doc_id in [{', '.join(escape(d) for d in doc_ids[i:i + 100])}]"
+            for i in range(0, len(doc_ids), 100)]
+        pending: dict[str, dict[int, str]] = {}
+        for expr in exprs:
+            for row in self.rows_where(name, expr, ["doc_id", "part", "parts", "payload"],
+                                        key="key"):
+                parts = pending.setdefault(row["doc_id"], {})
+                parts[int(row["part"])] = row["payload"]
+                if len(parts) == int(row["parts"]):
+                    del pending[row["doc_id"]]
+                    yield json.loads("".join(parts[i] for i in range(len(parts))))
+        if pending:
+            raise MilvusUnavailable(f"{self.collection} on {self.uri}: documents "
+                                    f"{', '.join(sorted(pending)[:5])} are incomplete on the "
+                                    "server (a change did not finish); run it again")
 
     # --- changes in place --------------------------------------------------------------------
 
@@ -674,6 +760,28 @@ class MilvusStore:
                 pass
             self._drop_quietly(mine)
 
+    def ensure(self, data) -> str:
+        """The live collection, created empty (with the manifest of ``data``, an empty
+        ``index.store.IndexData`` of the model and analyzer) when there is none: for workers
+        that start together (:mod:`index.ingest`), under the lock, so one creates it."""
+        with self.locked():
+            physical = self.alias_target()
+            if physical is not None:
+                return physical
+            if self._call(self.client.has_collection, self.collection):
+                raise MilvusUnavailable(f"{self.collection} on {self.uri} is a collection, not "
+                                        "an alias this project wrote; choose another collection")
+            physical = (f"{self.collection}__{time.strftime('%Y%m%d%H%M%S')}_"
+                        f"{uuid.uuid4().hex[:8]}")
+            try:
+                self._create(physical, data.dense.dim)
+                self.put_manifest(physical, server_manifest(data, self.config))
+                self._call(self.client.create_alias, physical, self.collection)
+            except BaseException:
+                self._drop_quietly(physical)
+                raise
+            return physical
+
     def change(self, passages: list, documents: dict, tokens: list[list[str]],
                folded: list[list[str]], vectors: np.ndarray, gone: set[str], k1: float,
                b: float) -> None:
@@ -688,6 +796,10 @@ class MilvusStore:
                 self.recount(physical)
             stored = self.figures(list(AVGDL_KEY.values()), physical)
             avgdl = {p: stored.get(AVGDL_KEY[p], 0.0) for p, _ in TERM_FIELDS}
+            if passages and not all(avgdl.values()):  # an empty collection: this batch's
+                avgdl = {"a": float(np.mean([len(t) for t in tokens])) or 1.0,
+                         "f": float(np.mean([len(t) for t in folded])) or 1.0}
+                self._put_figures(physical, {AVGDL_KEY[p]: v for p, v in avgdl.items()})
             delta = TermStats()
             old = self._passages_of(physical, set(gone) | set(documents), delta)
             meta = {doc_id: _filter_values(doc.metadata) for doc_id, doc in documents.items()}
@@ -708,7 +820,13 @@ class MilvusStore:
             for i in range(0, len(stale_keys), 5 * INSERT):
                 self._call(self.client.delete, physical, ids=stale_keys[i:i + 5 * INSERT])
             self._add_figures(physical, delta)
-            self._call(self.client.flush, physical)
+            self._put_documents(physical, documents.values())
+            dropped = sorted(set(gone) - set(documents))
+            for i in range(0, len(dropped), 100):
+                ids = ", ".join(escape(_cut(d, ID_BYTES)) for d in dropped[i:i + 100])
+                self._call(self.client.delete, docs_name(physical), filter=f"doc_id in [{ids}]")
+            for name in (physical, docs_name(physical)):
+                self._call(self.client.flush, name)
 
     def _passages_of(self, physical: str, doc_ids: set[str], delta: TermStats) -> set[int]:
         """The keys of the passages of ``doc_ids`` in the collection, each counted out of
@@ -717,14 +835,16 @@ class MilvusStore:
         ids = sorted(doc_ids)
         for i in range(0, len(ids), 100):
             expr = f"doc_id in [{', '.join(escape(_cut(d, ID_BYTES)) for d in ids[i:i + 100])}]"
-            for row in self._rows_where(physical, expr, ["bm25", "length_a", "length_f"]):
+            for row in self.rows_where(physical, expr, ["bm25", "length_a", "length_f"]):
                 keys.add(int(row["pid"]))
                 delta.count(row["bm25"], {"a": row["length_a"], "f": row["length_f"]}, -1)
         return keys
 
-    def _rows_where(self, physical: str, expr: str, fields: list[str]) -> Iterator[dict]:
+    def rows_where(self, physical: str, expr: str, fields: list[str], key: str = "pid"
+                   ) -> Iterator[dict]:
+        """The rows of a collection that match ``expr``: their ``key`` and ``fields``."""
         iterator = self._call(self.client.query_iterator, physical, batch_size=INSERT * 2,
-                              filter=expr, output_fields=["pid", *fields])
+                              filter=expr, output_fields=[key, *fields])
         try:
             while True:
                 batch = self._call(iterator.next)
@@ -748,7 +868,7 @@ class MilvusStore:
         mid-change."""
         physical = physical or self._target()
         stats = TermStats()
-        for row in self._rows_where(physical, "", ["bm25", "length_a", "length_f"]):
+        for row in self.rows_where(physical, "", ["bm25", "length_a", "length_f"]):
             stats.count(row["bm25"], {"a": row["length_a"], "f": row["length_f"]})
         figures = stats.figures()
         figures.setdefault(PASSAGES_KEY, 0.0)
@@ -934,6 +1054,47 @@ class MilvusStore:
 def stats_name(physical: str) -> str:
     """The statistics collection of a physical collection."""
     return f"{physical}__stats"
+
+
+def docs_name(physical: str) -> str:
+    """The documents collection of a physical collection (texts, metadata, the manifest)."""
+    return f"{physical}__docs"
+
+
+def server_manifest(data, config: MilvusConfig) -> dict:
+    """What a host needs to make an index folder of the collection (:mod:`index.ingest`)."""
+    manifest = data.manifest_for(data.manifest.get("chunking"))
+    keep = ("format_version", "model", "analyzer", "bm25", "chunking")
+    return {**{k: manifest[k] for k in keep}, "milvus": config.record()}
+
+
+def document_rows(doc) -> list[dict]:
+    """A document as rows of the documents collection: its record (doc_id, title, source,
+    metadata, text) as JSON, cut into pieces of at most :data:`DOC_BYTES` bytes."""
+    record = document_record(doc)
+    raw, pieces, start = record.encode("utf-8"), [], 0
+    while start < len(raw):
+        end = min(len(raw), start + DOC_BYTES)
+        while end < len(raw) and raw[end] & 0xC0 == 0x80:  # whole characters in each piece
+            end -= 1
+        pieces.append(raw[start:end].decode("utf-8"))
+        start = end
+    doc_id, stamp = _cut(doc.doc_id, ID_BYTES), document_stamp(doc)
+    return [{"key": f"d:{doc_id}#{i}", "doc_id": doc_id, "part": i, "parts": len(pieces),
+             "stamp": stamp, "payload": piece, "v": [0.0, 0.0]}
+            for i, piece in enumerate(pieces)]
+
+
+def document_record(doc) -> str:
+    """A document as the documents collection holds it: JSON of its id, title, source,
+    metadata and text."""
+    return json.dumps({"doc_id": doc.doc_id, "title": doc.title, "source": doc.source,
+                       "metadata": doc.metadata, "text": doc.text}, ensure_ascii=False)
+
+
+def document_stamp(doc) -> str:
+    """What tells one version of a document from another: a hash of its record."""
+    return hashlib.blake2b(document_record(doc).encode("utf-8"), digest_size=16).hexdigest()
 
 
 def _lock_time(holder: str | None) -> float | None:

@@ -18,7 +18,7 @@ from pymilvus import MilvusClient
 from eval.backends import overlap
 from eval.gold import load_gold
 from eval.report import run_gold
-from index.build import add, build, publish, remove
+from index.build import add, build, publish, rebuild, remove
 from index.metadata import document_year
 from index.milvus import (
     AVGDL_KEY,
@@ -437,3 +437,60 @@ def test_bm25_drift_as_documents_are_added_in_place(server):
     assert added["passages"] > first["passages"] and added["avgdl_off"] != 0.0
     assert 0.8 <= added["overlap@10"] <= 1.0
     assert "| after index rebuild |" in table(rows)
+
+
+def test_workers_feed_one_collection_and_hosts_pull_their_folders(server, sample_index,
+                                                                   tmp_path):
+    """Two ingestion workers at once (each its share of the files, statistics merged under the
+    server's lock) make the collection; a search host pulls its folder from the server, follows
+    a removal made through another host, and after a rebuild searches exactly as the
+    embedded index of the same files."""
+    from index.__main__ import main
+    from index.ingest import pull
+
+    from ..conftest import ROOT
+
+    uri = f"{server}/tracuu_workers"
+    workers = [subprocess.Popen([sys.executable, "-m", "index", "ingest", str(SAMPLE), "--uri",
+                                 uri, "--worker", f"{k}/2"], cwd=ROOT, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True) for k in (1, 2)]
+    outputs = [w.communicate(timeout=300) for w in workers]
+    assert [w.returncode for w in workers] == [0, 0], outputs
+    shares = [int(out.split(": ")[1].split(" documents")[0]) for out, _ in outputs]
+    assert sum(shares) == 4 and min(shares) >= 1  # each worker took a share of the files
+    store = MilvusStore(server, "tracuu_workers")
+    host_a, host_b = tmp_path / "host-a", tmp_path / "host-b"
+    first = pull(store, host_a)
+    assert (first.documents, first.written) == (4, True)
+    assert pull(store, host_a).written is False  # nothing changed on the server
+    local = Searcher.load(sample_index)
+    assert first.passages == len(local.data.passages)
+    assert main(["pull", "--uri", uri, "--out", str(host_b)]) == 0
+    remove([DOC_683.stem], host_a)  # through host A: the collection, then A's folder
+    followed = pull(store, host_b)
+    assert (followed.removed, followed.fetched, followed.documents) == (1, 0, 3)
+    assert DOC_683.stem not in Searcher.load(host_b).data.documents
+    add([DOC_683], host_a)
+    rebuild(host_a)  # the average lengths of the first batch give way to the true ones
+    assert pull(store, host_b).fetched == 4  # a collection written again: the folder anew
+    remote = Searcher.load(host_b)
+    assert remote.retrieval.mismatch is None
+    for query in ("thời hạn báo cáo của chi bộ", "ty le ket nap dang vien moi", "38-KH/HU"):
+        info = local.analyze(query)
+        mine, theirs = remote.bm25_run(info, None, 20), local.bm25_run(info, None, 20)
+        assert list(mine) and [remote.data.passages[r].passage_id for r in mine] == \
+            [local.data.passages[r].passage_id for r in theirs], query
+        assert np.allclose(list(mine.values()), list(theirs.values()), rtol=1e-5), query
+    store.close()
+
+
+def test_a_long_document_is_kept_on_the_server_in_pieces():
+    from index.documents import Document
+    from index.milvus import DOC_BYTES, document_record, document_rows
+
+    doc = Document("dài", "Điều 1. Phạm vi điều chỉnh. " * 6000, "dai.txt", "Luật dài",
+                   {"code": "01/2024/QH15"})
+    rows = document_rows(doc)
+    assert len(rows) > 2 and all(len(r["payload"].encode()) <= DOC_BYTES for r in rows)
+    assert {r["parts"] for r in rows} == {len(rows)} and len({r["stamp"] for r in rows}) == 1
+    assert "".join(r["payload"] for r in rows) == document_record(doc)

@@ -1,0 +1,224 @@
+"""An index whose truth is its Milvus collection: workers feed it, search hosts pull from it.
+
+**Ingestion workers** (``python -m index ingest SRC... --uri milvus://HOST:PORT/COLLECTION
+--worker K/N``, on one machine or several): worker K reads the files whose name hashes to K of
+N, prepares about :data:`index.milvus.BATCH` passages at a time (segmentation, embedding) and
+changes the live collection with them (:meth:`index.milvus.MilvusStore.change`: rows upserted,
+document frequencies merged into the statistics once a batch, under the lock held on the
+server).  The first worker to find no collection creates it, under the same lock.  Memory is a
+batch, whatever the corpus.  A worker run again over the same files replaces their documents:
+nothing is counted twice.
+
+*The embedding cache is per worker, with no merge step*: each machine keeps its own
+(``~/.cache/tracuu/embeddings.sqlite``, SQLite, which must not be shared over a network
+file system).  It only spares embedding the same text twice on that machine; the vectors
+themselves are in the collection, from which :func:`pull` and ``index rebuild`` read them, so
+nothing needs a merged cache.
+
+**Search hosts** (``python -m index pull --uri milvus://HOST:PORT/COLLECTION --out DIR``): a
+host's index folder made from the server: the manifest and the documents (the documents
+collection), each passage's offsets, section and vector (the passages collection: nothing is
+embedded again), and the BM25 terms counted again from the texts with the manifest's analyzer.
+Run again (``--every SECONDS`` repeats it), it follows the changes: only documents whose
+record changed are fetched, removed ones leave, and the folder is written only when something
+changed; the app reloads a folder whose manifest changed.  The folder records the collection,
+so the host's searches run on Milvus like any index built with ``--backend milvus``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .access import parse_groups
+from .bm25 import BM25, EPSILON, K1, B
+from .build import CHUNKING, BuildReport, _cache, _prepare, _with_access, extended, without
+from .chunking import Passage
+from .dense import FaissIndex
+from .documents import Document, DocumentError, Limits, find_files, read_beir, read_file
+from .embeddings import DEFAULT_MODEL, Embedder
+from .milvus import BATCH, MilvusStore, escape
+from .store import IndexData, indexed_text, load_index, write_index, writer_lock
+from .text import Analyzer
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def share_of(path: Path, workers: int) -> int:
+    """The worker (0 .. workers - 1) a file goes to: by a hash of its name, so every machine
+    splits a corpus the same way wherever it is mounted."""
+    digest = hashlib.blake2b(Path(path).name.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little") % workers
+
+
+def parse_worker(text: str) -> tuple[int, int]:
+    """``K/N`` -> (K - 1, N): worker K of N, counted from 1."""
+    k, sep, n = text.partition("/")
+    if not sep or not k.isdigit() or not n.isdigit() or not 1 <= int(k) <= int(n):
+        raise ValueError(f"--worker {text!r}: expected K/N with 1 <= K <= N, e.g. 2/4")
+    return int(k) - 1, int(n)
+
+
+def empty_index(manifest: dict) -> IndexData:
+    """An index of nothing with the settings of ``manifest`` (model, analyzer, BM25)."""
+    return IndexData(documents={}, passages=[], bm25=BM25.from_tokens([], **manifest["bm25"]),
+                     folded=BM25.from_tokens([], **manifest["bm25"]),
+                     dense=FaissIndex(manifest["model"]["dim"]),
+                     analyzer=Analyzer.from_settings(manifest["analyzer"]),
+                     model=manifest["model"]["name"], manifest=manifest,
+                     passage_engine=manifest["model"].get("passage_engine", ""))
+
+
+def _read(path: Path, limits: Limits) -> list[Document]:
+    if path.suffix.lower() == ".jsonl":
+        return list(read_beir(path, limits))
+    return [read_file(path, limits=limits)]
+
+
+def ingest(sources: list[str | Path], store: MilvusStore, worker: int = 0, workers: int = 1,
+           model: str = DEFAULT_MODEL, use_cache: bool = True, follow_links: bool = False,
+           access: list[str] | str | None = None, batch: int = BATCH) -> BuildReport:
+    """Worker ``worker`` of ``workers``: its share of the files under ``sources`` into the
+    live collection of ``store``, about ``batch`` passages at a time."""
+    access = parse_groups(access)
+    files, skipped = find_files(sources, follow_links)
+    mine = [f for f in files if share_of(f, workers) == worker]
+    _say(f"Worker {worker + 1}/{workers}: {len(mine)} of {len(files)} files.")
+    analyzer, embedder, limits = Analyzer(), Embedder(model), Limits.from_env()
+    manifest = {"model": {"name": model, "dim": embedder.dim,
+                          "passage_engine": embedder.passage_engine},
+                "analyzer": analyzer.settings(), "bm25": {"k1": K1, "b": B, "epsilon": EPSILON},
+                "chunking": CHUNKING}
+    cache = _cache() if use_cache else None
+    report = BuildReport(skipped=list(skipped))
+    docs: list[Document] = []
+    seen: set[str] = set()
+    pending = 0  # passages the documents read so far will make, roughly (by words)
+    for path in mine:
+        try:
+            read = _read(path, limits)
+        except DocumentError as exc:  # a bad file is skipped, as build does
+            report.skipped.append((exc.path, exc.reason))
+            continue
+        for doc in read:
+            if doc.doc_id in seen:
+                report.skipped.append((doc.source, f"duplicate document id {doc.doc_id!r}"))
+                continue
+            seen.add(doc.doc_id)
+            docs.append(doc)
+            pending += max(1, len(doc.text.split()) // CHUNKING["pack_words"])
+            if pending >= batch:
+                _send(docs, store, manifest, embedder, cache, access, report)
+                docs, pending = [], 0
+    if docs:
+        _send(docs, store, manifest, embedder, cache, access, report)
+    for path, reason in report.skipped:
+        _say(f"skipped {path}: {reason}")
+    return report
+
+
+def _send(docs, store, manifest, embedder, cache, access, report) -> None:
+    """One batch of documents prepared and changed into the live collection."""
+    base = empty_index(manifest)
+    new = _prepare(_with_access(docs, access), base.analyzer, embedder, cache)
+    report.skipped += new.skipped
+    if not new.docs:
+        return
+    store.ensure(base)
+    store.change(new.passages, {d.doc_id: d for d in new.docs}, new.tokens, new.folded,
+                 new.vectors, set(), base.bm25.k1, base.bm25.b)
+    report.documents += len(new.docs)
+    report.passages += len(new.passages)
+    report.embedded += new.embedded
+    _say(f"  {report.documents} documents, {report.passages} passages in the collection so far")
+
+
+@dataclass
+class PullReport:
+    documents: int = 0  # documents in the folder now
+    passages: int = 0
+    fetched: int = 0  # documents fetched from the server (new or changed)
+    removed: int = 0
+    written: bool = False  # False: the folder was already up to date
+
+
+def pull(store: MilvusStore, out: Path | str) -> PullReport:
+    """Make or bring up to date the index folder ``out`` of ``store``'s live collection."""
+    out = Path(out)
+    with writer_lock(out, say=_say):
+        return _pull(store, out)
+
+
+def _pull(store: MilvusStore, out: Path) -> PullReport:
+    physical = store.alias_target()
+    if physical is None:
+        raise ValueError(f"no collection {store.collection} on {store.uri}; write one with "
+                         "`python -m index build ... --backend milvus` or `index ingest`")
+    manifest = store.manifest(physical)
+    local = load_index(out) if (out / "manifest.json").exists() else None
+    if local is not None and local.backend.get("physical") != physical:
+        local = None  # the collection was written again: the folder is made anew
+    stamps = store.stamps(physical)
+    have = {d: _stamp(doc) for d, doc in local.documents.items()} if local else {}
+    fetch = sorted(d for d, stamp in stamps.items() if have.get(d) != stamp)
+    gone = set(have) - set(stamps)
+    report = PullReport(fetched=len(fetch), removed=len(gone))
+    if local is not None and not fetch and not gone:
+        report.documents, report.passages = len(local.documents), len(local.passages)
+        return report
+    base = empty_index(manifest) if local is None else \
+        without(local, gone | (set(fetch) & set(have)))
+    docs = [Document(**record) for record in store.documents(physical, fetch)]
+    passages, vectors = _passages_of(store, physical, {d.doc_id: d for d in docs},
+                                     base.dense.dim)
+    by_id = {d.doc_id: d for d in docs}
+    texts = [indexed_text(p, by_id[p.doc_id]) for p in passages]
+    tokens = [base.analyzer.tokenize(t) for t in texts]
+    folded = [base.analyzer.tokenize_folded(t) for t in texts]
+    data = extended(base, docs, passages, tokens, folded, vectors)
+    data.backend = store.backend_record(physical)
+    write_index(data, out, manifest.get("chunking"))
+    report.documents, report.passages, report.written = len(data.documents), len(data.passages), \
+        True
+    return report
+
+
+def _stamp(doc: Document) -> str:
+    from .milvus import document_stamp
+
+    return document_stamp(doc)
+
+
+def _passages_of(store: MilvusStore, physical: str, docs: dict[str, Document], dim: int
+                 ) -> tuple[list[Passage], np.ndarray]:
+    """The passages of ``docs`` on the server, in document and passage order, with vectors."""
+    rows = []
+    ids = sorted(docs)
+    for i in range(0, len(ids), 100):
+        expr = f"doc_id in [{', '.join(escape(d) for d in ids[i:i + 100])}]"
+        rows.extend(store.rows_where(physical, expr, ["passage_id", "doc_id", "section",
+                                                       "start", "end", "dense"]))
+    order = {doc_id: n for n, doc_id in enumerate(docs)}
+    rows.sort(key=lambda r: (order[r["doc_id"]], int(r["passage_id"].rsplit("#", 1)[1])))
+    passages = [Passage(r["passage_id"], r["doc_id"], docs[r["doc_id"]].text[r["start"]:r["end"]],
+                        r["start"], r["end"], r["section"]) for r in rows]
+    vectors = np.asarray([r["dense"] for r in rows], dtype=np.float32).reshape(len(rows), dim)
+    return passages, vectors
+
+
+def follow(store: MilvusStore, out: Path | str, every: float) -> None:
+    """:func:`pull` every ``every`` seconds, until interrupted."""
+    while True:
+        report = pull(store, out)
+        if report.written:
+            _say(f"{time.strftime('%H:%M:%S')} {out}: {report.fetched} documents fetched, "
+                 f"{report.removed} removed; {report.documents} documents, {report.passages} "
+                 "passages")
+        time.sleep(every)
