@@ -19,7 +19,8 @@ def main(argv: list[str] | None = None) -> int:
     commands = {"bench": bench_main, "perf": perf_main, "milvus": milvus_main,
                 "fit-answers": fit_answers_main, "scans": scans_main,
                 "fit-ranker": fit_ranker_main, "reference-idf": reference_main,
-                "scale": scale_main, "load": load_main, "drift": drift_main}
+                "scale": scale_main, "load": load_main, "drift": drift_main,
+                "milvus-scale": milvus_scale_main}
     if argv and argv[0] in commands:
         return commands[argv[0]](argv[1:])
     parser = argparse.ArgumentParser(prog="python -m eval", description="Evaluate retrieval on "
@@ -302,6 +303,42 @@ def milvus_main(argv: list[str]) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(table(rows))
+    return 0
+
+
+def milvus_scale_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m eval milvus-scale",
+        description="Milvus at scale (eval/milvus_scale.py): full write rate and the writer's "
+                    "peak memory, query p50/p95 per mode against the folder, recall@10, "
+                    "filters on the partition key, one addition of a 30-passage law.")
+    parser.add_argument("--uri", required=True, help="Milvus endpoint, as for `eval milvus`")
+    parser.add_argument("--passages", type=int, default=1_000_000,
+                        help="passages of the replicated archive (default 1000000)")
+    parser.add_argument("--corpus", type=Path, default=None,
+                        help="folder of documents for the base index (default: the 208 laws)")
+    parser.add_argument("--laws", type=Path, default=None,
+                        help="where the ~30-passage law added comes from (default: the 208 "
+                             "laws)")
+    parser.add_argument("--queries", type=int, default=100, help="queries per mode")
+    parser.add_argument("--partition-key", default="year", help="year (default) or none")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON too")
+    args = parser.parse_args(argv)
+
+    from index.milvus import MilvusUnavailable
+
+    from .milvus_scale import run, table
+    from .perf import DEFAULT_CORPUS
+
+    try:
+        report = run(args.uri, args.corpus or DEFAULT_CORPUS, args.passages, args.queries,
+                     None if args.partition_key == "none" else args.partition_key, args.laws)
+    except (ValueError, RuntimeError, MilvusUnavailable) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(table(report))
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
     return 0
 
 

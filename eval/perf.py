@@ -48,6 +48,16 @@ def percentiles(times: list[float]) -> tuple[float, float]:
     return float(np.percentile(arr, 50)), float(np.percentile(arr, 95))
 
 
+def timed(queries: list[str], step) -> tuple[float, float]:
+    """p50 and p95, in ms, of ``step(query)`` over ``queries``."""
+    times = []
+    for q in queries:
+        started = time.perf_counter()
+        step(q)
+        times.append(time.perf_counter() - started)
+    return percentiles(times)
+
+
 def base_index(corpus: Path) -> Path:
     """The index of ``corpus``, built once in the user cache and reused while the corpus and
     the index format stay the same."""
@@ -208,22 +218,14 @@ def query_child(index_dir: str, queries: list[str]) -> dict:
     searcher.embedder.encode(["khởi động"], "query")
     out = {"load_s": load_s, "passages": len(searcher.data.passages)}
 
-    def timed(step) -> tuple[float, float]:
-        times = []
-        for q in queries:
-            started = time.perf_counter()
-            step(q)
-            times.append(time.perf_counter() - started)
-        return percentiles(times)
-
     for mode in ("bm25", "dense", "hybrid"):
-        out[mode] = timed(lambda q: searcher.search(q, k=10, mode=mode, answers=False))
+        out[mode] = timed(queries, lambda q: searcher.search(q, k=10, mode=mode, answers=False))
     ranker, searcher.ranker = searcher.ranker, None  # the fusion alone: the ranker's cost
-    out["hybrid_fusion_only"] = timed(lambda q: searcher.search(q, k=10, mode="hybrid",
-                                                                answers=False))
+    out["hybrid_fusion_only"] = timed(
+        queries, lambda q: searcher.search(q, k=10, mode="hybrid", answers=False))
     searcher.ranker = ranker
     # answers, as the app asks them: the server's whole path, in its memory too
-    out["ask"] = timed(lambda q: searcher.ask(q, k=10))
+    out["ask"] = timed(queries, lambda q: searcher.ask(q, k=10))
     out["peak_rss_mb"] = peak_rss_mb()
     vectors = searcher.embedder.encode(queries, "query")
     flat = faiss.IndexFlatIP(vectors.shape[1])

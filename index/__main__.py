@@ -68,7 +68,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--access", default=None, metavar="GROUP[,GROUP]")
     p.add_argument("--no-cache", action="store_true")
     p.add_argument("--follow-links", action="store_true")
+    p.add_argument("--to-files", type=Path, default=None, metavar="DIR",
+                   help="write files for Milvus's bulk import into DIR instead of inserting "
+                        "(docs/scale-out.md); then `index merge-stats DIR`")
     _cluster_options(p)
+    p = sub.add_parser("merge-stats", help="merge the statistics of `ingest --to-files` "
+                       "workers into the collection, once (after the bulk import)")
+    p.add_argument("folder", type=Path, metavar="DIR")
+    p.add_argument("--uri", required=True, help="milvus://HOST:PORT/COLLECTION (or --collection)")
+    p.add_argument("--collection", default=None)
+    p = sub.add_parser("recount", help="count a collection's BM25 statistics again from its "
+                       "rows (a repair)")
+    p.add_argument("--uri", required=True, help="milvus://HOST:PORT/COLLECTION (or --collection)")
+    p.add_argument("--collection", default=None)
     p = sub.add_parser("pull", help="make or update a search host's index folder from a Milvus "
                        "collection (index.ingest)")
     p.add_argument("--uri", required=True, help="milvus://HOST:PORT/COLLECTION (or --collection)")
@@ -141,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
             index_dir = args.index or default_index_dir()
             rebuild(index_dir, _config(args))
             print(f"The Milvus collection of {index_dir} was written again.")
-        elif args.command in ("ingest", "pull"):
+        elif args.command in ("ingest", "pull", "merge-stats", "recount"):
             return _served(args)
         elif args.command == "verify":
             from .store import verify_index
@@ -171,8 +183,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _served(args) -> int:
-    """``ingest`` and ``pull``: the collection is named by the URI or --collection."""
-    from .ingest import follow, ingest, parse_worker, pull
+    """``ingest``, ``pull``, ``merge-stats`` and ``recount``: the collection is named by the URI
+    or --collection."""
+    from .ingest import export, follow, ingest, merge_statistics, parse_worker, pull
     from .milvus import MilvusConfig, MilvusStore, parse_index_uri
 
     uri, named = parse_index_uri(args.uri)
@@ -185,12 +198,26 @@ def _served(args) -> int:
     try:
         if args.command == "ingest":
             worker, workers = parse_worker(args.worker)
-            report = ingest(args.sources, store, worker, workers, model=args.model,
-                            use_cache=not args.no_cache, follow_links=args.follow_links,
-                            access=args.access)
+            options = dict(model=args.model, use_cache=not args.no_cache,
+                           follow_links=args.follow_links, access=args.access)
+            if args.to_files:
+                report = export(args.sources, store, args.to_files, worker, workers, **options)
+                where = f"files in {args.to_files} for {store.collection}"
+            else:
+                report = ingest(args.sources, store, worker, workers, **options)
+                where = store.collection
             print(f"Worker {args.worker}: {report.documents} documents ({report.passages} "
-                  f"passages, {report.embedded} embedded) into {store.collection}; "
+                  f"passages, {report.embedded} embedded) into {where}; "
                   f"{len(report.skipped)} files skipped.")
+            return 0
+        if args.command == "merge-stats":
+            merged = merge_statistics(store, args.folder)
+            print(f"{merged} workers' statistics merged into {store.collection}.")
+            return 0
+        if args.command == "recount":
+            stats = store.recount()
+            print(f"{store.collection}: statistics counted again from {stats.passages:,} "
+                  "passages.")
             return 0
         from .paths import default_index_dir
 

@@ -106,6 +106,50 @@ class BM25:
     def matched_terms(self, terms: list[str]) -> list[str]:
         return [t for t in dict.fromkeys(terms) if t in self.vocab]
 
+    def doc_lengths_chunked(self, chunk: int = 4_000_000) -> np.ndarray:
+        """:meth:`doc_lengths` a slice of the arrays at a time (they may be mapped files far
+        larger than memory)."""
+        out = np.zeros(self.n_docs, dtype=np.float64)
+        for a in range(0, len(self.tf.data), chunk):
+            out += np.bincount(self.tf.indices[a:a + chunk], minlength=self.n_docs,
+                               weights=self.tf.data[a:a + chunk])
+        return out
+
+    def by_passage(self, folder: Path, prefix: str, chunk: int = 4_000_000
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The BM25 weights by passage (CSR: row pointers, term columns, weights), the
+        columns and weights written to ``.npy`` files in ``folder`` and mapped, so that a pass
+        over passages reads each batch's rows as one slice.  Memory: the row pointers and one
+        ``chunk`` of postings, whatever the index's size."""
+        n, nnz = self.n_docs, len(self.tf.data)
+        indices, indptr, weights = self.tf.indices, self.tf.indptr, self.weights()
+        counts = np.zeros(n, dtype=np.int64)
+        for a in range(0, nnz, chunk):
+            counts += np.bincount(indices[a:a + chunk], minlength=n)
+        rows = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(counts, out=rows[1:])
+        del counts
+        columns = np.lib.format.open_memmap(folder / f"{prefix}_columns.npy", mode="w+",
+                                            dtype=np.int32, shape=(nnz,))
+        values = np.lib.format.open_memmap(folder / f"{prefix}_values.npy", mode="w+",
+                                           dtype=np.float32, shape=(nnz,))
+        free = rows[:-1].copy()  # the next free place in each passage's row
+        for a in range(0, nnz, chunk):
+            b = min(nnz, a + chunk)
+            row = np.asarray(indices[a:b])
+            order = np.argsort(row, kind="stable")  # by passage, terms kept in column order
+            row = row[order]
+            starts = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
+            sizes = np.diff(np.r_[starts, b - a])
+            place = free[row] + (np.arange(b - a) - np.repeat(starts, sizes))
+            column = np.searchsorted(indptr, np.arange(a, b), side="right") - 1
+            columns[place] = column[order]
+            values[place] = np.asarray(weights[a:b])[order]
+            free[row[starts]] += sizes
+        columns.flush()
+        values.flush()
+        return rows, columns, values
+
     # --- changes -------------------------------------------------------------------------
 
     def keep(self, rows: np.ndarray) -> BM25:

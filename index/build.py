@@ -30,9 +30,12 @@ from .store import (
     IndexFolderError,
     check_target,
     indexed_text,
+    iter_documents,
+    load_arrays,
     load_index,
     recover,
     write_index,
+    write_manifest,
     writer_lock,
 )
 from .text import Analyzer
@@ -322,14 +325,13 @@ def rebuild(index_dir: Path | str, config: MilvusConfig | None = None) -> Path:
     then.  Nothing is embedded again."""
     index_dir = Path(index_dir)
     with writer_lock(index_dir, say=_say):
-        data = load_index(index_dir)
-        milvus = MilvusStore.for_index(data.backend)
+        milvus = MilvusStore.for_index(load_arrays(index_dir).backend)
         if milvus is None:
             raise ValueError(f"{index_dir} is searched in its folder, not on Milvus; `python -m "
                              "index publish` serves it from a Milvus collection")
         if config is not None:
             milvus.config = config
-        _save(data, index_dir, data.manifest.get("chunking"), milvus)
+        _serve_in_place(index_dir, milvus)
     return index_dir
 
 
@@ -340,9 +342,25 @@ def publish(index_dir: Path | str, milvus: MilvusStore, out: Path | str | None =
     index_dir, target = Path(index_dir), Path(out or index_dir)
     check_target(target)
     with writer_lock(target, say=_say):
-        data = load_index(index_dir, mmap=False)
-        _save(data, target, data.manifest.get("chunking"), milvus)
+        if target.resolve() == index_dir.resolve():
+            _serve_in_place(index_dir, milvus)
+        else:
+            data = load_index(index_dir)
+            _save(data, target, data.manifest.get("chunking"), milvus)
     return target
+
+
+def _serve_in_place(index_dir: Path, milvus: MilvusStore) -> None:
+    """Write the folder's passages to a new collection of ``milvus``, streamed a batch at a
+    time (memory bounded by a batch, whatever the index's size), then record it in a new
+    manifest beside the same files; the collection it replaces is dropped after."""
+    data = load_arrays(index_dir)
+    _say(f"Writing {data.bm25.n_docs:,} passages to Milvus ({milvus.uri}, collection "
+         f"{milvus.collection}) ...")
+    physical, old = milvus.write(data, say=_say, items=iter_documents(index_dir))
+    write_manifest(index_dir, backend=milvus.backend_record(physical))
+    milvus.drop_collection(old)
+    milvus.close()
 
 
 def ensure_default_index(index_dir: Path | str | None = None) -> Path:

@@ -23,6 +23,29 @@ def _faiss():
     return faiss
 
 
+class MappedVectors:
+    """The vectors of a FAISS file (flat, or HNSW over flat storage) mapped from disk, without
+    FAISS: the file ends with them, after their count (FAISS's own layout).  For a pass over
+    an index of any size: :meth:`vectors` copies only the rows asked for."""
+
+    def __init__(self, path: Path, count: int, dim: int):
+        self.dim, self.count = dim, count
+        size = Path(path).stat().st_size
+        start = size - count * dim * 4
+        if start < 8:
+            raise ValueError(f"{path}: too small for {count} vectors of dimension {dim}")
+        with open(path, "rb") as fh:
+            fh.seek(start - 8)
+            stored = int.from_bytes(fh.read(8), "little")
+        if stored != count * dim:
+            raise ValueError(f"{path}: does not end with {count} vectors of dimension {dim}")
+        self._array = np.memmap(path, dtype=np.float32, mode="r", offset=start,
+                                shape=(count, dim)) if count else np.zeros((0, dim), np.float32)
+
+    def vectors(self, start: int = 0, stop: int | None = None) -> np.ndarray:
+        return np.array(self._array[start:stop], dtype=np.float32)
+
+
 class FaissIndex:
     """Inner product over L2-normalized vectors, row i = passage i."""
 

@@ -28,6 +28,8 @@ so the host's searches run on Milvus like any index built with ``--backend milvu
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -42,7 +44,7 @@ from .chunking import Passage
 from .dense import FaissIndex
 from .documents import Document, DocumentError, Limits, find_files, read_beir, read_file
 from .embeddings import DEFAULT_MODEL, Embedder
-from .milvus import BATCH, MilvusStore, escape
+from .milvus import BATCH, MilvusStore, TermStats, document_rows, escape, new_rows
 from .store import IndexData, indexed_text, load_index, write_index, writer_lock
 from .text import Analyzer
 
@@ -91,17 +93,34 @@ def ingest(sources: list[str | Path], store: MilvusStore, worker: int = 0, worke
     files, skipped = find_files(sources, follow_links)
     mine = [f for f in files if share_of(f, workers) == worker]
     _say(f"Worker {worker + 1}/{workers}: {len(mine)} of {len(files)} files.")
-    analyzer, embedder, limits = Analyzer(), Embedder(model), Limits.from_env()
+    manifest, embedder = _manifest(model)
+    limits = Limits.from_env()
+    cache = _cache() if use_cache else None
+    report = BuildReport(skipped=list(skipped))
+    for docs in _batches(mine, limits, batch, report):
+        _send(docs, store, manifest, embedder, cache, access, report)
+    for path, reason in report.skipped:
+        _say(f"skipped {path}: {reason}")
+    return report
+
+
+def _manifest(model: str) -> tuple[dict, Embedder]:
+    """The settings of a collection a worker creates, and the worker's embedder."""
+    analyzer, embedder = Analyzer(), Embedder(model)
     manifest = {"model": {"name": model, "dim": embedder.dim,
                           "passage_engine": embedder.passage_engine},
                 "analyzer": analyzer.settings(), "bm25": {"k1": K1, "b": B, "epsilon": EPSILON},
                 "chunking": CHUNKING}
-    cache = _cache() if use_cache else None
-    report = BuildReport(skipped=list(skipped))
+    return manifest, embedder
+
+
+def _batches(files: list[Path], limits: Limits, batch: int, report: BuildReport):
+    """The documents of ``files``, about ``batch`` passages at a time (bad files and repeated
+    ids go to ``report.skipped``)."""
     docs: list[Document] = []
     seen: set[str] = set()
     pending = 0  # passages the documents read so far will make, roughly (by words)
-    for path in mine:
+    for path in files:
         try:
             read = _read(path, limits)
         except DocumentError as exc:  # a bad file is skipped, as build does
@@ -115,13 +134,10 @@ def ingest(sources: list[str | Path], store: MilvusStore, worker: int = 0, worke
             docs.append(doc)
             pending += max(1, len(doc.text.split()) // CHUNKING["pack_words"])
             if pending >= batch:
-                _send(docs, store, manifest, embedder, cache, access, report)
+                yield docs
                 docs, pending = [], 0
     if docs:
-        _send(docs, store, manifest, embedder, cache, access, report)
-    for path, reason in report.skipped:
-        _say(f"skipped {path}: {reason}")
-    return report
+        yield docs
 
 
 def _send(docs, store, manifest, embedder, cache, access, report) -> None:
@@ -138,6 +154,79 @@ def _send(docs, store, manifest, embedder, cache, access, report) -> None:
     report.passages += len(new.passages)
     report.embedded += new.embedded
     _say(f"  {report.documents} documents, {report.passages} passages in the collection so far")
+
+
+def export(sources: list[str | Path], store: MilvusStore, out: Path | str, worker: int = 0,
+           workers: int = 1, model: str = DEFAULT_MODEL, use_cache: bool = True,
+           follow_links: bool = False, access: list[str] | str | None = None,
+           batch: int = BATCH) -> BuildReport:
+    """Worker ``worker`` of ``workers``: its share of the files as files for Milvus's bulk
+    import into ``out`` (docs/scale-out.md): ``passages-K-of-N-NNNNN.json`` and
+    ``documents-K-of-N-NNNNN.json`` (JSON lists of rows of the passages and documents
+    collections) and ``statistics-K-of-N.json`` (what the rows add to the statistics, merged
+    into the collection once by :func:`merge_statistics`).  The collection must hold none of
+    these documents yet (bulk import inserts; ``ingest`` replaces); it is created when there is
+    none, and its stored average lengths are those the passage vectors are written against."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    access = parse_groups(access)
+    files, skipped = find_files(sources, follow_links)
+    mine = [f for f in files if share_of(f, workers) == worker]
+    manifest, embedder = _manifest(model)
+    base, cache = empty_index(manifest), _cache() if use_cache else None
+    physical = store.ensure(base)
+    known = set(store.stamps(physical))
+    report, delta, avgdl = BuildReport(skipped=list(skipped)), TermStats(), None
+    name = f"{worker + 1}-of-{workers}"
+    for n, docs in enumerate(_batches(mine, Limits.from_env(), batch, report)):
+        report.skipped += [(d.source, f"{d.doc_id} is already in {store.collection}; `index "
+                                      "ingest` replaces a document") for d in docs
+                           if d.doc_id in known]
+        new = _prepare(_with_access([d for d in docs if d.doc_id not in known], access),
+                       base.analyzer, embedder, cache)
+        report.skipped += new.skipped
+        if not new.docs:
+            continue
+        if avgdl is None:
+            with store.locked():
+                avgdl = store.stored_avgdl(physical, new.tokens, new.folded)
+        rows = list(new_rows(new.passages, {d.doc_id: d for d in new.docs}, new.tokens,
+                             new.folded, new.vectors, avgdl, base.bm25.k1, base.bm25.b, delta))
+        _write_json(out / f"passages-{name}-{n:05d}.json", rows)
+        _write_json(out / f"documents-{name}-{n:05d}.json",
+                    [row for d in new.docs for row in document_rows(d)])
+        report.documents += len(new.docs)
+        report.passages += len(new.passages)
+        report.embedded += new.embedded
+        _say(f"  {report.documents} documents, {report.passages} passages written to {out}")
+    _write_json(out / f"statistics-{name}.json", {"collection": physical, **delta.record()})
+    for path, reason in report.skipped:
+        _say(f"skipped {path}: {reason}")
+    return report
+
+
+def _write_json(path: Path, value) -> None:
+    """JSON written whole or not at all (a temporary file renamed into place)."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def merge_statistics(store: MilvusStore, folder: Path | str) -> int:
+    """Merge the ``statistics-*.json`` of exported workers into the live collection, each
+    once (a merged file is renamed ``.merged``); returns how many were merged.  A file of
+    another collection (the collection was written again since) is refused."""
+    merged = 0
+    for path in sorted(Path(folder).glob("statistics-*.json")):
+        record = json.loads(path.read_text(encoding="utf-8"))
+        if record["collection"] != store.alias_target():
+            raise ValueError(f"{path} was exported for {record['collection']}, but "
+                             f"{store.collection} now serves {store.alias_target()}; export "
+                             "again")
+        store.merge(TermStats.from_record(record))
+        os.replace(path, path.with_name(path.name + ".merged"))
+        merged += 1
+    return merged
 
 
 @dataclass

@@ -80,6 +80,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from itertools import groupby
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -133,6 +134,32 @@ def server_hint(uri: str) -> str:
         return (f"check that the Milvus server at {parsed.netloc or uri} is up and reachable "
                 "from this machine, or point --uri at another endpoint")
     return f"check that the milvus-lite file {uri} exists and is not open in another process"
+
+
+TLS_VARIABLES = {"TRACUU_MILVUS_CA": "ca_pem_path",  # a private CA, for https:// servers
+                 "TRACUU_MILVUS_SERVER_NAME": "server_name",  # the name in its certificate
+                 "TRACUU_MILVUS_CLIENT_CERT": "client_pem_path",  # for mutual TLS
+                 "TRACUU_MILVUS_CLIENT_KEY": "client_key_path"}
+
+
+def tls_options() -> dict:
+    """pymilvus's TLS options from the environment (:data:`TLS_VARIABLES`): a server whose
+    certificate a private CA signed, and a client certificate when the server asks for one
+    (Milvus's ``tlsMode`` 2).  A file that does not exist is an error here, not a handshake
+    failure later."""
+    out = {}
+    for variable, option in TLS_VARIABLES.items():
+        value = os.environ.get(variable, "")
+        if not value:
+            continue
+        if option != "server_name" and not Path(value).is_file():
+            raise ValueError(f"{variable}={value}: no such file")
+        out[option] = value
+    if "ca_pem_path" in out and "client_pem_path" not in out:
+        out["server_pem_path"] = out.pop("ca_pem_path")  # one-way TLS: the server's CA alone
+    if out:
+        out["secure"] = True
+    return out
 
 
 class MilvusUnavailable(RuntimeError):
@@ -193,9 +220,10 @@ def filter_expression(filters: dict | None, groups: frozenset[str] | None = None
             f"access like {escape(f'%|{g}|%')}" for g in sorted(groups)]) + ")")
     for key, want in (filters or {}).items():
         check_filter(key)
-        if key == "year":
+        if key == "year":  # one year as ==, which a partition key on year prunes by
             lo, hi = year_range(want)
-            parts.append(f"(year >= {lo} and year <= {hi} and year > 0)")
+            parts.append(f"year == {lo}" if lo == hi and lo > 0 else
+                         f"(year >= {lo} and year <= {hi} and year > 0)")
         elif key in FILTER_FIELDS:
             values = ", ".join(escape(_cut(normalize(str(v)), FIELD_BYTES)) for v in wanted(want))
             parts.append(f"{key} in [{values}]")
@@ -302,6 +330,16 @@ class TermStats:
         self.passages += other.passages
         self.totals.update(other.totals)
 
+    def record(self) -> dict:
+        """As JSON (term ids as strings)."""
+        return {"df": {str(k): v for k, v in self.df.items() if v}, "passages": self.passages,
+                "totals": dict(self.totals)}
+
+    @classmethod
+    def from_record(cls, record: dict) -> TermStats:
+        return cls(Counter({int(k): int(v) for k, v in record["df"].items()}),
+                   int(record["passages"]), Counter(record["totals"]))
+
     def figures(self) -> dict[int, float]:
         """The statistics rows this difference touches, keyed as the collection keys them."""
         out = {k: float(v) for k, v in self.df.items() if v}
@@ -317,13 +355,13 @@ def folder_stats(data) -> dict[int, float]:
     """The statistics rows of a full write from an index folder (``index.store.IndexData``):
     exact document frequencies, and the average lengths and idf floors of its BM25 arrays."""
     keys, dfs = [], []
-    out = {PASSAGES_KEY: float(len(data.passages))}
+    out = {PASSAGES_KEY: float(data.bm25.n_docs)}
     for prefix, attr in TERM_FIELDS:
         bm25 = getattr(data, attr)
         keys.append(_vocab_ids(bm25, prefix))
         n = np.diff(bm25.tf.indptr).astype(np.float64)
         dfs.append(n)
-        total = float(np.asarray(bm25.tf.data, dtype=np.float64).sum())
+        total = float(bm25.tf.data.sum(dtype=np.float64))
         out[TOTAL_KEY[prefix]] = total
         out[AVGDL_KEY[prefix]] = total / bm25.n_docs if bm25.n_docs else 0.0
         raw = np.log(bm25.n_docs - n + 0.5) - np.log(n + 0.5)
@@ -342,33 +380,53 @@ def _vocab_ids(bm25, prefix: str) -> np.ndarray:
     return ids
 
 
-def folder_rows(data, size: int = BATCH) -> Iterator[list[dict]]:
-    """The rows of an index folder's passages, ``size`` at a time: the passage vectors are the
-    folder's own BM25 weights (saturated frequencies against its average length)."""
-    from scipy import sparse
+def folder_rows(data, items=None, size: int = BATCH) -> Iterator[tuple[list, list[dict]]]:
+    """The rows of an index's passages, ``size`` at a time, with the documents each batch
+    starts: ``data`` (``index.store.IndexData``) gives the BM25 arrays and vectors (the passage
+    vectors are its own BM25 weights: saturated frequencies against its average length, turned
+    by passage on disk first: :meth:`index.bm25.BM25.by_passage`); ``items``, each document
+    with its passages in the arrays' order, default to ``data``'s
+    (``index.store.iter_documents`` streams them from a folder instead)."""
+    import tempfile
 
-    meta = {doc_id: _filter_values(doc.metadata) for doc_id, doc in data.documents.items()}
-    fields = []
-    for prefix, attr in TERM_FIELDS:
-        bm25 = getattr(data, attr)
-        tf = bm25.tf
-        weights = sparse.csc_matrix((bm25.weights(), tf.indices, tf.indptr), shape=tf.shape)
-        fields.append((prefix, _vocab_ids(bm25, prefix), weights, tf))
-    for lo in range(0, len(data.passages), size):
-        hi = min(len(data.passages), lo + size)
-        vectors = data.dense.vectors(lo, hi)
-        parts = [(prefix, ids, weights[lo:hi].tocsr(), np.asarray(tf[lo:hi].sum(axis=1)).ravel())
-                 for prefix, ids, weights, tf in fields]
-        rows = []
-        for i in range(hi - lo):
-            vector, lengths = {}, {}
-            for prefix, ids, by_row, total in parts:
-                a, b = by_row.indptr[i], by_row.indptr[i + 1]
-                vector.update(zip(ids[by_row.indices[a:b]].tolist(), by_row.data[a:b].tolist()))
-                lengths[prefix] = int(total[i])
-            p = data.passages[lo + i]
-            rows.append(passage_row(p, meta[p.doc_id], vectors[i], vector, lengths))
-        yield rows
+    if items is None:
+        items = ((data.documents[doc_id], list(group))
+                 for doc_id, group in groupby(data.passages, key=lambda p: p.doc_id))
+    with tempfile.TemporaryDirectory(prefix="tracuu-rows-") as tmp:
+        fields = []
+        for prefix, attr in TERM_FIELDS:
+            bm25 = getattr(data, attr)
+            fields.append((prefix, _vocab_ids(bm25, prefix), *bm25.by_passage(Path(tmp), prefix),
+                           bm25.doc_lengths_chunked()))
+        lo, docs, batch = 0, [], []
+        for doc, passages in items:
+            docs.append(doc)
+            batch.extend((p, _filter_values(doc.metadata)) for p in passages)
+            if len(batch) >= size:
+                yield docs, _rows(fields, data.dense, lo, batch)
+                lo, docs, batch = lo + len(batch), [], []
+        if docs or batch:
+            yield docs, _rows(fields, data.dense, lo, batch)
+
+
+def _rows(fields, dense, lo: int, batch: list) -> list[dict]:
+    """Rows of passages ``lo`` .. ``lo + len(batch)`` of the arrays."""
+    hi = lo + len(batch)
+    vectors = dense.vectors(lo, hi)
+    parts = []
+    for prefix, ids, rows, columns, values, lengths in fields:
+        a, b = rows[lo], rows[hi]
+        parts.append((prefix, rows[lo:hi + 1] - a, ids[np.asarray(columns[a:b])],
+                      np.asarray(values[a:b], dtype=np.float64), lengths[lo:hi]))
+    out = []
+    for i, (p, meta) in enumerate(batch):
+        vector, sizes = {}, {}
+        for prefix, pointers, terms, weights, lengths in parts:
+            a, b = pointers[i], pointers[i + 1]
+            vector.update(zip(terms[a:b].tolist(), weights[a:b].tolist()))
+            sizes[prefix] = int(lengths[i])
+        out.append(passage_row(p, meta, vectors[i], vector, sizes))
+    return out
 
 
 def passage_row(p, filter_values: dict, vector: np.ndarray, bm25: dict[int, float],
@@ -380,6 +438,20 @@ def passage_row(p, filter_values: dict, vector: np.ndarray, bm25: dict[int, floa
             "length_a": lengths.get("a", 0), "length_f": lengths.get("f", 0),
             "dense": np.asarray(vector, dtype=np.float32).tolist(),
             "bm25": bm25 or {EMPTY_ID: 1e-9}}
+
+
+def new_rows(passages: list, documents: dict, tokens: list[list[str]],
+             folded: list[list[str]], vectors: np.ndarray, avgdl: dict[str, float], k1: float,
+             b: float, delta: TermStats) -> Iterator[dict]:
+    """The rows of new ``passages`` (of ``documents``; their terms in both fields, their
+    vectors), BM25 weights against the stored ``avgdl``; each passage counted into ``delta``."""
+    meta = {doc_id: _filter_values(doc.metadata) for doc_id, doc in documents.items()}
+    for i, p in enumerate(passages):
+        vector = {**saturated(tokens[i], "a", avgdl["a"], k1, b),
+                  **saturated(folded[i], "f", avgdl["f"], k1, b)}
+        lengths = {"a": len(tokens[i]), "f": len(folded[i])}
+        delta.count(vector, lengths)
+        yield passage_row(p, meta[p.doc_id], vectors[i], vector, lengths)
 
 
 def idf_of(df: float, passages: float, floor: float) -> float:
@@ -450,7 +522,7 @@ class MilvusStore:
             for name in ("pymilvus", "pymilvus.milvus_client", "pymilvus.decorators"):
                 logging.getLogger(name).setLevel(logging.CRITICAL)  # raised, not logged
             self._client = self._call(MilvusClient, uri=client_uri(self.uri), token=self.token,
-                                      timeout=self.timeout)
+                                      timeout=self.timeout, **tls_options())
         return self._client
 
     def _call(self, fn, *args, **kwargs):
@@ -480,8 +552,9 @@ class MilvusStore:
 
     # --- full writes -------------------------------------------------------------------------
 
-    def write(self, data, say=None) -> tuple[str, str | None]:
-        """Write every passage of ``data`` (``index.store.IndexData``) to a new physical
+    def write(self, data, say=None, items=None) -> tuple[str, str | None]:
+        """Write every passage of ``data`` (``index.store.IndexData``; ``items``: its
+        documents with their passages, streamed, see :func:`folder_rows`) to a new physical
         collection, :data:`BATCH` passages at a time, then move the alias to it.  Returns (new
         collection, the one the alias left, or None); the caller drops the old one with
         :meth:`drop_collection` once the folder records the new one, so a failure in between
@@ -496,13 +569,13 @@ class MilvusStore:
             self._create(physical, data.dense.dim)
             self._put_figures(physical, folder_stats(data))
             self.put_manifest(physical, server_manifest(data, self.config))
-            self._put_documents(physical, data.documents.values())
-            done, started = 0, time.monotonic()
-            for rows in folder_rows(data):
+            done, started, total = 0, time.monotonic(), data.bm25.n_docs
+            for docs, rows in folder_rows(data, items):
+                self._put_documents(physical, docs, fresh=True)
                 self._insert(physical, rows)
                 done += len(rows)
-                if say and len(data.passages) > BATCH:
-                    say(f"  {done:,}/{len(data.passages):,} passages written "
+                if say and total > BATCH:
+                    say(f"  {done:,}/{total:,} passages written "
                         f"({done / max(1e-9, time.monotonic() - started):,.0f}/s)")
             for name in (physical, stats_name(physical), docs_name(physical)):
                 self._call(client.flush, name)
@@ -658,9 +731,10 @@ class MilvusStore:
                                     "index rebuild INDEX`")
         return json.loads(rows[0]["payload"])
 
-    def _put_documents(self, physical: str, documents) -> None:
+    def _put_documents(self, physical: str, documents, fresh: bool = False) -> None:
         """Upsert documents (text, title, source, metadata), each as rows of at most
-        :data:`DOC_BYTES`; the rows of an earlier, longer version are deleted."""
+        :data:`DOC_BYTES`; the rows of an earlier, longer version are deleted (none in a
+        ``fresh`` collection)."""
         rows, keys = [], set()
         for doc in documents:
             parts = document_rows(doc)
@@ -670,7 +744,9 @@ class MilvusStore:
                 self._insert(docs_name(physical), rows, upsert=True, size=64)
                 rows = []
         self._insert(docs_name(physical), rows, upsert=True, size=64)
-        ids = sorted({r.split("#")[0][2:] for r in keys})
+        if fresh:
+            return
+        ids = sorted({r.rsplit("#", 1)[0][2:] for r in keys})
         stale = [k for k in self._document_keys(physical, ids) if k not in keys]
         if stale:
             self._call(self.client.delete, docs_name(physical), ids=stale)
@@ -794,24 +870,14 @@ class MilvusStore:
             physical = self._target()
             if taken_over:
                 self.recount(physical)
-            stored = self.figures(list(AVGDL_KEY.values()), physical)
-            avgdl = {p: stored.get(AVGDL_KEY[p], 0.0) for p, _ in TERM_FIELDS}
-            if passages and not all(avgdl.values()):  # an empty collection: this batch's
-                avgdl = {"a": float(np.mean([len(t) for t in tokens])) or 1.0,
-                         "f": float(np.mean([len(t) for t in folded])) or 1.0}
-                self._put_figures(physical, {AVGDL_KEY[p]: v for p, v in avgdl.items()})
+            avgdl = self.stored_avgdl(physical, tokens, folded)
             delta = TermStats()
             old = self._passages_of(physical, set(gone) | set(documents), delta)
-            meta = {doc_id: _filter_values(doc.metadata) for doc_id, doc in documents.items()}
             rows, new = [], set()
-            for i, p in enumerate(passages):
-                parts = {"a": saturated(tokens[i], "a", avgdl["a"], k1, b),
-                         "f": saturated(folded[i], "f", avgdl["f"], k1, b)}
-                vector = {**parts["a"], **parts["f"]}
-                lengths = {"a": len(tokens[i]), "f": len(folded[i])}
-                delta.count(vector, lengths)
-                rows.append(passage_row(p, meta[p.doc_id], vectors[i], vector, lengths))
-                new.add(rows[-1]["pid"])
+            for row in new_rows(passages, documents, tokens, folded, vectors, avgdl, k1, b,
+                                delta):
+                rows.append(row)
+                new.add(row["pid"])
                 if len(rows) == BATCH:
                     self._insert(physical, rows, upsert=True)
                     rows = []
@@ -827,6 +893,29 @@ class MilvusStore:
                 self._call(self.client.delete, docs_name(physical), filter=f"doc_id in [{ids}]")
             for name in (physical, docs_name(physical)):
                 self._call(self.client.flush, name)
+
+    def stored_avgdl(self, physical: str, tokens: list[list[str]], folded: list[list[str]]
+                     ) -> dict[str, float]:
+        """The average lengths the collection's passage vectors are written against; an empty
+        collection takes those of the passages given (``tokens``, ``folded``: their terms),
+        until a rebuild.  Called under :meth:`locked`."""
+        stored = self.figures(list(AVGDL_KEY.values()), physical)
+        avgdl = {p: stored.get(AVGDL_KEY[p], 0.0) for p, _ in TERM_FIELDS}
+        if tokens and not all(avgdl.values()):
+            avgdl = {"a": float(np.mean([len(t) for t in tokens])) or 1.0,
+                     "f": float(np.mean([len(t) for t in folded])) or 1.0}
+            self._put_figures(physical, {AVGDL_KEY[p]: v for p, v in avgdl.items()})
+        return avgdl
+
+    def merge(self, delta: TermStats) -> None:
+        """Add a difference of statistics made elsewhere (a worker's exported files) to the
+        live collection's, under the lock."""
+        with self.locked() as taken_over:
+            physical = self._target()
+            if taken_over:
+                self.recount(physical)
+            self._add_figures(physical, delta)
+            self._call(self.client.flush, stats_name(physical))
 
     def _passages_of(self, physical: str, doc_ids: set[str], delta: TermStats) -> set[int]:
         """The keys of the passages of ``doc_ids`` in the collection, each counted out of

@@ -41,13 +41,15 @@ import shutil
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from .bm25 import BM25
 from .chunking import SEPARATOR, Passage
-from .dense import FaissIndex
+from .dense import FILE as DENSE_FILE
+from .dense import FaissIndex, MappedVectors
 from .documents import Document
 from .text import CODE_RE, TEXT_VERSION, Analyzer, library_versions
 
@@ -372,6 +374,39 @@ def write_index(data: IndexData, out: Path, chunking: dict | None = None) -> dic
     return manifest
 
 
+def write_manifest(out: Path, **changes) -> dict:
+    """A new version of the index at ``out`` whose files are the current version's (hard
+    links: nothing is copied, nothing loaded) and whose manifest takes ``changes`` (the record
+    of the Milvus collection that now serves it); returns the manifest.  The caller holds
+    :func:`writer_lock`."""
+    out = Path(out)
+    store = versions_dir(out)
+    store.mkdir(parents=True, exist_ok=True)
+    _clean_leftovers(out, store)
+    _adopt_plain_folder(out, store)
+    real = out.resolve()
+    manifest = {**read_manifest(real, out), **changes}
+    tmp = store / f".tmp-{uuid.uuid4().hex}"
+    tmp.mkdir()
+    try:
+        for path in real.iterdir():
+            if path.is_file() and path.name != "manifest.json":
+                try:
+                    os.link(path, tmp / path.name)
+                except OSError:  # a file system without hard links
+                    shutil.copy2(path, tmp / path.name)
+        (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2))
+        _fsync_tree(tmp)
+        version = _new_version(store)
+        os.replace(tmp, version)
+        _point(out, version)
+        _prune(out, store)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return manifest
+
+
 def _write_texts(data: IndexData, folder: Path) -> None:
     """documents.jsonl, texts.txt and passages.jsonl (see the module docstring)."""
     with (folder / "documents.jsonl").open("w", encoding="utf-8") as docs, \
@@ -393,6 +428,14 @@ def _json_lines(path: Path) -> list:
     """All rows of a JSONL file, parsed in one call (several times faster than a call a line)."""
     lines = path.read_bytes().decode("utf-8").split("\n")
     return json.loads("[" + ",".join(line for line in lines if line.strip()) + "]")
+
+
+def _json_rows(path: Path) -> Iterator[dict]:
+    """The rows of a JSONL file, one at a time."""
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                yield json.loads(line)
 
 
 class StoredPassage(Passage):
@@ -466,6 +509,53 @@ def read_documents(folder: Path | str) -> dict[str, Document]:
         row.pop("chars", None)
         documents[row["doc_id"]] = Document(**{**row, "text": ""})
     return documents
+
+
+def load_arrays(folder: Path | str) -> IndexData:
+    """The index at ``folder`` without its documents and passages (``documents`` and
+    ``passages`` empty): the manifest, and the BM25 arrays and vectors memory-mapped.  With
+    :func:`iter_documents`, a pass over an index of any size in bounded memory (the writer of a
+    Milvus collection)."""
+    folder = Path(folder)
+    real = folder.resolve()
+    manifest = read_manifest(real, folder)
+    check_files(real, manifest, folder)
+    n = manifest["counts"]["passages"]
+    bm25 = BM25.load(real, n, "bm25", **manifest["bm25"])
+    folded = BM25.load(real, n, "folded", **manifest["bm25"])
+    try:  # the vectors mapped as they lie in the file; FAISS reads some kinds whole
+        dense = MappedVectors(real / DENSE_FILE, n, manifest["model"]["dim"])
+    except ValueError:
+        dense = FaissIndex.load(real, manifest["model"]["dim"])
+    return IndexData(documents={}, passages=[], bm25=bm25, folded=folded, dense=dense,
+                     analyzer=Analyzer.from_settings(manifest["analyzer"]),
+                     model=manifest["model"]["name"], manifest=manifest,
+                     passage_engine=manifest["model"].get("passage_engine", ""),
+                     backend=manifest.get("backend") or {})
+
+
+def iter_documents(folder: Path | str) -> Iterator[tuple[Document, list[Passage]]]:
+    """Each document of the index at ``folder`` with its passages, in the folder's order, read
+    one at a time (the rows of the BM25 arrays and vectors follow the same order)."""
+    folder = Path(folder)
+    real = folder.resolve()
+    passages = _json_rows(real / "passages.jsonl")
+    pending = next(passages, None)
+    with (real / "texts.txt").open(encoding="utf-8", newline="") as texts:
+        for row in _json_rows(real / "documents.jsonl"):
+            chars = row.pop("chars")
+            doc = Document(**{**row, "text": texts.read(chars)})
+            own = []
+            while pending is not None and pending["doc_id"] == doc.doc_id:
+                start, end = pending["start"], pending["end"]
+                own.append(Passage(pending["passage_id"], doc.doc_id,
+                                   pending.get("text") or doc.text[start:end], start, end,
+                                   pending["section"]))
+                pending = next(passages, None)
+            yield doc, own
+    if pending is not None:
+        raise IndexFolderError(f"{folder}: passage {pending['passage_id']} is out of its "
+                               "document's order; rebuild the index")
 
 
 def read_manifest(folder: Path, named: Path | None = None) -> dict:

@@ -121,3 +121,29 @@ def test_embedding_cache_only_embeds_new_text(tmp_path):
     assert (n1, n2) == (2, 1)
     np.testing.assert_allclose(second[:2], first, atol=1e-6)
     assert np.allclose(np.linalg.norm(second, axis=1), 1.0, atol=1e-5)
+
+
+def test_a_pass_over_the_folder_reads_what_a_load_reads(sample_index, tmp_path):
+    """``iter_documents`` streams each document with its passages in the arrays' order, and
+    ``write_manifest`` makes a version of the same files (linked, not copied) with a new
+    manifest: what serving an index from Milvus in place writes."""
+    from index.store import iter_documents, load_arrays, verify_index, write_manifest
+
+    data = load_index(sample_index)
+    streamed = list(iter_documents(sample_index))
+    assert [d.doc_id for d, _ in streamed] == list(data.documents)
+    assert [(p.passage_id, p.text, p.start, p.end, p.section) for _, ps in streamed
+            for p in ps] == [(p.passage_id, p.text, p.start, p.end, p.section)
+                             for p in data.passages]
+    assert all(d.text == data.documents[d.doc_id].text for d, _ in streamed)
+    arrays = load_arrays(sample_index)
+    assert (arrays.passages, arrays.bm25.n_docs) == ([], len(data.passages))
+    copy = tmp_path / "copy"
+    shutil.copytree(sample_index.resolve(), copy)
+    write_manifest(copy, backend={"name": "first"})
+    before = copy.resolve()
+    write_manifest(copy, backend={"name": "test"})
+    assert copy.resolve() != before
+    assert (copy / "bm25_tf.npy").stat().st_ino == (before / "bm25_tf.npy").stat().st_ino
+    assert load_index(copy).backend == {"name": "test"}
+    assert verify_index(copy) == json.loads((sample_index / "manifest.json").read_text())["counts"]

@@ -92,7 +92,7 @@ def test_expressions_of_filters():
     assert filter_expression({"issuer": "Huyện ủy \"X\""}) == 'issuer in ["huyện ủy \\"x\\""]'
     with pytest.raises(ValueError, match="unknown filter 'colour'"):
         filter_expression({"colour": "red"})
-    assert filter_expression({"year": 2019}) == "(year >= 2019 and year <= 2019 and year > 0)"
+    assert filter_expression({"year": 2019}) == "year == 2019"
     for bad in ([], [2018, 2019, 2020], ["năm ngoái"]):
         with pytest.raises(ValueError, match="year filter"):
             filter_expression({"year": bad})
@@ -494,3 +494,59 @@ def test_a_long_document_is_kept_on_the_server_in_pieces():
     assert len(rows) > 2 and all(len(r["payload"].encode()) <= DOC_BYTES for r in rows)
     assert {r["parts"] for r in rows} == {len(rows)} and len({r["stamp"] for r in rows}) == 1
     assert "".join(r["payload"] for r in rows) == document_record(doc)
+
+
+def test_workers_export_files_for_bulk_import_and_statistics_merge_once(server, sample_index,
+                                                                        tmp_path):
+    """``ingest --to-files``: rows in the collections' own layout (inserted here as Milvus's
+    bulk import would), and statistics that ``merge-stats`` adds once: the same figures as a
+    full write of the same files."""
+    from index.__main__ import main
+    from index.milvus import docs_name
+
+    uri, files = f"{server}/tracuu_bulk", tmp_path / "bulk"
+    for k in (1, 2):
+        assert main(["ingest", str(SAMPLE), "--uri", uri, "--worker", f"{k}/2",
+                     "--to-files", str(files)]) == 0
+    store = MilvusStore(server, "tracuu_bulk")
+    physical = store.alias_target()
+    client = store.client
+    assert client.query(physical, filter="", output_fields=["count(*)"])[0]["count(*)"] == 0
+    for path in sorted(files.glob("*-of-2-*.json")):  # the bulk import, row files as they are
+        rows = json.loads(path.read_text(encoding="utf-8"))
+        for row in rows:
+            if "bm25" in row:
+                row["bm25"] = {int(k): v for k, v in row["bm25"].items()}
+        target = physical if path.name.startswith("passages-") else docs_name(physical)
+        client.insert(target, rows)
+    assert main(["merge-stats", str(files), "--uri", uri]) == 0
+    assert main(["merge-stats", str(files), "--uri", uri]) == 0  # nothing merged twice
+    assert sorted(p.name for p in files.glob("statistics-*")) == \
+        ["statistics-1-of-2.json.merged", "statistics-2-of-2.json.merged"]
+    fresh = folder_stats(load_index(sample_index))
+    stored = {*AVGDL_KEY.values(), *FLOOR_KEY.values()}
+    figures = _figures(store)
+    assert {k: v for k, v in figures.items() if k not in stored} == \
+        pytest.approx({k: v for k, v in fresh.items() if k not in stored})
+    host = tmp_path / "host"
+    assert main(["pull", "--uri", uri, "--out", str(host)]) == 0
+    assert len(load_index(host).passages) == len(load_index(sample_index).passages)
+    assert main(["recount", "--uri", uri]) == 0
+    assert _figures(store) == pytest.approx(figures)
+    store.close()
+
+
+def test_tls_options_come_from_the_environment(tmp_path, monkeypatch):
+    from index.milvus import tls_options
+
+    assert tls_options() == {}
+    ca = tmp_path / "ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    monkeypatch.setenv("TRACUU_MILVUS_CA", str(ca))
+    monkeypatch.setenv("TRACUU_MILVUS_SERVER_NAME", "milvus.tinh-uy.vn")
+    assert tls_options() == {"server_pem_path": str(ca), "server_name": "milvus.tinh-uy.vn",
+                             "secure": True}
+    monkeypatch.setenv("TRACUU_MILVUS_CLIENT_CERT", str(ca))
+    monkeypatch.setenv("TRACUU_MILVUS_CLIENT_KEY", str(tmp_path / "missing.key"))
+    with pytest.raises(ValueError, match="TRACUU_MILVUS_CLIENT_KEY=.*no such file"):
+        tls_options()
