@@ -28,13 +28,20 @@ def groups(questions: list[Question]) -> dict[str, list[str]]:
     return out
 
 
+def ranked_run(hits) -> dict[str, float]:
+    """A run scored by rank, as a reader sees the hits: the evaluation sorts by score, and a
+    hit's own score need not fall with its rank (a document named by its code comes first
+    whatever its score)."""
+    return {h.passage_id: float(len(hits) - rank) for rank, h in enumerate(hits)}
+
+
 def run_gold(searcher, questions: list[Question], mode: str, k: int = 10) -> dict:
     """Metrics for ``mode``: {"all": {...}, kind: {...}, "_n": {kind: count}}."""
     qrels = gold_qrels(searcher, questions)
     run = {}
     for q in questions:
         hits = searcher.search(q.query, k=k, mode=mode, answers=False)
-        run[q.qid] = {h.passage_id: h.score for h in hits}
+        run[q.qid] = ranked_run(hits)
     out = {"all": evaluate(qrels, run)}
     counts = {}
     for kind, ids in groups(questions).items():

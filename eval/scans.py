@@ -40,6 +40,7 @@ import numpy as np
 from index.metadata import DATE_LINE, SIGNER_TITLE
 
 from .gold import squash
+from .report import ranked_run
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 FONT, BOLD = FONT_DIR / "DejaVuSerif.ttf", FONT_DIR / "DejaVuSerif-Bold.ttf"
@@ -501,8 +502,7 @@ def retrieval(folder: Path, variants: tuple[str, ...] = VARIANTS, seed: int = 7,
     def measure(name: str, index: Path) -> dict:
         searcher = Searcher.load(index)
         qrels = scanned_qrels(questions, searcher.data.passages)
-        run = {q.qid: {h.passage_id: h.score
-                       for h in searcher.search(q.query, k=k, mode="hybrid", answers=False)}
+        run = {q.qid: ranked_run(searcher.search(q.query, k=k, mode="hybrid", answers=False))
                for q in questions}
         # a question whose quote OCR garbled beyond the tolerance counts as missed
         found = evaluate({q: r or {"(quote not found)": 1} for q, r in qrels.items()}, run)

@@ -1,10 +1,15 @@
-"""Fusion of ranked lists: one function per method.
+"""Fusion of ranked lists: one function per method, and the registry of methods by name.
 
 Each input is a mapping ``{passage_row: score}`` from one retriever (higher is better); each
-output is the same kind of mapping, ready to sort.
+output is the same kind of mapping, ready to sort.  :data:`METHODS` names every method a
+``Searcher`` takes (``fusion=``): fused here (``convex``, ``rrf``) or by the server that holds
+the passages (``milvus-rrf``, ``milvus-weighted``: Milvus's RRFRanker and WeightedRanker).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -51,3 +56,43 @@ def convex(runs: list[dict[int, float]], weights: list[float], method: str = "mi
     for doc in docs:
         fused[doc] = sum(w * n.get(doc, f) for w, n, f in zip(weights, normed, floor))
     return fused
+
+
+Run = dict[int, float]
+
+
+@dataclass(frozen=True)
+class Method:
+    """A fusion method: ``combine(runs, weights, k)`` fuses here, and ``parts`` gives what
+    each run added to a fused score (for the "why" of a result); or ``server`` names the
+    ranker of the store that fuses instead (the runs' own scores are then the parts)."""
+
+    name: str
+    combine: Callable[[list[Run], list[float], int], Run] | None = None
+    parts: Callable[[list[Run], list[float], int], list[Run]] | None = None
+    server: str | None = None
+
+
+def _convex_parts(runs: list[Run], weights: list[float], k: int) -> list[Run]:
+    return [{r: w * v for r, v in normalize(run).items()} for run, w in zip(runs, weights)]
+
+
+def _rrf_parts(runs: list[Run], weights: list[float], k: int) -> list[Run]:
+    return [rrf([run], k=k, weights=[w]) for run, w in zip(runs, weights)]
+
+
+METHODS = {m.name: m for m in (
+    Method("convex", lambda runs, weights, k: convex(runs, weights), _convex_parts),
+    Method("rrf", lambda runs, weights, k: rrf(runs, k=k, weights=weights), _rrf_parts),
+    Method("milvus-rrf", server="rrf"),
+    Method("milvus-weighted", server="weighted"),
+)}
+
+
+def method(name: str) -> Method:
+    """The fusion method called ``name``; a ValueError names the known ones."""
+    try:
+        return METHODS[name]
+    except KeyError:
+        raise ValueError(f"unknown fusion {name!r}; expected one of "
+                         f"{', '.join(METHODS)}") from None

@@ -37,13 +37,12 @@ from . import answering
 from .answerability import AnswerabilityModel
 from .answering import Answer, SentenceVectors
 from .answers import best_sentence
-from .fusion import convex, rrf
-from .fusion import normalize as normalize_run
+from .fusion import METHODS, method
 from .query import QueryInfo, analyze, bm25_field_weights, dense_weight
 from .rerank import Candidates, Features, Ranker
 
 MODES = ("hybrid", "bm25", "dense")
-FUSIONS = ("convex", "rrf", "milvus-rrf", "milvus-weighted")  # milvus-*: fused by Milvus
+FUSIONS = tuple(METHODS)  # search.fusion: convex and rrf here, milvus-*: fused by Milvus
 CANDIDATES = 100
 
 
@@ -81,12 +80,11 @@ class Searcher:
     def __init__(self, data: IndexData, fusion: str = "convex", dense_weight: float = 0.5,
                  rrf_k: int = 60, adaptive: bool = True, glossary: bool = True,
                  milvus_uri: str | None = None, rerank: bool = True):
-        if fusion not in FUSIONS:
-            raise ValueError(f"unknown fusion {fusion!r}; expected one of {', '.join(FUSIONS)}")
+        self._method = method(fusion)
         # where the passages are searched (index.retrieval): the folder's own BM25 arrays and
         # FAISS file, or the Milvus collection its manifest names (``milvus_uri``: another server)
         milvus = MilvusStore.for_index(data.backend, milvus_uri)
-        if fusion.startswith("milvus-") and milvus is None:
+        if self._method.server and milvus is None:
             raise ValueError(f"fusion {fusion!r} needs an index on Milvus (built with "
                              "`--backend milvus`)")
         if milvus_uri and milvus is None:
@@ -203,13 +201,11 @@ class Searcher:
     def fuse(self, query: QueryInfo, bm25: dict[int, float], dense: dict[int, float]
              ) -> dict[int, float]:
         w = self.weight(query)
-        if self.fusion == "rrf":
-            return rrf([bm25, dense], k=self.rrf_k, weights=[1 - w, w])
-        if self.ranker is not None:
+        if self.ranker is not None:  # the learned combination over the convex fusion
             candidates = self.candidates(query, bm25, dense)
             scores = self.ranker.score(self.features.matrix(candidates, self.ranker.features))
             return dict(zip(candidates.rows, scores.tolist()))
-        return convex([bm25, dense], weights=[1 - w, w])
+        return self._method.combine([bm25, dense], [1 - w, w], self.rrf_k)
 
     @property
     def features(self) -> Features:
@@ -229,15 +225,10 @@ class Searcher:
         """What each list gave to the fused score of ``rows``: the parts that add up to it
         (for the "why" of a result)."""
         w = self.weight(query)
-        if self.fusion.startswith("milvus-"):  # fused on the server: the lists' own scores
-            return {r: {"fusion": self.fusion, "dense_weight": round(w, 3),
-                        "bm25": bm25.get(r, 0.0), "dense": dense.get(r, 0.0)} for r in rows}
-        if self.fusion == "rrf":
-            parts = [rrf([run], k=self.rrf_k, weights=[weight])
-                     for run, weight in ((bm25, 1 - w), (dense, w))]
+        if self._method.server:  # fused on the server: the lists' own scores
+            parts = [bm25, dense]
         else:
-            parts = [{r: weight * v for r, v in normalize_run(run).items()}
-                     for run, weight in ((bm25, 1 - w), (dense, w))]
+            parts = self._method.parts([bm25, dense], [1 - w, w], self.rrf_k)
         out = {r: {"fusion": self.fusion, "dense_weight": round(w, 3),
                    "bm25": parts[0].get(r, 0.0), "dense": parts[1].get(r, 0.0)} for r in rows}
         if self.ranker is not None and self.fusion == "convex" and rows:
@@ -275,10 +266,9 @@ class Searcher:
             if mode in ("hybrid", "dense") else None
         bm25 = self.bm25_run(info, where, n) if mode in ("hybrid", "bm25") else {}
         dense = self.dense_run(vector, where, n) if vector is not None else {}
-        if mode == "hybrid" and self.fusion.startswith("milvus-"):
+        if mode == "hybrid" and self._method.server:
             fused = self.retrieval.hybrid(self.bm25_query(info), vector, where, n,
-                                          self.fusion.removeprefix("milvus-"),
-                                          self.weight(info), self.rrf_k)
+                                          self._method.server, self.weight(info), self.rrf_k)
         elif mode == "hybrid":
             fused = self.fuse(info, bm25, dense)
         else:

@@ -36,4 +36,4 @@ def test_bm25_reference_agrees_and_queries_are_titles(sample_index):
     assert len(queries) == 5 and all(3 <= len(q.split()) <= 14 for q in queries)
     report = bm25_vs_rank_bm25(base, queries, n=5)
     assert report["max_abs_diff"] < 1e-6
-    assert report["ours_ms"] > 0 and report["rank_bm25_ms"] > 0
+    assert set(report) == {"ours_ms", "rank_bm25_ms", "max_abs_diff", "rank_bm25_build_s"}

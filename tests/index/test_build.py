@@ -7,6 +7,7 @@ import pytest
 from index.build import add, build, remove
 from index.embeddings import EmbeddingCache, Embedder
 from index.store import FORMAT_VERSION, IndexFolderError, load_index, write_index
+from index.text import Analyzer
 from search import Searcher
 
 from ..conftest import DOC_683, SAMPLE
@@ -18,7 +19,7 @@ def test_manifest_records_settings_and_versions(sample_index):
     manifest = json.loads((sample_index / "manifest.json").read_text())
     assert manifest["format_version"] == FORMAT_VERSION
     assert manifest["model"] == {"name": "default", "dim": 384, "passage_engine": "onnx"}
-    assert manifest["analyzer"]["version"] >= 1
+    assert manifest["analyzer"] == Analyzer().settings()  # what queries are tokenized with
     assert manifest["bm25"] == {"k1": 1.5, "b": 0.75, "epsilon": 0.25}
     assert manifest["counts"]["documents"] == 4
     assert manifest["versions"]["underthesea"]
@@ -89,7 +90,7 @@ def test_add_and_remove_equal_a_fresh_build(sample_index, tmp_path):
         remove(["no-such-doc"], shrunk)
 
 
-def test_failed_build_leaves_previous_index(sample_index, tmp_path):
+def test_failed_build_leaves_previous_index(sample_index, tmp_path, monkeypatch):
     target = tmp_path / "idx"
     shutil.copytree(sample_index, target)
     before = (target / "manifest.json").read_text()
@@ -99,7 +100,19 @@ def test_failed_build_leaves_previous_index(sample_index, tmp_path):
     with pytest.raises(ValueError, match="no readable documents"):
         build([bad], target)
     assert (target / "manifest.json").read_text() == before
-    assert len(Searcher.load(target).search("chi bộ", k=3)) == 3
+
+    def lost(step):  # the new version is written whole; the swap to it fails
+        if step == "versioned":
+            raise OSError("No space left on device")
+
+    monkeypatch.setattr("index.store._crash_point", lost)
+    with pytest.raises(OSError, match="No space"):
+        build([DOC_683], target)
+    monkeypatch.undo()
+    assert (target / "manifest.json").read_text() == before
+    searcher = Searcher.load(target)
+    assert len(searcher.data.documents) == 4  # not the one-document index that was building
+    assert len(searcher.search("chi bộ", k=3)) == 3
 
 
 def test_build_skips_bad_files_and_reports_them(tmp_path, capsys):

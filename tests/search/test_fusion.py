@@ -33,3 +33,22 @@ def test_convex_by_hand():
     assert convex([{}, {}], weights=[0.5, 0.5]) == {}
     with pytest.raises(ValueError):
         convex([{1: 1.0}], weights=[0.5, 0.5])
+
+
+def test_the_registry_names_every_method_and_what_fuses_where():
+    from search import FUSIONS
+    from search.fusion import METHODS, method
+
+    assert FUSIONS == tuple(METHODS) == ("convex", "rrf", "milvus-rrf", "milvus-weighted")
+    bm25, dense = {1: 9.0, 2: 3.0}, {2: 0.9, 3: 0.5}
+    for name in ("convex", "rrf"):
+        m = method(name)
+        fused = m.combine([bm25, dense], [0.4, 0.6], 60)
+        parts = m.parts([bm25, dense], [0.4, 0.6], 60)
+        assert m.server is None and set(fused) == {1, 2, 3}
+        for row, score in fused.items():  # the parts add up to the fused score
+            assert sum(p.get(row, 0.0) for p in parts) == pytest.approx(score)
+    assert method("convex").combine([bm25, dense], [0.4, 0.6], 60)[2] == pytest.approx(0.6)
+    assert [method(n).server for n in ("milvus-rrf", "milvus-weighted")] == ["rrf", "weighted"]
+    with pytest.raises(ValueError, match="unknown fusion 'borda'; expected one of convex, rrf"):
+        method("borda")
