@@ -339,7 +339,7 @@ def milvus_scale_main(argv: list[str]) -> int:
     print(table(report))
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
-    return 0
+    return 1 if report.get("failed") else 0
 
 
 def drift_main(argv: list[str]) -> int:

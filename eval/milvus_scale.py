@@ -222,17 +222,23 @@ def run(uri: str, corpus: Path, passages: int, n_queries: int,
     with tempfile.TemporaryDirectory() as tmp:
         served = Path(tmp) / "served"
         store = MilvusStore(uri, collection)
+        steps = [("write", f"Writing {passages:,} passages into Milvus ({uri}) ...",
+                  ("write_child", str(scale_dir), uri, collection, config.record(),
+                   str(served))),
+                 ("query", "Queries ...",
+                  ("query_child", str(served), str(scale_dir), queries, year)),
+                 ("ingest", f"One law of about 30 passages ({law.name}) in place ...",
+                  ("ingest_child", uri, collection, str(law))),
+                 ("add", "... and through the folder ...", ("add_child", str(served), str(law)))]
         try:
-            _say(f"Writing {passages:,} passages into Milvus ({uri}) ...")
-            report["write"] = _child("write_child", str(scale_dir), uri, collection,
-                                     config.record(), str(served))
-            _say("Queries ...")
-            report["query"] = _child("query_child", str(served), str(scale_dir), queries,
-                                     year)
-            _say(f"One law of about 30 passages ({law.name}) in place, then through the "
-                 "folder ...")
-            report["ingest"] = _child("ingest_child", uri, collection, str(law))
-            report["add"] = _child("add_child", str(served), str(law))
+            for name, message, call in steps:  # a step that fails keeps the figures before it
+                _say(message)
+                try:
+                    report[name] = _child(*call)
+                except RuntimeError as exc:
+                    report["failed"] = f"{name}: {str(exc).strip().splitlines()[-1][:300]}"
+                    break
+                _say(json.dumps(report[name]))
         finally:
             store.drop()
             store.close()
@@ -242,27 +248,33 @@ def run(uri: str, corpus: Path, passages: int, n_queries: int,
 
 
 def table(r: dict) -> str:
-    w, q = r["write"], r["query"]
+    w, q = r.get("write"), r.get("query")
     lines = [f"Milvus at {r['passages']:,} passages ({r['queries']} queries; partition key "
-             f"{r['partition_key'] or 'none'})", "",
-             "| step | figure |", "|---|---:|",
-             f"| full write | {w['s']:.0f} s, {w['rate']:,.0f} passages/s |",
-             f"| writer peak memory: own (RssAnon) / with mapped files (VmHWM) | "
-             f"{w['anon_peak_mb']:,.0f} MB / {w['peak_mb']:,.0f} MB |"]
-    for mode in ("bm25", "dense", "hybrid"):
-        m, f = q[f"milvus_{mode}"], q[f"folder_{mode}"]
-        lines.append(f"| {mode} p50 / p95: Milvus, folder | {m[0]:.0f} / {m[1]:.0f} ms, "
-                     f"{f[0]:.0f} / {f[1]:.0f} ms |")
-    lines += [f"| recall@10 against the folder (bm25, dense) | {q['recall_bm25']:.3f}, "
-              f"{q['recall_dense']:.3f} |"]
-    for mode in ("bm25", "dense"):
-        m = q[f"filtered_{mode}"]
-        lines.append(f"| {mode} filtered on year {r['year']} p50 / p95 | {m[0]:.0f} / "
-                     f"{m[1]:.0f} ms |")
+             f"{r['partition_key'] or 'none'})", "", "| step | figure |", "|---|---:|"]
+    if w:
+        lines += [f"| full write | {w['s']:.0f} s, {w['rate']:,.0f} passages/s |",
+                  f"| writer peak memory: own (RssAnon) / with mapped files (VmHWM) | "
+                  f"{w['anon_peak_mb']:,.0f} MB / {w['peak_mb']:,.0f} MB |"]
+    if q:
+        for mode in ("bm25", "dense", "hybrid"):
+            m, f = q[f"milvus_{mode}"], q[f"folder_{mode}"]
+            lines.append(f"| {mode} p50 / p95: Milvus, folder | {m[0]:.0f} / {m[1]:.0f} ms, "
+                         f"{f[0]:.0f} / {f[1]:.0f} ms |")
+        lines.append(f"| recall@10 against the folder (bm25, dense) | {q['recall_bm25']:.3f}, "
+                     f"{q['recall_dense']:.3f} |")
+        for mode in ("bm25", "dense"):
+            m = q[f"filtered_{mode}"]
+            lines.append(f"| {mode} filtered on year {r['year']} p50 / p95 | {m[0]:.0f} / "
+                         f"{m[1]:.0f} ms |")
     for name, label in (("ingest", "index ingest (in place, no folder)"),
                         ("add", "index add (collection, then the folder)")):
-        a = r[name]
-        lines.append(f"| one law of {a['passages']} passages, {label} | {a['s']:.1f} s, "
-                     f"peak {a['anon_peak_mb']:,.0f} MB own / {a['peak_mb']:,.0f} MB |")
-    lines.append(f"| search process peak memory (both backends loaded) | {q['peak_mb']:,.0f} MB |")
+        if name in r:
+            a = r[name]
+            lines.append(f"| one law of {a['passages']} passages, {label} | {a['s']:.1f} s, "
+                         f"peak {a['anon_peak_mb']:,.0f} MB own / {a['peak_mb']:,.0f} MB |")
+    if q:
+        lines.append(f"| search process peak memory (both backends loaded) | "
+                     f"{q['peak_mb']:,.0f} MB |")
+    if r.get("failed"):
+        lines.append(f"| failed | {r['failed']} |")
     return "\n".join(lines)

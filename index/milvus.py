@@ -528,7 +528,7 @@ class MilvusStore:
     def _call(self, fn, *args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except (ValueError, TypeError, ImportError):
+        except (ValueError, TypeError, ImportError, MilvusUnavailable, MilvusBusy):
             raise
         except Exception as exc:  # pymilvus and grpc errors
             raise self._error(exc) from None
