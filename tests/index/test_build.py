@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from index.build import add, build, remove
-from index.embeddings import EmbeddingCache, Embedder
+from index.embeddings import Embedder, EmbeddingCache
 from index.store import FORMAT_VERSION, IndexFolderError, load_index, write_index
 from index.text import Analyzer
 from search import Searcher
