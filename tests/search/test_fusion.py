@@ -52,3 +52,16 @@ def test_the_registry_names_every_method_and_what_fuses_where():
     assert [method(n).server for n in ("milvus-rrf", "milvus-weighted")] == ["rrf", "weighted"]
     with pytest.raises(ValueError, match="unknown fusion 'borda'; expected one of convex, rrf"):
         method("borda")
+
+
+def test_the_package_exports_what_the_searcher_returns():
+    import search
+    from search.answering import Answer
+    from search.answers import Obligation
+    from search.query import QueryInfo
+    from search.searcher import Hit, Searcher
+
+    assert sorted(search.__all__) == ["Answer", "FUSIONS", "Hit", "MODES", "Obligation",
+                                      "QueryInfo", "Searcher"]
+    assert (search.Answer, search.Obligation, search.QueryInfo, search.Hit, search.Searcher) == \
+        (Answer, Obligation, QueryInfo, Hit, Searcher)
