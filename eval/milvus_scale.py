@@ -70,7 +70,7 @@ def write_child(scale_dir: str, uri: str, collection: str, config: dict, served:
     import shutil
 
     from index.milvus import MilvusConfig, MilvusStore
-    from index.store import iter_documents, load_arrays
+    from index.store import iter_documents, load_arrays, write_manifest
 
     store = MilvusStore(uri, collection, config=MilvusConfig.from_record(config))
     sampler = AnonymousPeak()
@@ -82,9 +82,7 @@ def write_child(scale_dir: str, uri: str, collection: str, config: dict, served:
            "peak_mb": peak_rss_mb(), "anon_peak_mb": sampler.stop()}
     store.drop_collection(old)
     shutil.copytree(Path(scale_dir).resolve(), served, copy_function=os.link)
-    manifest = json.loads((Path(served) / "manifest.json").read_text(encoding="utf-8"))
-    manifest["backend"] = store.backend_record(physical)
-    (Path(served) / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False))
+    write_manifest(Path(served), backend=store.backend_record(physical))
     return out
 
 

@@ -66,8 +66,14 @@ class BM25:
     def n_docs(self) -> int:
         return self.tf.shape[0]
 
-    def doc_lengths(self) -> np.ndarray:
-        return np.asarray(self.tf.sum(axis=1)).ravel()
+    def doc_lengths(self, chunk: int = 4_000_000) -> np.ndarray:
+        """Terms in each passage, summed a slice of the arrays at a time (they may be mapped
+        files far larger than memory)."""
+        out = np.zeros(self.n_docs, dtype=np.float64)
+        for a in range(0, len(self.tf.data), chunk):
+            out += np.bincount(self.tf.indices[a:a + chunk], minlength=self.n_docs,
+                               weights=self.tf.data[a:a + chunk])
+        return out
 
     def idf(self) -> np.ndarray:
         if self._idf is None:
@@ -105,15 +111,6 @@ class BM25:
 
     def matched_terms(self, terms: list[str]) -> list[str]:
         return [t for t in dict.fromkeys(terms) if t in self.vocab]
-
-    def doc_lengths_chunked(self, chunk: int = 4_000_000) -> np.ndarray:
-        """:meth:`doc_lengths` a slice of the arrays at a time (they may be mapped files far
-        larger than memory)."""
-        out = np.zeros(self.n_docs, dtype=np.float64)
-        for a in range(0, len(self.tf.data), chunk):
-            out += np.bincount(self.tf.indices[a:a + chunk], minlength=self.n_docs,
-                               weights=self.tf.data[a:a + chunk])
-        return out
 
     def by_passage(self, folder: Path, prefix: str, chunk: int = 4_000_000
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

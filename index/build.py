@@ -209,11 +209,22 @@ def _save(data: IndexData, out: Path, chunking: dict | None = None,
     if milvus is None:
         write_index(data, out, chunking)
         return
-    _say(f"Writing {len(data.passages)} passages to Milvus ({milvus.uri}, collection "
+
+    def record(backend: dict) -> None:
+        data.backend = backend
+        write_index(data, out, chunking)
+
+    _to_milvus(milvus, data, record)
+
+
+def _to_milvus(milvus: MilvusStore, data: IndexData, record, items=None) -> None:
+    """Write ``data``'s passages (``items``: streamed, see ``index.milvus.folder_rows``) to a
+    new collection, ``record(backend)`` it in the folder, then drop the collection it
+    replaces: a failure before the folder names the new one leaves the old one serving."""
+    _say(f"Writing {data.bm25.n_docs:,} passages to Milvus ({milvus.uri}, collection "
          f"{milvus.collection}) ...")
-    physical, old = milvus.write(data, say=_say)
-    data.backend = milvus.backend_record(physical)
-    write_index(data, out, chunking)
+    physical, old = milvus.write(data, say=_say, items=items)
+    record(milvus.backend_record(physical))
     milvus.drop_collection(old)  # the folder names the new one now
     milvus.close()
 
@@ -354,13 +365,9 @@ def _serve_in_place(index_dir: Path, milvus: MilvusStore) -> None:
     """Write the folder's passages to a new collection of ``milvus``, streamed a batch at a
     time (memory bounded by a batch, whatever the index's size), then record it in a new
     manifest beside the same files; the collection it replaces is dropped after."""
-    data = load_arrays(index_dir)
-    _say(f"Writing {data.bm25.n_docs:,} passages to Milvus ({milvus.uri}, collection "
-         f"{milvus.collection}) ...")
-    physical, old = milvus.write(data, say=_say, items=iter_documents(index_dir))
-    write_manifest(index_dir, backend=milvus.backend_record(physical))
-    milvus.drop_collection(old)
-    milvus.close()
+    _to_milvus(milvus, load_arrays(index_dir),
+               lambda backend: write_manifest(index_dir, backend=backend),
+               iter_documents(index_dir))
 
 
 def ensure_default_index(index_dir: Path | str | None = None) -> Path:

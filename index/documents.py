@@ -398,24 +398,28 @@ def read_sources(sources: list[str | Path], follow_links: bool = False,
                  limits: Limits | None = None
                  ) -> tuple[list[Document], list[tuple[str, str]]]:
     """Read every file under ``sources``: (documents, [(path, reason) of skipped files])."""
-    limits = limits or Limits.from_env()
     files, skipped = find_files(sources, follow_links)
-    docs: list[Document] = []
+    return list(read_each(files, skipped, limits)), skipped
+
+
+def read_each(files: list[Path], skipped: list[tuple[str, str]],
+              limits: Limits | None = None) -> Iterator[Document]:
+    """The documents of ``files`` one file at a time (a BEIR ``corpus.jsonl`` gives many); a
+    file that cannot be read, and a document whose id was already read, go to ``skipped`` as
+    (path, reason)."""
+    limits = limits or Limits.from_env()
+    seen: dict[str, str] = {}
     for path in files:
         try:
-            if path.suffix.lower() == ".jsonl":
-                docs.extend(read_beir(path, limits))
-            else:
-                docs.append(read_file(path, limits=limits))
+            docs = list(read_beir(path, limits)) if path.suffix.lower() == ".jsonl" else \
+                [read_file(path, limits=limits)]
         except DocumentError as exc:
             skipped.append((exc.path, exc.reason))
-    seen: dict[str, str] = {}
-    unique = []
-    for doc in docs:
-        if doc.doc_id in seen:
-            skipped.append((doc.source, f"duplicate document id {doc.doc_id!r} "
-                                        f"(already read from {seen[doc.doc_id]})"))
             continue
-        seen[doc.doc_id] = doc.source
-        unique.append(doc)
-    return unique, skipped
+        for doc in docs:
+            if doc.doc_id in seen:
+                skipped.append((doc.source, f"duplicate document id {doc.doc_id!r} "
+                                            f"(already read from {seen[doc.doc_id]})"))
+                continue
+            seen[doc.doc_id] = doc.source
+            yield doc

@@ -30,27 +30,40 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
 import time
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
 
 from .access import parse_groups
-from .bm25 import BM25, EPSILON, K1, B
-from .build import CHUNKING, BuildReport, _cache, _prepare, _with_access, extended, without
+from .bm25 import BM25
+from .build import (
+    CHUNKING,
+    BuildReport,
+    _cache,
+    _prepare,
+    _say,
+    _with_access,
+    extended,
+    without,
+)
 from .chunking import Passage
 from .dense import FaissIndex
-from .documents import Document, DocumentError, Limits, find_files, read_beir, read_file
-from .embeddings import DEFAULT_MODEL, Embedder
-from .milvus import BATCH, MilvusStore, TermStats, document_rows, escape, new_rows
+from .documents import Document, find_files, read_each
+from .embeddings import DEFAULT_MODEL, Embedder, EmbeddingCache
+from .milvus import (
+    BATCH,
+    MilvusStore,
+    TermStats,
+    doc_id_filters,
+    document_rows,
+    document_stamp,
+    new_rows,
+)
 from .store import IndexData, indexed_text, load_index, write_index, writer_lock
 from .text import Analyzer
-
-
-def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def share_of(path: Path, workers: int) -> int:
@@ -70,18 +83,71 @@ def parse_worker(text: str) -> tuple[int, int]:
 
 def empty_index(manifest: dict) -> IndexData:
     """An index of nothing with the settings of ``manifest`` (model, analyzer, BM25)."""
-    return IndexData(documents={}, passages=[], bm25=BM25.from_tokens([], **manifest["bm25"]),
-                     folded=BM25.from_tokens([], **manifest["bm25"]),
-                     dense=FaissIndex(manifest["model"]["dim"]),
-                     analyzer=Analyzer.from_settings(manifest["analyzer"]),
-                     model=manifest["model"]["name"], manifest=manifest,
-                     passage_engine=manifest["model"].get("passage_engine", ""))
+    return IndexData.from_manifest(manifest, BM25.from_tokens([], **manifest["bm25"]),
+                                   BM25.from_tokens([], **manifest["bm25"]),
+                                   FaissIndex(manifest["model"]["dim"]))
 
 
-def _read(path: Path, limits: Limits) -> list[Document]:
-    if path.suffix.lower() == ".jsonl":
-        return list(read_beir(path, limits))
-    return [read_file(path, limits=limits)]
+@dataclass
+class _Worker:
+    """What a worker starts with: its share of the files, an empty index of its model and
+    analyzer (the settings of a collection it creates), its embedder and cache, its report."""
+
+    files: list[Path]
+    base: IndexData
+    embedder: Embedder
+    cache: EmbeddingCache | None
+    report: BuildReport
+
+
+def _worker(sources, worker: int, workers: int, model: str, use_cache: bool,
+            follow_links: bool) -> _Worker:
+    files, skipped = find_files(sources, follow_links)
+    mine = [f for f in files if share_of(f, workers) == worker]
+    _say(f"Worker {worker + 1}/{workers}: {len(mine)} of {len(files)} files.")
+    embedder = Embedder(model)
+    base = IndexData(documents={}, passages=[], bm25=BM25.from_tokens([]),
+                     folded=BM25.from_tokens([]), dense=FaissIndex(embedder.dim),
+                     analyzer=Analyzer(), model=model, manifest={"chunking": CHUNKING},
+                     passage_engine=embedder.passage_engine)
+    return _Worker(mine, base, embedder, _cache() if use_cache else None,
+                   BuildReport(skipped=list(skipped)))
+
+
+def _batches(w: _Worker, batch: int, access: list[str], skip=frozenset(),
+             collection: str = ""):
+    """``w``'s documents prepared (segmented, embedded) about ``batch`` passages at a time,
+    read one file at a time; documents of ids in ``skip`` (already in ``collection``), files
+    that cannot be read and repeated ids go to ``w.report.skipped``."""
+    docs: list[Document] = []
+    pending = 0  # passages the documents read so far will make, roughly (by words)
+    for doc in chain(read_each(w.files, w.report.skipped), [None]):  # None: the end
+        if doc is not None and doc.doc_id in skip:
+            w.report.skipped.append((doc.source, f"{doc.doc_id} is already in {collection}; "
+                                                 "`index ingest` replaces a document"))
+            continue
+        if doc is not None:
+            docs.append(doc)
+            pending += max(1, len(doc.text.split()) // CHUNKING["pack_words"])
+        if docs and (doc is None or pending >= batch):
+            new = _prepare(_with_access(docs, access), w.base.analyzer, w.embedder, w.cache)
+            w.report.skipped += new.skipped
+            if new.docs:
+                yield new
+            docs, pending = [], 0
+
+
+def _tally(w: _Worker, new, where: str) -> None:
+    w.report.documents += len(new.docs)
+    w.report.passages += len(new.passages)
+    w.report.embedded += new.embedded
+    _say(f"  {w.report.documents} documents, {w.report.passages} passages {where} so far")
+
+
+def _done(w: _Worker) -> BuildReport:
+    for path, reason in w.report.skipped:
+        _say(f"skipped {path}: {reason}")
+    return w.report
 
 
 def ingest(sources: list[str | Path], store: MilvusStore, worker: int = 0, workers: int = 1,
@@ -89,71 +155,16 @@ def ingest(sources: list[str | Path], store: MilvusStore, worker: int = 0, worke
            access: list[str] | str | None = None, batch: int = BATCH) -> BuildReport:
     """Worker ``worker`` of ``workers``: its share of the files under ``sources`` into the
     live collection of ``store``, about ``batch`` passages at a time."""
-    access = parse_groups(access)
-    files, skipped = find_files(sources, follow_links)
-    mine = [f for f in files if share_of(f, workers) == worker]
-    _say(f"Worker {worker + 1}/{workers}: {len(mine)} of {len(files)} files.")
-    manifest, embedder = _manifest(model)
-    limits = Limits.from_env()
-    cache = _cache() if use_cache else None
-    report = BuildReport(skipped=list(skipped))
-    for docs in _batches(mine, limits, batch, report):
-        _send(docs, store, manifest, embedder, cache, access, report)
-    for path, reason in report.skipped:
-        _say(f"skipped {path}: {reason}")
-    return report
-
-
-def _manifest(model: str) -> tuple[dict, Embedder]:
-    """The settings of a collection a worker creates, and the worker's embedder."""
-    analyzer, embedder = Analyzer(), Embedder(model)
-    manifest = {"model": {"name": model, "dim": embedder.dim,
-                          "passage_engine": embedder.passage_engine},
-                "analyzer": analyzer.settings(), "bm25": {"k1": K1, "b": B, "epsilon": EPSILON},
-                "chunking": CHUNKING}
-    return manifest, embedder
-
-
-def _batches(files: list[Path], limits: Limits, batch: int, report: BuildReport):
-    """The documents of ``files``, about ``batch`` passages at a time (bad files and repeated
-    ids go to ``report.skipped``)."""
-    docs: list[Document] = []
-    seen: set[str] = set()
-    pending = 0  # passages the documents read so far will make, roughly (by words)
-    for path in files:
-        try:
-            read = _read(path, limits)
-        except DocumentError as exc:  # a bad file is skipped, as build does
-            report.skipped.append((exc.path, exc.reason))
-            continue
-        for doc in read:
-            if doc.doc_id in seen:
-                report.skipped.append((doc.source, f"duplicate document id {doc.doc_id!r}"))
-                continue
-            seen.add(doc.doc_id)
-            docs.append(doc)
-            pending += max(1, len(doc.text.split()) // CHUNKING["pack_words"])
-            if pending >= batch:
-                yield docs
-                docs, pending = [], 0
-    if docs:
-        yield docs
-
-
-def _send(docs, store, manifest, embedder, cache, access, report) -> None:
-    """One batch of documents prepared and changed into the live collection."""
-    base = empty_index(manifest)
-    new = _prepare(_with_access(docs, access), base.analyzer, embedder, cache)
-    report.skipped += new.skipped
-    if not new.docs:
-        return
-    store.ensure(base)
-    store.change(new.passages, {d.doc_id: d for d in new.docs}, new.tokens, new.folded,
-                 new.vectors, set(), base.bm25.k1, base.bm25.b)
-    report.documents += len(new.docs)
-    report.passages += len(new.passages)
-    report.embedded += new.embedded
-    _say(f"  {report.documents} documents, {report.passages} passages in the collection so far")
+    w = _worker(sources, worker, workers, model, use_cache, follow_links)
+    created = False
+    for new in _batches(w, batch, parse_groups(access)):
+        if not created:  # the first batch makes the collection when there is none
+            store.ensure(w.base)
+            created = True
+        store.change(new.passages, {d.doc_id: d for d in new.docs}, new.tokens, new.folded,
+                     new.vectors, set(), w.base.bm25.k1, w.base.bm25.b)
+        _tally(w, new, "in the collection")
+    return _done(w)
 
 
 def export(sources: list[str | Path], store: MilvusStore, out: Path | str, worker: int = 0,
@@ -169,40 +180,24 @@ def export(sources: list[str | Path], store: MilvusStore, out: Path | str, worke
     none, and its stored average lengths are those the passage vectors are written against."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    access = parse_groups(access)
-    files, skipped = find_files(sources, follow_links)
-    mine = [f for f in files if share_of(f, workers) == worker]
-    manifest, embedder = _manifest(model)
-    base, cache = empty_index(manifest), _cache() if use_cache else None
-    physical = store.ensure(base)
-    known = set(store.stamps(physical))
-    report, delta, avgdl = BuildReport(skipped=list(skipped)), TermStats(), None
-    name = f"{worker + 1}-of-{workers}"
-    for n, docs in enumerate(_batches(mine, Limits.from_env(), batch, report)):
-        report.skipped += [(d.source, f"{d.doc_id} is already in {store.collection}; `index "
-                                      "ingest` replaces a document") for d in docs
-                           if d.doc_id in known]
-        new = _prepare(_with_access([d for d in docs if d.doc_id not in known], access),
-                       base.analyzer, embedder, cache)
-        report.skipped += new.skipped
-        if not new.docs:
-            continue
+    w = _worker(sources, worker, workers, model, use_cache, follow_links)
+    physical = store.ensure(w.base)
+    delta, avgdl, name = TermStats(), None, f"{worker + 1}-of-{workers}"
+    batches = _batches(w, batch, parse_groups(access), set(store.stamps(physical)),
+                       store.collection)
+    for n, new in enumerate(batches):
         if avgdl is None:
             with store.locked():
                 avgdl = store.stored_avgdl(physical, new.tokens, new.folded)
         rows = list(new_rows(new.passages, {d.doc_id: d for d in new.docs}, new.tokens,
-                             new.folded, new.vectors, avgdl, base.bm25.k1, base.bm25.b, delta))
+                             new.folded, new.vectors, avgdl, w.base.bm25.k1, w.base.bm25.b,
+                             delta))
         _write_json(out / f"passages-{name}-{n:05d}.json", rows)
         _write_json(out / f"documents-{name}-{n:05d}.json",
                     [row for d in new.docs for row in document_rows(d)])
-        report.documents += len(new.docs)
-        report.passages += len(new.passages)
-        report.embedded += new.embedded
-        _say(f"  {report.documents} documents, {report.passages} passages written to {out}")
+        _tally(w, new, f"written to {out}")
     _write_json(out / f"statistics-{name}.json", {"collection": physical, **delta.record()})
-    for path, reason in report.skipped:
-        _say(f"skipped {path}: {reason}")
-    return report
+    return _done(w)
 
 
 def _write_json(path: Path, value) -> None:
@@ -255,7 +250,7 @@ def _pull(store: MilvusStore, out: Path) -> PullReport:
     if local is not None and local.backend.get("physical") != physical:
         local = None  # the collection was written again: the folder is made anew
     stamps = store.stamps(physical)
-    have = {d: _stamp(doc) for d, doc in local.documents.items()} if local else {}
+    have = {d: document_stamp(doc) for d, doc in local.documents.items()} if local else {}
     fetch = sorted(d for d, stamp in stamps.items() if have.get(d) != stamp)
     gone = set(have) - set(stamps)
     report = PullReport(fetched=len(fetch), removed=len(gone))
@@ -279,21 +274,12 @@ def _pull(store: MilvusStore, out: Path) -> PullReport:
     return report
 
 
-def _stamp(doc: Document) -> str:
-    from .milvus import document_stamp
-
-    return document_stamp(doc)
-
-
 def _passages_of(store: MilvusStore, physical: str, docs: dict[str, Document], dim: int
                  ) -> tuple[list[Passage], np.ndarray]:
     """The passages of ``docs`` on the server, in document and passage order, with vectors."""
-    rows = []
-    ids = sorted(docs)
-    for i in range(0, len(ids), 100):
-        expr = f"doc_id in [{', '.join(escape(d) for d in ids[i:i + 100])}]"
-        rows.extend(store.rows_where(physical, expr, ["passage_id", "doc_id", "section",
-                                                       "start", "end", "dense"]))
+    rows = [row for expr in doc_id_filters(docs)
+            for row in store.rows_where(physical, expr, ["passage_id", "doc_id", "section",
+                                                         "start", "end", "dense"])]
     order = {doc_id: n for n, doc_id in enumerate(docs)}
     rows.sort(key=lambda r: (order[r["doc_id"]], int(r["passage_id"].rsplit("#", 1)[1])))
     passages = [Passage(r["passage_id"], r["doc_id"], docs[r["doc_id"]].text[r["start"]:r["end"]],

@@ -102,6 +102,7 @@ DOC_BYTES = 60_000  # bytes of a document record a row of the documents collecti
 MANIFEST_KEY = "m:manifest"  # the documents collection's row of the index manifest
 LOCK_STALE = 6 * 3600.0  # seconds after which a writer lock is taken to be a dead writer's
 LOCK_WAIT = 120.0  # seconds a writer waits for another one's lock
+QUERY_MEMO = 2.0  # seconds a query's sparse vector is reused (MilvusStore.query_vector)
 
 TERM_FIELDS = (("a", "bm25"), ("f", "folded"))  # sparse id prefix, IndexData attribute
 PASSAGES_KEY = -1  # statistics keys below 0: the collection's own figures
@@ -232,6 +233,14 @@ def filter_expression(filters: dict | None, groups: frozenset[str] | None = None
     return " and ".join(parts)
 
 
+def doc_id_filters(doc_ids, size: int = 100) -> Iterator[str]:
+    """Filter expressions selecting the rows of ``doc_ids``, ``size`` ids an expression (as
+    the collections store them: cut to :data:`ID_BYTES`)."""
+    ids = sorted(doc_ids)
+    for i in range(0, len(ids), size):
+        yield f"doc_id in [{', '.join(escape(_cut(d, ID_BYTES)) for d in ids[i:i + size])}]"
+
+
 def _cut(text: str, limit: int) -> str:
     raw = text.encode("utf-8")
     return text if len(raw) <= limit else raw[:limit].decode("utf-8", "ignore")
@@ -325,11 +334,6 @@ class TermStats:
         for prefix, length in lengths.items():
             self.totals[prefix] += sign * int(length)
 
-    def merge(self, other: TermStats) -> None:
-        self.df.update(other.df)
-        self.passages += other.passages
-        self.totals.update(other.totals)
-
     def record(self) -> dict:
         """As JSON (term ids as strings)."""
         return {"df": {str(k): v for k, v in self.df.items() if v}, "passages": self.passages,
@@ -397,7 +401,7 @@ def folder_rows(data, items=None, size: int = BATCH) -> Iterator[tuple[list, lis
         for prefix, attr in TERM_FIELDS:
             bm25 = getattr(data, attr)
             fields.append((prefix, _vocab_ids(bm25, prefix), *bm25.by_passage(Path(tmp), prefix),
-                           bm25.doc_lengths_chunked()))
+                           bm25.doc_lengths()))
         lo, docs, batch = 0, [], []
         for doc, passages in items:
             docs.append(doc)
@@ -494,6 +498,7 @@ class MilvusStore:
         self.serving: str | None = None  # the physical collection checked by check()
         self._keys = self._rows = None  # passage keys sorted, and the folder row of each
         self.mismatch: str | None = None  # what check() found different from the folder
+        self._memo: tuple[BM25Query, float, dict] | None = None  # (query, when, its vector)
 
     @classmethod
     def for_index(cls, backend: dict, uri: str | None = None) -> MilvusStore | None:
@@ -559,12 +564,9 @@ class MilvusStore:
         collection, the one the alias left, or None); the caller drops the old one with
         :meth:`drop_collection` once the folder records the new one, so a failure in between
         leaves a usable index.  ``say`` hears the progress."""
-        physical = f"{self.collection}__{time.strftime('%Y%m%d%H%M%S')}_{uuid.uuid4().hex[:8]}"
         client = self.client
         old = self.alias_target()
-        if old is None and self._call(client.has_collection, self.collection):
-            raise MilvusUnavailable(f"{self.collection} on {self.uri} is a collection, not an "
-                                    "alias this project wrote; choose another --collection")
+        physical = self._new_physical()
         try:
             self._create(physical, data.dense.dim)
             self._put_figures(physical, folder_stats(data))
@@ -647,19 +649,20 @@ class MilvusStore:
         indexes = client.prepare_index_params()
         indexes.add_index(field_name="v", index_type="FLAT", metric_type="L2")
         self._call(client.create_index, name, indexes)
-        self._call(client.load_collection, name)
+        self._load(name)
 
     def _load(self, name: str) -> None:
-        """Load a collection as configured: its replicas, the text left out when asked."""
+        """Load a collection: the passages' as configured (its replicas, the text left out
+        when asked), the statistics and documents beside it whole."""
         options = {}
-        if self.config.replicas > 1:
-            options["replica_number"] = self.config.replicas
-        if self.config.text == "unloaded":
-            options["load_fields"] = [f for f in ("pid", "passage_id", "doc_id", "section",
-                                                  "access", *FILTER_FIELDS, "start", "end",
-                                                  "year", "length_a", "length_f", "dense",
-                                                  "bm25")]
-            options["skip_load_dynamic_field"] = True
+        if not name.endswith(("__stats", "__docs")):
+            if self.config.replicas > 1:
+                options["replica_number"] = self.config.replicas
+            if self.config.text == "unloaded":
+                options["load_fields"] = ["pid", "passage_id", "doc_id", "section", "access",
+                                          *FILTER_FIELDS, "start", "end", "year", "length_a",
+                                          "length_f", "dense", "bm25"]
+                options["skip_load_dynamic_field"] = True
         self._call(self.client.load_collection, name, **options)
 
     def _insert(self, physical: str, rows: list[dict], upsert: bool = False,
@@ -752,12 +755,8 @@ class MilvusStore:
             self._call(self.client.delete, docs_name(physical), ids=stale)
 
     def _document_keys(self, physical: str, doc_ids: list[str]) -> list[str]:
-        keys = []
-        for i in range(0, len(doc_ids), 100):
-            expr = f"doc_id in [{', '.join(escape(d) for d in doc_ids[i:i + 100])}]"
-            keys.extend(r["key"] for r in self.rows_where(docs_name(physical), expr, [],
-                                                           key="key"))
-        return keys
+        return [r["key"] for expr in doc_id_filters(doc_ids)
+                for r in self.rows_where(docs_name(physical), expr, [], key="key")]
 
     def stamps(self, physical: str | None = None) -> dict[str, str]:
         """{doc_id: stamp} of every document on the server (:func:`document_stamp`)."""
@@ -770,9 +769,7 @@ class MilvusStore:
         """The documents on the server (all, or ``doc_ids``), as the records of
         :func:`document_rows`: doc_id, title, source, metadata, text."""
         name = docs_name(physical or self._target())
-        exprs = ['doc_id != ""'] if doc_ids is None else [
-            f"doc_id in [{', '.join(escape(d) for d in doc_ids[i:i + 100])}]"
-            for i in range(0, len(doc_ids), 100)]
+        exprs = ['doc_id != ""'] if doc_ids is None else doc_id_filters(doc_ids)
         pending: dict[str, dict[int, str]] = {}
         for expr in exprs:
             for row in self.rows_where(name, expr, ["doc_id", "part", "parts", "payload"],
@@ -836,6 +833,25 @@ class MilvusStore:
                 pass
             self._drop_quietly(mine)
 
+    @contextmanager
+    def _changing(self):
+        """The live collection, under :meth:`locked`; its statistics counted again first when
+        the lock was a dead writer's."""
+        with self.locked() as taken_over:
+            physical = self._target()
+            if taken_over:
+                self.recount(physical)
+            yield physical
+
+    def _new_physical(self) -> str:
+        """A name for a new physical collection behind the alias; refused when the alias's
+        name is a collection this project did not write."""
+        if self.alias_target() is None and self._call(self.client.has_collection,
+                                                      self.collection):
+            raise MilvusUnavailable(f"{self.collection} on {self.uri} is a collection, not an "
+                                    "alias this project wrote; choose another --collection")
+        return f"{self.collection}__{time.strftime('%Y%m%d%H%M%S')}_{uuid.uuid4().hex[:8]}"
+
     def ensure(self, data) -> str:
         """The live collection, created empty (with the manifest of ``data``, an empty
         ``index.store.IndexData`` of the model and analyzer) when there is none: for workers
@@ -844,11 +860,7 @@ class MilvusStore:
             physical = self.alias_target()
             if physical is not None:
                 return physical
-            if self._call(self.client.has_collection, self.collection):
-                raise MilvusUnavailable(f"{self.collection} on {self.uri} is a collection, not "
-                                        "an alias this project wrote; choose another collection")
-            physical = (f"{self.collection}__{time.strftime('%Y%m%d%H%M%S')}_"
-                        f"{uuid.uuid4().hex[:8]}")
+            physical = self._new_physical()
             try:
                 self._create(physical, data.dense.dim)
                 self.put_manifest(physical, server_manifest(data, self.config))
@@ -866,10 +878,7 @@ class MilvusStore:
         with their BM25 terms of both fields and their vectors) are upserted; the statistics
         take the difference.  Under :meth:`locked`; the collection must be the one the folder
         names (else a rebuild elsewhere replaced it)."""
-        with self.locked() as taken_over:
-            physical = self._target()
-            if taken_over:
-                self.recount(physical)
+        with self._changing() as physical:
             avgdl = self.stored_avgdl(physical, tokens, folded)
             delta = TermStats()
             old = self._passages_of(physical, set(gone) | set(documents), delta)
@@ -887,10 +896,8 @@ class MilvusStore:
                 self._call(self.client.delete, physical, ids=stale_keys[i:i + 5 * INSERT])
             self._add_figures(physical, delta)
             self._put_documents(physical, documents.values())
-            dropped = sorted(set(gone) - set(documents))
-            for i in range(0, len(dropped), 100):
-                ids = ", ".join(escape(_cut(d, ID_BYTES)) for d in dropped[i:i + 100])
-                self._call(self.client.delete, docs_name(physical), filter=f"doc_id in [{ids}]")
+            for expr in doc_id_filters(set(gone) - set(documents)):
+                self._call(self.client.delete, docs_name(physical), filter=expr)
             for name in (physical, docs_name(physical)):
                 self._call(self.client.flush, name)
 
@@ -910,10 +917,7 @@ class MilvusStore:
     def merge(self, delta: TermStats) -> None:
         """Add a difference of statistics made elsewhere (a worker's exported files) to the
         live collection's, under the lock."""
-        with self.locked() as taken_over:
-            physical = self._target()
-            if taken_over:
-                self.recount(physical)
+        with self._changing() as physical:
             self._add_figures(physical, delta)
             self._call(self.client.flush, stats_name(physical))
 
@@ -921,18 +925,23 @@ class MilvusStore:
         """The keys of the passages of ``doc_ids`` in the collection, each counted out of
         ``delta``."""
         keys: set[int] = set()
-        ids = sorted(doc_ids)
-        for i in range(0, len(ids), 100):
-            expr = f"doc_id in [{', '.join(escape(_cut(d, ID_BYTES)) for d in ids[i:i + 100])}]"
-            for row in self.rows_where(physical, expr, ["bm25", "length_a", "length_f"]):
-                keys.add(int(row["pid"]))
-                delta.count(row["bm25"], {"a": row["length_a"], "f": row["length_f"]}, -1)
+        for expr in doc_id_filters(doc_ids):
+            keys |= self._counted(physical, expr, delta, -1)
         return keys
 
-    def rows_where(self, physical: str, expr: str, fields: list[str], key: str = "pid"
-                   ) -> Iterator[dict]:
+    def _counted(self, physical: str, expr: str, stats: TermStats, sign: int = 1) -> set[int]:
+        """Count the passages that match ``expr`` into ``stats`` (or out, ``sign`` -1);
+        returns their keys."""
+        keys = set()
+        for row in self.rows_where(physical, expr, ["bm25", "length_a", "length_f"]):
+            keys.add(int(row["pid"]))
+            stats.count(row["bm25"], {"a": row["length_a"], "f": row["length_f"]}, sign)
+        return keys
+
+    def rows_where(self, physical: str, expr: str, fields: list[str], key: str = "pid",
+                   batch: int = INSERT * 2) -> Iterator[dict]:
         """The rows of a collection that match ``expr``: their ``key`` and ``fields``."""
-        iterator = self._call(self.client.query_iterator, physical, batch_size=INSERT * 2,
+        iterator = self._call(self.client.query_iterator, physical, batch_size=batch,
                               filter=expr, output_fields=[key, *fields])
         try:
             while True:
@@ -957,22 +966,12 @@ class MilvusStore:
         mid-change."""
         physical = physical or self._target()
         stats = TermStats()
-        for row in self.rows_where(physical, "", ["bm25", "length_a", "length_f"]):
-            stats.count(row["bm25"], {"a": row["length_a"], "f": row["length_f"]})
+        self._counted(physical, "", stats)
         figures = stats.figures()
         figures.setdefault(PASSAGES_KEY, 0.0)
-        stale: list[int] = []  # keys no row holds any more
-        name = stats_name(physical)
-        iterator = self._call(self.client.query_iterator, name, batch_size=5 * INSERT,
-                              filter="key >= 0", output_fields=["key"])
-        try:
-            while True:
-                batch = self._call(iterator.next)
-                if not batch:
-                    break
-                stale.extend(int(r["key"]) for r in batch if int(r["key"]) not in figures)
-        finally:
-            iterator.close()
+        stale = [int(r["key"]) for r in self.rows_where(stats_name(physical), "key >= 0", [],
+                                                        key="key", batch=5 * INSERT)
+                 if int(r["key"]) not in figures]  # terms no row holds any more
         self._put_figures(physical, {**figures, **dict.fromkeys(stale, 0.0)})
         return stats
 
@@ -1065,10 +1064,7 @@ class MilvusStore:
             message = str(getattr(exc, "message", None) or exc).lower()
             if "not loaded" not in message and "released" not in message:
                 raise self._error(exc) from None
-        if name.endswith("__stats"):
-            self._call(self.client.load_collection, name)
-        else:
-            self._load(name)
+        self._load(name)
         return self._call(fn, name, *args, **kwargs)
 
     def _scores(self, hits) -> dict[int, float]:
@@ -1089,7 +1085,17 @@ class MilvusStore:
 
     def query_vector(self, query: BM25Query) -> dict[int, float]:
         """The sparse query: each term's count times its field's weight times its idf, from
-        the collection's statistics as they are now."""
+        the collection's statistics as they are now.  The last query's vector is kept for
+        :data:`QUERY_MEMO` seconds: one search asks for it twice (the BM25 list, then Milvus's
+        own hybrid search), and the statistics are one round trip."""
+        memo = self._memo
+        if memo is not None and memo[0] == query and time.monotonic() - memo[1] < QUERY_MEMO:
+            return memo[2]
+        vector = self._query_vector(query)
+        self._memo = (query, time.monotonic(), vector)
+        return vector
+
+    def _query_vector(self, query: BM25Query) -> dict[int, float]:
         terms = query_terms(query)
         if not terms:
             return {}

@@ -106,6 +106,18 @@ class IndexData:
     passage_engine: str = ""  # the engine that embedded the passages (index.embeddings)
     backend: dict = field(default_factory=dict)  # where it is also served (index.milvus)
 
+    @classmethod
+    def from_manifest(cls, manifest: dict, bm25: BM25, folded: BM25, dense,
+                      documents: dict | None = None, passages: list | None = None) -> IndexData:
+        """The index a manifest describes, around its arrays (and its documents and passages,
+        when read): the analyzer, model, passage engine and backend it records."""
+        return cls(documents=documents or {}, passages=passages or [], bm25=bm25,
+                   folded=folded, dense=dense,
+                   analyzer=Analyzer.from_settings(manifest["analyzer"]),
+                   model=manifest["model"]["name"], manifest=manifest,
+                   passage_engine=manifest["model"].get("passage_engine", ""),
+                   backend=manifest.get("backend") or {})
+
     def manifest_for(self, chunking: dict | None = None) -> dict:
         return {
             "format_version": FORMAT_VERSION,
@@ -527,11 +539,7 @@ def load_arrays(folder: Path | str) -> IndexData:
         dense = MappedVectors(real / DENSE_FILE, n, manifest["model"]["dim"])
     except ValueError:
         dense = FaissIndex.load(real, manifest["model"]["dim"])
-    return IndexData(documents={}, passages=[], bm25=bm25, folded=folded, dense=dense,
-                     analyzer=Analyzer.from_settings(manifest["analyzer"]),
-                     model=manifest["model"]["name"], manifest=manifest,
-                     passage_engine=manifest["model"].get("passage_engine", ""),
-                     backend=manifest.get("backend") or {})
+    return IndexData.from_manifest(manifest, bm25, folded, dense)
 
 
 def iter_documents(folder: Path | str) -> Iterator[tuple[Document, list[Passage]]]:
@@ -664,8 +672,4 @@ def _read_version(folder: Path, real: Path, manifest: dict, mmap: bool) -> Index
     if dense.count != len(passages) or bm25.n_docs != len(passages):
         raise IndexFolderError(f"{folder}: {len(passages)} passages but {dense.count} vectors and "
                           f"{bm25.n_docs} BM25 rows; the folder is damaged, rebuild it")
-    return IndexData(documents=documents, passages=passages, bm25=bm25, folded=folded, dense=dense,
-                     analyzer=Analyzer.from_settings(manifest["analyzer"]),
-                     model=manifest["model"]["name"], manifest=manifest,
-                     passage_engine=manifest["model"].get("passage_engine", ""),
-                     backend=manifest.get("backend") or {})
+    return IndexData.from_manifest(manifest, bm25, folded, dense, documents, passages)
