@@ -22,7 +22,6 @@ import streamlit as st
 
 from index.access import parse_groups
 from index.build import ensure_default_index
-from index.documents import DocumentError
 from index.library import (
     MAX_UPLOAD_BYTES,
     UPLOAD_SUFFIXES,
@@ -36,9 +35,10 @@ from index.library import (
     status,
     upload_documents,
 )
-from index.milvus import MilvusUnavailable
 from index.paths import default_index_dir
-from index.store import IndexFolderError, release_freed_memory
+from index.readers.documents import DocumentError
+from index.stores.folder import IndexFolderError, release_freed_memory
+from index.stores.milvus import MilvusUnavailable
 from index.users import (
     ROLES,
     User,
@@ -388,7 +388,7 @@ def scanned_page(source: str, region: dict) -> bytes:
     """The page of a scanned PDF with the passage's region outlined, as PNG."""
     import io
 
-    from index.scan import page_image
+    from index.readers.scan import page_image
 
     buf = io.BytesIO()
     page_image(source, region).save(buf, "PNG")

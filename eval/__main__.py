@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from index.build import ensure_default_index
-    from index.store import IndexFolderError
+    from index.stores.folder import IndexFolderError
     from search import Searcher
 
     from .answers import (
@@ -292,7 +292,7 @@ def milvus_main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
 
     from index.build import ensure_default_index
-    from index.milvus import MilvusUnavailable
+    from index.stores.milvus import MilvusUnavailable
 
     from .backends import compare, table
     from .gold import load_gold
@@ -325,7 +325,7 @@ def milvus_scale_main(argv: list[str]) -> int:
     parser.add_argument("--json", action="store_true", help="print the report as JSON too")
     args = parser.parse_args(argv)
 
-    from index.milvus import MilvusUnavailable
+    from index.stores.milvus import MilvusUnavailable
 
     from .milvus_scale import run, table
     from .perf import DEFAULT_CORPUS
@@ -355,7 +355,7 @@ def drift_main(argv: list[str]) -> int:
     parser.add_argument("--queries", type=int, default=100, help="titles asked (default 100)")
     args = parser.parse_args(argv)
 
-    from index.milvus import MilvusUnavailable
+    from index.stores.milvus import MilvusUnavailable
 
     from .drift import run, table
 
@@ -374,7 +374,7 @@ def drift_main(argv: list[str]) -> int:
 
 
 def _title_queries(corpus: Path, n: int) -> list[str]:
-    from index.store import load_index
+    from index.stores.folder import load_index
 
     from .perf import base_index, sample_queries
 

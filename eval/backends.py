@@ -48,7 +48,7 @@ def bm25_function_run(searcher, questions, milvus, n: int = 10) -> tuple[dict, f
     """The gold run of Milvus's built-in BM25 over the index's analyzed terms."""
     from pymilvus import DataType, Function, FunctionType, MilvusClient
 
-    from index.milvus import row_of
+    from index.stores.milvus import row_of
 
     client, name = milvus.client, f"{milvus.collection}_bm25fn"
     if client.has_collection(name):
@@ -138,7 +138,7 @@ def compare(index_dir: Path, uri: str, questions) -> list[dict]:
 @contextmanager
 def scratch(uri: str, collection: str) -> Iterator[tuple]:
     """A Milvus collection and a work folder for one measurement, both removed afterwards."""
-    from index.milvus import MilvusStore
+    from index.stores.milvus import MilvusStore
 
     work = Path(tempfile.mkdtemp(prefix="tracuu-milvus-"))
     milvus = MilvusStore(uri, collection)

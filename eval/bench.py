@@ -49,7 +49,7 @@ def load_qrels(path: Path) -> dict[str, dict[str, int]]:
 
 def bench_index_dir(corpus: Path, model: str) -> Path:
     digest = hashlib.sha256(Path(corpus).read_bytes()).hexdigest()[:16]
-    from index.embeddings import Embedder
+    from index.encoders.embeddings import Embedder
 
     tag = hashlib.sha256(Embedder(model).cache_key.encode()).hexdigest()[:8]
     return cache_dir() / "bench" / f"{Path(corpus).parent.name}-{digest}-{tag}"
@@ -59,7 +59,7 @@ def ensure_bench_index(corpus: Path, model: str, index_dir: Path | None = None) 
     """The index of a benchmark corpus: reused from the cache, (re)built when missing or made
     by another version of the text processing."""
     from index.build import build
-    from index.store import unusable_reason
+    from index.stores.folder import unusable_reason
 
     index_dir = Path(index_dir or bench_index_dir(corpus, model))
     if unusable_reason(index_dir):

@@ -3,7 +3,7 @@
 
 A collection's passage vectors carry saturated term frequencies against the average length
 stored at its last full write, and queries take the idf from the collection's statistics
-(:mod:`index.milvus`).  Additions keep document frequencies and the passage count exact; the
+(:mod:`index.stores.milvus`).  Additions keep document frequencies and the passage count exact; the
 average length and the floor of negative idfs stay as they were.  This measures what that costs:
 
 1. files of the corpus (a seeded shuffle) holding ``1 / (1 + largest step)`` of its bytes are
@@ -11,7 +11,7 @@ average length and the floor of negative idfs stay as they were.  This measures 
 2. the other files are added one by one, in place, until the index has grown by each step
    (default +10 % and +100 % of its passages);
 3. after each step, and after ``index rebuild``, every query's BM25 top 10 from Milvus is
-   compared with the exact BM25 of the same folder (``index.retrieval.EmbeddedRetrieval``):
+   compared with the exact BM25 of the same folder (``search.backends.FolderBackend``):
    top-10 overlap, the share of queries with the same first passage, and how far the stored
    average lengths are from the true ones.
 """
@@ -35,14 +35,15 @@ def _say(message: str) -> None:
 
 def measure(folder: Path, queries: list[str], label: str, base: int) -> dict:
     """Milvus's BM25 top 10 against the exact one of the same folder, for ``queries``."""
-    from index.milvus import AVGDL_KEY
-    from index.retrieval import EmbeddedRetrieval, Where
-    from index.store import load_index
+    from index.stores.folder import load_index
+    from index.stores.milvus import AVGDL_KEY
     from search import Searcher
+    from search.backends import FolderBackend
+    from search.filters import Where
 
     data = load_index(folder)
     remote = Searcher(data, rerank=False)
-    exact = EmbeddedRetrieval(replace(data, backend={}))
+    exact = FolderBackend(replace(data, backend={}))
     overlaps, firsts = [], []
     for query in queries:
         terms = remote.bm25_query(remote.analyze(query))
@@ -63,7 +64,7 @@ def measure(folder: Path, queries: list[str], label: str, base: int) -> dict:
 
 def run(uri: str, corpus: Path, queries: list[str], steps=STEPS, seed: int = 7) -> list[dict]:
     from index.build import add, build, rebuild
-    from index.store import load_index
+    from index.stores.folder import load_index
 
     from .backends import scratch
 

@@ -53,7 +53,7 @@ def _child(function: str, *arguments) -> dict:
 
 def scale_folder(corpus: Path, passages: int) -> Path:
     """The replicated index of ``passages`` passages, written once into the cache."""
-    from index.store import load_index, unusable_reason, write_index
+    from index.stores.folder import load_index, unusable_reason, write_index
 
     base_dir = base_index(corpus)
     out = cache_dir() / "perf" / f"milvus-scale-{base_dir.name}-{passages}"
@@ -69,8 +69,8 @@ def write_child(scale_dir: str, uri: str, collection: str, config: dict, served:
     does; the served folder is the same files (hard links) with the collection recorded."""
     import shutil
 
-    from index.milvus import MilvusConfig, MilvusStore
-    from index.store import iter_documents, load_arrays, write_manifest
+    from index.stores.folder import iter_documents, load_arrays, write_manifest
+    from index.stores.milvus import MilvusConfig, MilvusStore
 
     store = MilvusStore(uri, collection, config=MilvusConfig.from_record(config))
     sampler = AnonymousPeak()
@@ -125,8 +125,8 @@ def _by_score(mine: dict, truth: dict, n: int = 10) -> float:
 
 def query_child(served: str, scale_dir: str, queries: list[str], year: int) -> dict:
     """Latency per mode on Milvus and on the folder, recall@10 by score, filtered searches."""
-    from index.retrieval import Where
     from search import Searcher
+    from search.filters import Where
 
     remote, local = Searcher.load(served, rerank=False), Searcher.load(scale_dir, rerank=False)
     remote.embedder.encode(["khởi động"], "query")
@@ -159,7 +159,7 @@ def query_child(served: str, scale_dir: str, queries: list[str], year: int) -> d
 def ingest_child(uri: str, collection: str, document: str) -> dict:
     """One document into the live collection, in place, no folder: seconds, peak memory."""
     from index.ingest import ingest
-    from index.milvus import MilvusStore
+    from index.stores.milvus import MilvusStore
 
     store, sampler = MilvusStore(uri, collection), AnonymousPeak()
     started = time.perf_counter()
@@ -183,7 +183,7 @@ def thirty_passage_law(corpus: Path, known: set[str], lo: int = 25, hi: int = 35
     """A law of the corpus outside the index, of ``lo`` to ``hi`` passages (about 30)."""
     from index.build import CHUNKING
     from index.chunking import split_document
-    from index.documents import DocumentError, read_file
+    from index.readers.documents import DocumentError, read_file
 
     for path in sorted(Path(corpus).iterdir(), key=lambda p: p.stat().st_size):
         if not path.is_file() or path.stem in known:
@@ -200,9 +200,9 @@ def run(uri: str, corpus: Path, passages: int, n_queries: int,
         partition_key: str | None = "year", law_corpus: Path | None = None) -> dict:
     from collections import Counter
 
-    from index.metadata import document_year
-    from index.milvus import MilvusConfig, MilvusStore
-    from index.store import delete_index, load_index
+    from index.readers.metadata import document_year
+    from index.stores.folder import delete_index, load_index
+    from index.stores.milvus import MilvusConfig, MilvusStore
 
     scale_dir = scale_folder(corpus, passages)
     data = load_index(scale_dir)

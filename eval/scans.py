@@ -16,7 +16,7 @@ and degraded into the variants an office meets (:data:`VARIANTS`), each from a f
 - ``phone``: a phone photo: a stronger tilt and shear, light falling off across the page, blur.
 
 The pages go into an image-only PDF (no text layer), which is read by the project's own reader
-(``index.documents.read_file``: OCR) and compared with the printed letter's text: character
+(``index.readers.documents.read_file``: OCR) and compared with the printed letter's text: character
 error rate of the text, and whether the code, date, issuer and signer read from the scan are
 the ones parsed from that text as from a born-digital copy.  A web copy's header (the real
 documents of ``data/party-docs``: separator rules, table bars, ``Số:`` on one line and the
@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.metadata import DATE_LINE, SIGNER_TITLE
+from index.readers.metadata import DATE_LINE, SIGNER_TITLE
 
 from .gold import squash
 from .report import ranked_run
@@ -342,7 +342,7 @@ def save_scan(doc: Layout, variant: str, out: Path, seed: int = 7) -> int:
 
 def write_scan(source: Path, variant: str, out: Path, seed: int = 7) -> Path:
     """An image-only PDF of ``source`` (a text document) as ``variant``; returns ``out``."""
-    from index.documents import read_file
+    from index.readers.documents import read_file
 
     save_scan(layout(read_file(source).text), variant, out, seed)
     return out
@@ -393,8 +393,8 @@ class ScanResult:
 def check_scan(source: Path, variant: str, folder: Path, seed: int = 7) -> ScanResult:
     """Make the scan of ``source``, read it as any PDF is read, compare with the printed
     letter's text (the fields parsed from it as from a born-digital copy)."""
-    from index.documents import read_file
-    from index.metadata import parse_metadata
+    from index.readers.documents import read_file
+    from index.readers.metadata import parse_metadata
 
     page = layout(read_file(source).text)
     printed = parse_metadata(page.text())  # what the printed letter says

@@ -11,7 +11,7 @@ from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .paths import default_index_dir
+    from index.paths import default_index_dir
 
     parser = argparse.ArgumentParser(prog="python -m index", description="Build and change "
                                      "a Tra cứu search index (a folder of plain files).")
@@ -117,10 +117,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true", help="print JSON")
     args = parser.parse_args(argv)
 
-    from .build import add, build, publish, rebuild, remove
-    from .documents import DocumentError
-    from .milvus import MilvusBusy, MilvusUnavailable
-    from .store import IndexFolderError
+    from index.build import add, build, publish, rebuild, remove
+    from index.readers.documents import DocumentError
+    from index.stores.folder import IndexFolderError
+    from index.stores.milvus import MilvusBusy, MilvusUnavailable
 
     try:
         if args.command == "build":
@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command in ("ingest", "pull", "merge-stats", "recount"):
             return _served(args)
         elif args.command == "verify":
-            from .store import verify_index
+            from index.stores.folder import verify_index
 
             index_dir = args.index or default_index_dir()
             counts = verify_index(index_dir)
@@ -185,8 +185,15 @@ def main(argv: list[str] | None = None) -> int:
 def _served(args) -> int:
     """``ingest``, ``pull``, ``merge-stats`` and ``recount``: the collection is named by the URI
     or --collection."""
-    from .ingest import export, follow, ingest, merge_statistics, parse_worker, pull
-    from .milvus import MilvusConfig, MilvusStore, parse_index_uri
+    from index.ingest import (
+        export,
+        follow,
+        ingest,
+        merge_statistics,
+        parse_worker,
+        pull,
+    )
+    from index.stores.milvus import MilvusConfig, MilvusStore, parse_index_uri
 
     uri, named = parse_index_uri(args.uri)
     if not (args.collection or named):
@@ -219,7 +226,7 @@ def _served(args) -> int:
             print(f"{store.collection}: statistics counted again from {stats.passages:,} "
                   "passages.")
             return 0
-        from .paths import default_index_dir
+        from index.paths import default_index_dir
 
         out = args.out or default_index_dir()
         if args.every:
@@ -246,7 +253,7 @@ def _read_password() -> str:
 
 
 def _users(args, index_dir: Path) -> int:
-    from .users import UserStore, audit
+    from index.users import UserStore, audit
 
     store = UserStore.for_index(index_dir)
     name = getattr(args, "name", None)
@@ -260,7 +267,7 @@ def _users(args, index_dir: Path) -> int:
             print(f"no users yet in {store.path}")
         return 0
     if command == "init":
-        from .users import first_admin_banner
+        from index.users import first_admin_banner
 
         password = store.first_admin()
         if password:
@@ -287,7 +294,12 @@ def _users(args, index_dir: Path) -> int:
 
 def _milvus(args, out: Path):
     """The Milvus collection a build writes to, or None for the embedded backend."""
-    from .milvus import MilvusConfig, MilvusStore, collection_name, parse_index_uri
+    from index.stores.milvus import (
+        MilvusConfig,
+        MilvusStore,
+        collection_name,
+        parse_index_uri,
+    )
 
     if args.backend == "embedded":
         if args.uri or args.collection or _config(args):
@@ -306,8 +318,8 @@ CLUSTER_OPTIONS = ("shards", "replicas", "index_type", "index_param", "search_pa
 
 
 def _cluster_options(p) -> None:
-    """The layout of a Milvus collection on a cluster (``index.milvus.MilvusConfig``)."""
-    from .milvus import CONSISTENCY, INDEX_TYPES, PARTITION_KEYS, TEXT_MODES
+    """The layout of a Milvus collection on a cluster (``index.stores.milvus.MilvusConfig``)."""
+    from index.stores.milvus import CONSISTENCY, INDEX_TYPES, PARTITION_KEYS, TEXT_MODES
 
     g = p.add_argument_group("Milvus layout (with --backend milvus, publish or rebuild)")
     g.add_argument("--shards", type=int, default=None, help="shards of the collection (1)")
@@ -330,7 +342,7 @@ def _cluster_options(p) -> None:
 
 def _config(args):
     """The Milvus layout the options give, or None when none is given."""
-    from .milvus import MilvusConfig
+    from index.stores.milvus import MilvusConfig
 
     given = {k: getattr(args, k, None) for k in CLUSTER_OPTIONS}
     if all(v is None for v in given.values()):
@@ -360,10 +372,10 @@ def _params(pairs: list[str] | None) -> dict:
 def _inspect(path: Path, as_json: bool) -> int:
     from dataclasses import asdict
 
-    from .build import CHUNKING
-    from .chunking import split_document
-    from .documents import read_file
-    from .scan import regions
+    from index.build import CHUNKING
+    from index.chunking import split_document
+    from index.readers.documents import read_file
+    from index.readers.scan import regions
 
     doc = read_file(path)
     passages = split_document(doc, **CHUNKING)

@@ -4,7 +4,7 @@
 write the folder.  ``add`` and ``remove`` start from an existing folder: unchanged passages
 keep their terms and vectors; only new passages are tokenized and embedded; BM25 statistics
 are recomputed over the whole collection, so the result equals a fresh build.  An index served
-by Milvus (:mod:`index.milvus`) takes the change in place in its collection first (the folder
+by Milvus (:mod:`index.stores.milvus`) takes the change in place in its collection first (the folder
 next), and ``rebuild`` writes its collection again, whole.
 """
 
@@ -17,15 +17,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .access import parse_groups
-from .bm25 import BM25
-from .chunking import Passage, split_document
-from .dense import FaissIndex
-from .documents import Document, Limits, read_sources
-from .embeddings import DEFAULT_MODEL, Embedder, EmbeddingCache
-from .milvus import MilvusConfig, MilvusStore
-from .paths import cache_dir
-from .store import (
+from index.access import parse_groups
+from index.chunking import Passage, split_document
+from index.encoders.embeddings import DEFAULT_MODEL, Embedder, EmbeddingCache
+from index.paths import cache_dir
+from index.readers.documents import Document, Limits, read_sources
+from index.stores.bm25 import BM25
+from index.stores.dense import FaissIndex
+from index.stores.folder import (
     IndexData,
     IndexFolderError,
     check_target,
@@ -38,7 +37,8 @@ from .store import (
     write_manifest,
     writer_lock,
 )
-from .text import Analyzer
+from index.stores.milvus import MilvusConfig, MilvusStore
+from index.text import Analyzer
 
 CHUNKING = {"max_words": 250, "min_words": 40, "max_chars": 1200, "pack_words": 120}
 
@@ -82,7 +82,7 @@ Progress = Callable[[float, str], None]  # (share done, what is being done) for 
 def _prepare(docs: list[Document], analyzer: Analyzer, embedder: Embedder,
              cache: EmbeddingCache | None, progress: Progress | None = None) -> _Prepared:
     """Passages of ``docs`` with their BM25 terms (both fields) and vectors; a document of
-    more passages than the limit (:class:`index.documents.Limits`) is left out, with why."""
+    more passages than the limit (:class:`index.readers.documents.Limits`) is left out, with why."""
     limit = Limits.from_env().passages
     kept: list[Document] = []
     passages: list[Passage] = []
@@ -133,7 +133,7 @@ def build(sources: list[str | Path], out: Path | str, model: str = DEFAULT_MODEL
           access: list[str] | str | None = None) -> BuildReport:
     """Build a new index at ``out`` from files, folders and BEIR ``corpus.jsonl`` files; with
     ``milvus``, its passages are also written to that Milvus collection, which then serves
-    the searches (see :mod:`index.milvus`).  Symbolic links in source folders are followed
+    the searches (see :mod:`index.stores.milvus`).  Symbolic links in source folders are followed
     only with ``follow_links``.  ``access``: the groups the documents are restricted to
     (:mod:`index.access`; none: every reader)."""
     access = parse_groups(access)
@@ -218,7 +218,7 @@ def _save(data: IndexData, out: Path, chunking: dict | None = None,
 
 
 def _to_milvus(milvus: MilvusStore, data: IndexData, record, items=None) -> None:
-    """Write ``data``'s passages (``items``: streamed, see ``index.milvus.folder_rows``) to a
+    """Write ``data``'s passages (``items``: streamed, see ``index.stores.milvus.folder_rows``) to a
     new collection, ``record(backend)`` it in the folder, then drop the collection it
     replaces: a failure before the folder names the new one leaves the old one serving."""
     _say(f"Writing {data.bm25.n_docs:,} passages to Milvus ({milvus.uri}, collection "
@@ -313,7 +313,7 @@ def _write_change(data: IndexData, out: Path, gone: set[str],
                   vectors: np.ndarray | None = None) -> None:
     """Write ``data``, an index changed by the documents ``gone`` out and ``passages`` (of
     ``documents``, with their BM25 terms and vectors) in.  An index served
-    by Milvus takes the change in place first (:meth:`index.milvus.MilvusStore.change`), then
+    by Milvus takes the change in place first (:meth:`index.stores.milvus.MilvusStore.change`), then
     the folder is written; when the folder fails, running the same change again is safe (the
     collection's rows and statistics are recomputed from what it holds)."""
     milvus = MilvusStore.for_index(data.backend)
@@ -374,7 +374,7 @@ def ensure_default_index(index_dir: Path | str | None = None) -> Path:
     """The default index folder, built from the sample corpus on first use.  The project's own
     sample index (``.tracuu/index``) is also rebuilt when another version of the text processing
     made it; an index elsewhere is never overwritten (loading it says to rebuild)."""
-    from .paths import PROJECT_ROOT, SAMPLE_CORPUS, default_index_dir
+    from index.paths import PROJECT_ROOT, SAMPLE_CORPUS, default_index_dir
 
     index_dir = Path(index_dir or default_index_dir())
     own = index_dir.resolve() == (PROJECT_ROOT / ".tracuu" / "index").resolve()
@@ -384,7 +384,7 @@ def ensure_default_index(index_dir: Path | str | None = None) -> Path:
 def ensure_index(index_dir: Path, sources: list[Path], label: str, rebuild: bool = True) -> Path:
     """``index_dir``, built from ``sources`` when it holds no index, and (with ``rebuild``)
     when it was made by another version of the text processing."""
-    from .store import unusable_reason
+    from index.stores.folder import unusable_reason
 
     index_dir = Path(index_dir)
     recover(index_dir)

@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .documents import Document
+from index.readers.documents import Document
 
 SEPARATOR = " › "
 

@@ -2,9 +2,9 @@
 
 **Ingestion workers** (``python -m index ingest SRC... --uri milvus://HOST:PORT/COLLECTION
 --worker K/N``, on one machine or several): worker K reads the files whose name hashes to K of
-N, prepares about :data:`index.milvus.BATCH` passages at a time (segmentation, embedding) and
-changes the live collection with them (:meth:`index.milvus.MilvusStore.change`: rows upserted,
-document frequencies merged into the statistics once a batch, under the lock held on the
+N, prepares about :data:`index.stores.milvus.BATCH` passages at a time (segmentation,
+embedding) and changes the live collection with them
+(:meth:`index.stores.milvus.MilvusStore.change`: rows upserted, document frequencies merged into the statistics once a batch, under the lock held on the
 server).  The first worker to find no collection creates it, under the same lock.  Memory is a
 batch, whatever the corpus.  A worker run again over the same files replaces their documents:
 nothing is counted twice.
@@ -37,9 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .access import parse_groups
-from .bm25 import BM25
-from .build import (
+from index.access import parse_groups
+from index.build import (
     CHUNKING,
     BuildReport,
     _cache,
@@ -49,21 +48,28 @@ from .build import (
     extended,
     without,
 )
-from .chunking import Passage
-from .dense import FaissIndex
-from .documents import Document, find_files, read_each
-from .embeddings import DEFAULT_MODEL, Embedder, EmbeddingCache
-from .milvus import (
+from index.chunking import Passage
+from index.encoders.embeddings import DEFAULT_MODEL, Embedder, EmbeddingCache
+from index.readers.documents import Document, find_files, read_each
+from index.stores.bm25 import BM25
+from index.stores.dense import FaissIndex
+from index.stores.folder import (
+    IndexData,
+    indexed_text,
+    load_index,
+    write_index,
+    writer_lock,
+)
+from index.stores.milvus import (
     BATCH,
     MilvusStore,
     TermStats,
-    doc_id_filters,
     document_rows,
     document_stamp,
     new_rows,
 )
-from .store import IndexData, indexed_text, load_index, write_index, writer_lock
-from .text import Analyzer
+from index.text import Analyzer
+from search.filters import doc_id_filters
 
 
 def share_of(path: Path, workers: int) -> int:

@@ -17,11 +17,11 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from .access import Groups, check_groups, parse_groups, visible
-from .documents import SUFFIXES
-from .metadata import document_year
-from .retrieval import filter_value
-from .store import IndexData
+from index.access import Groups, check_groups, parse_groups, visible
+from index.readers.documents import SUFFIXES
+from index.readers.metadata import document_year
+from index.stores.folder import IndexData
+from search.filters import filter_value
 
 UPLOAD_SUFFIXES = sorted(SUFFIXES - {".jsonl"})
 MAX_UPLOAD_BYTES = 20 * 2**20
@@ -264,7 +264,7 @@ def lower_priority() -> None:
 def _change(change: str, index_dir: Path, worker: bool, progress=None, **arguments):
     """``index.build.add`` or ``remove`` here, or with ``worker`` in a process of its own
     (:mod:`index.worker`); the report."""
-    from .worker import apply_change, run_change
+    from index.worker import apply_change, run_change
 
     return (run_change if worker else apply_change)(change, index_dir, progress, **arguments)
 
@@ -286,8 +286,8 @@ def upload_documents(files: list[tuple[str, bytes]], index_dir: Path | str, user
     addition and replacement goes to the audit log with the file's hash.  ``access``: the
     groups the new documents are restricted to.  ``worker``: index in a process of its own at
     lower CPU priority (:mod:`index.worker`; the app's uploads)."""
-    from .store import read_documents
-    from .users import audit
+    from index.stores.folder import read_documents
+    from index.users import audit
 
     index_dir = Path(index_dir)
     documents = read_documents(index_dir)
@@ -332,8 +332,8 @@ def remove_document(doc_id: str, index_dir: Path | str, user: str,
     """Remove ``doc_id`` for ``user`` (an editor of ``groups``): its version kept first, so an
     admin can restore it; its own uploaded file deleted; the removal audited.  ``worker``: as
     for :func:`upload_documents`."""
-    from .store import read_documents
-    from .users import audit
+    from index.stores.folder import read_documents
+    from index.users import audit
 
     index_dir = Path(index_dir)
     documents = read_documents(index_dir)
@@ -355,8 +355,8 @@ def restore_version(version: dict, index_dir: Path | str, user: str, progress=No
     access groups it had; audited.  ``worker``: as for :func:`upload_documents`."""
     import shutil
 
-    from .store import read_documents
-    from .users import audit
+    from index.stores.folder import read_documents
+    from index.users import audit
 
     index_dir = Path(index_dir)
     source = version_file(version)

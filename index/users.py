@@ -37,7 +37,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .access import parse_groups
+from index.access import parse_groups
 
 ROLES = ("reader", "editor", "admin")
 FREE_FAILURES = 3     # wrong passwords in a row before signing in is slowed

@@ -29,11 +29,11 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
-from .build import BuildReport, Progress
-from .documents import DocumentError
-from .library import UPLOAD_NICENESS
-from .milvus import MilvusUnavailable
-from .store import IndexBusyError, IndexFolderError
+from index.build import BuildReport, Progress
+from index.library import UPLOAD_NICENESS
+from index.readers.documents import DocumentError
+from index.stores.folder import IndexBusyError, IndexFolderError
+from index.stores.milvus import MilvusUnavailable
 
 CHANGES = ("add", "remove")
 # errors that carry a message for the user; the parent raises them again as they were
@@ -59,7 +59,7 @@ def apply_change(change: str, index_dir: Path | str, progress: Progress | None =
                  **arguments) -> BuildReport:
     """``index.build.add(sources, index_dir, access=...)`` or ``index.build.remove(doc_ids,
     index_dir)`` in this process: what :func:`run_change` runs in a child."""
-    from .build import add, remove
+    from index.build import add, remove
 
     if change == "add":
         return add(arguments["sources"], index_dir, access=arguments.get("access"),

@@ -1,11 +1,22 @@
 """Search an index folder: ``Searcher.load(index_dir).search(query, k, mode, filters)``.
 
 What the searcher's methods return is exported beside it: ``Hit`` (``search``), ``Answer``
-(``ask``; its ``obligations`` are ``Obligation``) and ``QueryInfo`` (``analyze``)."""
+(``ask``; its ``obligations`` are ``Obligation``) and ``QueryInfo`` (``analyze``).  The names
+load on first use, so that a module of this package (``search.filters``, which the Milvus store
+shares) imports without the searcher.
 
-from .answering import Answer
-from .answers import Obligation
-from .query import QueryInfo
-from .searcher import FUSIONS, MODES, Hit, Searcher
+Modules: ``searcher`` (the pipeline), ``backends`` (where passages are searched), ``filters``,
+``query`` (analysis), ``fusion``, ``rerank``, ``codes`` (document codes), ``citation``,
+``answers``/``answerability``/``answering`` (the answer), ``highlight``, ``briefing``, ``page``.
+"""
 
-__all__ = ["FUSIONS", "MODES", "Answer", "Hit", "Obligation", "QueryInfo", "Searcher"]
+from __future__ import annotations
+
+from index.moved import lazy_names
+
+_HOMES = {"Answer": "answering", "Obligation": "answers", "QueryInfo": "query",
+          "FUSIONS": "searcher", "MODES": "searcher", "Hit": "searcher", "Searcher": "searcher"}
+
+__all__ = sorted(_HOMES)
+
+__getattr__, __dir__ = lazy_names(__name__, _HOMES)

@@ -12,7 +12,7 @@ import textwrap
 from pathlib import Path
 
 from index.access import parse_groups
-from index.documents import CONTROL_CHARS
+from index.readers.documents import CONTROL_CHARS
 
 
 class _Printable:
@@ -56,9 +56,9 @@ def _main(argv: list[str] | None) -> int:
                              "every document)")
     args = parser.parse_args(argv)
 
-    from index.documents import DocumentError
-    from index.milvus import MilvusUnavailable
-    from index.store import IndexFolderError
+    from index.readers.documents import DocumentError
+    from index.stores.folder import IndexFolderError
+    from index.stores.milvus import MilvusUnavailable
 
     from .searcher import MODES, Searcher
 
@@ -151,8 +151,8 @@ def print_card(card: dict) -> None:
 
 
 def open_main(args) -> int:
-    from index.milvus import MilvusUnavailable
-    from index.store import IndexFolderError
+    from index.stores.folder import IndexFolderError
+    from index.stores.milvus import MilvusUnavailable
 
     from .searcher import Searcher
 

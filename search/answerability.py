@@ -27,7 +27,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from index.text import CODE_RE, has_diacritics, looks_vietnamese, normalize, strip_accents
+from index.text import (
+    CODE_RE,
+    has_diacritics,
+    looks_vietnamese,
+    normalize,
+    strip_accents,
+)
 
 from .answers import _TIME, SYLLABLE
 

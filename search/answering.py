@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from index.chunking import SEPARATOR
-from index.metadata import citation
 from index.text import (
     CODE_RE,
     code_key,
@@ -67,6 +66,7 @@ from .answers import (
     extract_obligations,
     sentences,
 )
+from .citation import citation
 from .query import QueryInfo
 
 NO_DIRECT_ANSWER = "Không thấy câu trả lời trực tiếp trong các văn bản đã lập chỉ mục"

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.metadata import document_year
+from index.readers.metadata import document_year
 from index.text import CODE_RE, normalize, strip_accents
 
 from .fusion import convex

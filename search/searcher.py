@@ -13,25 +13,17 @@ from pathlib import Path
 import numpy as np
 
 from index.access import Groups, check_groups, visible
-from index.embeddings import Embedder
-from index.metadata import citation, document_year, year_range
-from index.milvus import MilvusStore
-from index.retrieval import (
-    BM25Query,
-    EmbeddedRetrieval,
-    Retrieval,
-    Where,
-    check_filter,
-    filter_value,
-    wanted,
-)
-from index.scan import regions
-from index.store import IndexData, load_index
+from index.encoders.embeddings import Embedder
+from index.readers.scan import regions
+from index.stores.folder import IndexData, load_index
+from index.stores.milvus import MilvusStore
 from index.text import (
     CODE_RE,
     code_key,
-    normalize,
 )
+from search.backends import Backend, BM25Query, FolderBackend
+from search.citation import citation
+from search.filters import Where, passes
 
 from . import answering
 from .answerability import AnswerabilityModel
@@ -81,7 +73,7 @@ class Searcher:
                  rrf_k: int = 60, adaptive: bool = True, glossary: bool = True,
                  milvus_uri: str | None = None, rerank: bool = True):
         self._method = method(fusion)
-        # where the passages are searched (index.retrieval): the folder's own BM25 arrays and
+        # where the passages are searched (search.backends): the folder's own BM25 arrays and
         # FAISS file, or the Milvus collection its manifest names (``milvus_uri``: another server)
         milvus = MilvusStore.for_index(data.backend, milvus_uri)
         if self._method.server and milvus is None:
@@ -96,7 +88,7 @@ class Searcher:
             except BaseException:
                 milvus.close()
                 raise
-        self.retrieval: Retrieval = milvus or EmbeddedRetrieval(data)
+        self.retrieval: Backend = milvus or FolderBackend(data)
         self.data = data
         self.fusion = fusion
         self.dense_weight = dense_weight
@@ -170,7 +162,7 @@ class Searcher:
             return self._group_masks[groups]
         keep_docs = {doc_id for doc_id, doc in self.data.documents.items()
                      if visible(doc.metadata, groups)
-                     and (not filters or _passes(doc.metadata, doc_id, filters))}
+                     and (not filters or passes(doc.metadata, doc_id, filters))}
         mask = np.array([p.doc_id in keep_docs for p in self.data.passages], dtype=bool)
         if not filters and len(self._group_masks) < 256:
             self._group_masks[groups] = mask
@@ -359,7 +351,7 @@ class Searcher:
         """The whole document of ``passage_id`` and where the passage lies in it: what a reader
         sees on opening a citation (``text[start:end]`` is the passage); for a scanned
         document, ``regions``: where the passage lies on the scanned pages
-        (:func:`index.scan.regions`), else an empty list.  A passage of a document outside
+        (:func:`index.readers.scan.regions`), else an empty list.  A passage of a document outside
         the reader's ``groups`` is not there (KeyError), as one that does not exist."""
         row = self._passage_rows().get(passage_id)
         if row is None or not self.visible(self.data.passages[row].doc_id, groups):
@@ -448,18 +440,3 @@ def _code_maps(data: IndexData) -> tuple[dict[str, list[str]], dict[str, list[st
                     cited_by.setdefault(target, []).append(doc_id)
     return by_code, cited_by
 
-
-def _passes(meta: dict, doc_id: str, filters: dict) -> bool:
-    for key, want in filters.items():
-        check_filter(key)
-        if key == "doc_id":
-            ok = doc_id in wanted(want)
-        elif key == "year":
-            year = document_year(meta)
-            lo, hi = year_range(want)
-            ok = year is not None and lo <= year <= hi
-        else:  # FILTER_FIELDS
-            ok = normalize(filter_value(meta, key)) in {normalize(str(w)) for w in wanted(want)}
-        if not ok:
-            return False
-    return True

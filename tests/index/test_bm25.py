@@ -1,9 +1,9 @@
 import numpy as np
 from rank_bm25 import BM25Okapi
 
-from index.bm25 import BM25
 from index.chunking import split_document
-from index.documents import read_file
+from index.readers.documents import read_file
+from index.stores.bm25 import BM25
 from index.text import Analyzer
 
 from ..conftest import SAMPLE

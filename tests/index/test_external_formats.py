@@ -4,7 +4,7 @@ import subprocess
 
 import pytest
 
-from index.documents import DocumentError, read_file
+from index.readers.documents import DocumentError, read_file
 
 HEADER = ["HUYỆN ỦY HỚN QUẢN", "Số 683-CV/HU", "Hớn Quản, ngày 28 tháng 3 năm 2017",
           "V/v đôn đốc triển khai thực hiện kế hoạch", "",

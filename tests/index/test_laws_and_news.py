@@ -1,8 +1,8 @@
 """Laws (number, name, Chương/Điều/khoản sections, citations) and headerless news reports."""
 
 from index.chunking import split_document
-from index.documents import read_file
-from index.metadata import citation, law_position
+from index.readers.documents import read_file
+from search.citation import citation, law_position
 
 from ..conftest import ROOT, SAMPLE
 

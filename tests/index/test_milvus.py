@@ -19,8 +19,9 @@ from eval.backends import overlap
 from eval.gold import load_gold
 from eval.report import run_gold
 from index.build import add, build, publish, rebuild, remove
-from index.metadata import document_year
-from index.milvus import (
+from index.readers.metadata import document_year
+from index.stores.folder import load_index
+from index.stores.milvus import (
     AVGDL_KEY,
     FLOOR_KEY,
     MilvusBusy,
@@ -28,15 +29,14 @@ from index.milvus import (
     MilvusStore,
     MilvusUnavailable,
     collection_name,
-    filter_expression,
     folder_stats,
     server_hint,
     stats_name,
     term_id,
 )
-from index.retrieval import EmbeddedRetrieval
-from index.store import load_index
 from search import Searcher
+from search.backends import FolderBackend
+from search.filters import filter_expression
 
 from ..conftest import DOC_683, SAMPLE
 
@@ -115,7 +115,7 @@ def test_manifest_names_the_collection(on_milvus, server):
 def test_bm25_on_milvus_equals_the_embedded_scores(on_milvus, sample_index):
     remote, local = Searcher.load(on_milvus), Searcher.load(sample_index)
     assert isinstance(remote.retrieval, MilvusStore)
-    assert isinstance(local.retrieval, EmbeddedRetrieval)
+    assert isinstance(local.retrieval, FolderBackend)
     for query in ("thời hạn báo cáo của chi bộ", "ty le ket nap dang vien moi", "38-KH/HU",
                   "what are the reporting deadlines for chi bộ?"):
         info = local.analyze(query)
@@ -344,7 +344,7 @@ def test_a_restricted_document_is_filtered_on_the_server(server, tmp_path):
 def _where(searcher, groups):
     """What a search of a reader of ``groups`` asks of the store, without the folder's mask."""
     from index.access import check_groups
-    from index.retrieval import Where
+    from search.filters import Where
 
     return Where(None, None, check_groups(groups))  # no mask: the server's filter alone
 
@@ -485,8 +485,8 @@ def test_workers_feed_one_collection_and_hosts_pull_their_folders(server, sample
 
 
 def test_a_long_document_is_kept_on_the_server_in_pieces():
-    from index.documents import Document
-    from index.milvus import DOC_BYTES, document_record, document_rows
+    from index.readers.documents import Document
+    from index.stores.milvus import DOC_BYTES, document_record, document_rows
 
     doc = Document("dài", "Điều 1. Phạm vi điều chỉnh. " * 6000, "dai.txt", "Luật dài",
                    {"code": "01/2024/QH15"})
@@ -502,7 +502,7 @@ def test_workers_export_files_for_bulk_import_and_statistics_merge_once(server, 
     bulk import would), and statistics that ``merge-stats`` adds once: the same figures as a
     full write of the same files."""
     from index.__main__ import main
-    from index.milvus import docs_name
+    from index.stores.milvus import docs_name
 
     uri, files = f"{server}/tracuu_bulk", tmp_path / "bulk"
     for k in (1, 2):
@@ -537,7 +537,7 @@ def test_workers_export_files_for_bulk_import_and_statistics_merge_once(server, 
 
 
 def test_tls_options_come_from_the_environment(tmp_path, monkeypatch):
-    from index.milvus import tls_options
+    from index.stores.milvus import tls_options
 
     assert tls_options() == {}
     ca = tmp_path / "ca.pem"

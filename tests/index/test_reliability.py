@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-import index.store as store
+import index.stores.folder as store
 from index.build import add, build, remove
-from index.store import (
+from index.stores.folder import (
     IndexBusyError,
     IndexFolderError,
     load_index,

@@ -1,4 +1,5 @@
-"""Scanned copies of the sample letters, made here (eval.scans), read back by OCR (index.scan)."""
+"""Scanned copies of the sample letters, made here (eval.scans), read back by OCR
+(index.readers.scan)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 
 from eval.scans import cer, degrade, draw_pages, edit_distance, layout, write_scan
-from index.documents import read_file
+from index.readers.documents import read_file
 
 from ..conftest import DOC_683, SAMPLE
 
@@ -56,7 +57,7 @@ def test_edit_distance_matches_the_textbook_table():
 def test_deskew_finds_the_tilt():
     from PIL import Image
 
-    from index.scan import skew_angle
+    from index.readers.scan import skew_angle
 
     pages, _ = draw_pages(layout(read_file(DOC_683).text))
     grey = np.asarray(pages[0].convert("L"))
@@ -94,7 +95,7 @@ def test_a_passage_of_a_scan_points_at_its_region_of_the_page(clean_scans, tmp_p
 
     from index.build import CHUNKING
     from index.chunking import split_document
-    from index.scan import page_image, regions
+    from index.readers.scan import page_image, regions
     from index.text import strip_accents
 
     pdf, doc = clean_scans[DOC_683]
@@ -130,8 +131,9 @@ def test_a_sealed_office_scan_keeps_code_and_date_and_names_no_one_wrongly(tmp_p
 
 
 def test_what_a_scan_says_is_checked_before_it_is_cited():
-    from index.metadata import SCAN_NOTE, citation
-    from index.scan import check_code, check_scanned, repair_lines
+    from index.readers.metadata import SCAN_NOTE
+    from index.readers.scan import check_code, check_scanned, repair_lines
+    from search.citation import citation
 
     assert check_code("163-CV/DUK") == "163-CV/ĐUK"  # Đ read as D, repaired
     assert check_code("47-QD/TW") == "47-QĐ/TW" and check_code("27-CTR/HU") == "27-CTr/HU"
@@ -164,7 +166,7 @@ def test_what_a_scan_says_is_checked_before_it_is_cited():
 
 
 def test_specks_are_dropped_and_punctuation_kept():
-    from index.scan import Word, drop_specks
+    from index.readers.scan import Word, drop_specks
 
     def word(text, w, h, conf=90.0):
         return Word(text, 100, 100, 100 + w, 100 + h, 1, 1, 1, conf)
@@ -178,7 +180,7 @@ def test_specks_are_dropped_and_punctuation_kept():
 
 
 def test_a_name_read_again_alone_replaces_the_page_reading_only_when_it_is_a_name():
-    from index.scan import PageText, second_look
+    from index.readers.scan import PageText, second_look
 
     page = PageText("T/M HUYỆN ỦY\nĐình Tân Hoàng\nbáo cáo Huyện ủy")
     page.lines = [("T/M HUYỆN ỦY", (1540, 296, 1975, 362)),

@@ -112,7 +112,7 @@ def test_a_replacement_is_confirmed_kept_audited_and_restorable(sample_index, tm
     assert len(log[1]["sha256"]) == 64
     # the admin restores the genuine text; the forged one is kept in turn
     restore_version(versions[0], index, "admin", worker=True)  # as the app does
-    from index.documents import read_file
+    from index.readers.documents import read_file
 
     assert Searcher.load(index).document_text(DOC_683.stem) == read_file(DOC_683).text
     assert len(list_versions(index)) == 2

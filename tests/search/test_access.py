@@ -9,7 +9,7 @@ import shutil
 import pytest
 
 from index.access import check_groups, parse_groups, visible
-from index.retrieval import filter_value
+from search.filters import filter_value
 
 from ..conftest import SAMPLE
 
@@ -137,7 +137,7 @@ def test_the_command_line_searches_as_a_reader_of_groups(restricted, capsys):
 
 
 def test_the_milvus_expression_keeps_a_reader_to_their_groups():
-    from index.milvus import filter_expression
+    from search.filters import filter_expression
 
     assert filter_expression(None, frozenset()) == '(access == "")'
     assert filter_expression({"year": 2017}, frozenset({"kiem-tra", "a"})) == (
@@ -150,7 +150,7 @@ def test_an_added_document_keeps_no_group_it_was_not_given(sample_index, tmp_pat
     """Groups go to the documents of the addition that names them, and to no other: neither
     to the next addition without ``--access`` nor to the documents already indexed."""
     from index.build import add
-    from index.store import load_index
+    from index.stores.folder import load_index
 
     index = tmp_path / "index"
     shutil.copytree(sample_index, index)

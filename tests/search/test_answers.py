@@ -3,7 +3,7 @@
 import pytest
 
 from index.chunking import split_document
-from index.documents import read_file
+from index.readers.documents import read_file
 from search.answers import NO_EVIDENCE, extract_obligations, intents
 
 from ..conftest import DOC_683, SAMPLE

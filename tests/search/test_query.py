@@ -1,8 +1,14 @@
 import pytest
 
 from index.text import Analyzer
-from search.query import (MAX_QUERY_CHARS, UNACCENTED_BM25_WEIGHT, analyze, bm25_field_weights,
-                          dense_weight, roman)
+from search.query import (
+    MAX_QUERY_CHARS,
+    UNACCENTED_BM25_WEIGHT,
+    analyze,
+    bm25_field_weights,
+    dense_weight,
+    roman,
+)
 
 A = Analyzer()
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from eval.gold import load_gold, relevant_passages
-from index.store import indexed_text
+from index.stores.folder import indexed_text
 from index.text import strip_accents
 from search import Searcher
 from search.rerank import FEATURES, LEGAL_QUERY, Candidates, Ranker, is_legal_text
@@ -71,7 +71,7 @@ def test_a_party_question_is_not_answered_by_a_law_on_the_same_words(beside_a_la
 
 
 def test_legal_texts_and_questions_about_them():
-    from index.documents import read_file
+    from index.readers.documents import read_file
 
     law = read_file(IRRIGATION)
     assert is_legal_text(law.metadata, law.title)

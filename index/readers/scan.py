@@ -342,7 +342,7 @@ def second_look(page: PageText, read_line) -> PageText:
     *2013*).  The second reading is taken when it is still a line of the same kind (a name of
     as many words); for the number line, the reading whose code checks (:func:`_choose_code`).
     Where two readings of the code or the date disagree, ``doubts`` names the field."""
-    from .metadata import _looks_like_name
+    from index.readers.metadata import _looks_like_name
 
     width, height = page.size
     lines = list(page.lines)
@@ -390,7 +390,7 @@ def _choose_code(first: str, second: str) -> tuple[str, bool]:
     """Of two readings of the number line, the one whose code passes :func:`check_code`, or
     whose issuer letters are known when both pass (``163-CV/ĐUK`` over ``163-CV/BUK``); and
     whether the choice stays in doubt (both pass, differ, and neither is known better)."""
-    from .text import find_codes
+    from index.text import find_codes
 
     def code(line: str) -> str | None:
         found = find_codes(_CODE_DASH.sub(r"\1-", _SO_MISREAD.sub("Số ", line)))
@@ -511,7 +511,7 @@ _PLACE_DATE = re.compile(r"^\s*([^,\n]{2,40}),\s*ngày\s+\d", re.IGNORECASE)
 
 
 def _fold(text: str) -> str:
-    from .text import strip_accents
+    from index.text import strip_accents
 
     return strip_accents(text).upper()
 
@@ -592,7 +592,7 @@ _CONFUSED = {("I", "T"), ("T", "I"), ("I", "L"), ("L", "I"), ("0", "O"), ("O", "
 
 
 def _known_letters() -> list[str]:
-    from .metadata import ISSUER_LETTERS, LEVELS
+    from index.readers.metadata import ISSUER_LETTERS, LEVELS
 
     return list(dict.fromkeys([*LEVELS, *ISSUER_LETTERS]))
 
@@ -608,8 +608,8 @@ def check_code(code: str) -> str | None:
     letter OCR confuses), or None when it does not look like one: a number, type letters from
     the known list, issuer letters.  Issuer letters not in the list are kept as read
     (:func:`issuer_known` tells)."""
-    from .metadata import DOC_TYPES
-    from .text import strip_accents
+    from index.readers.metadata import DOC_TYPES
+    from index.text import strip_accents
 
     m = re.match(r"^(\d{1,5}[a-z]?)-([A-Za-zĐđ]{1,5})/([A-ZĐ0-9-]{1,10})$", code)
     if not m:
@@ -653,7 +653,7 @@ def check_scanned(meta: dict, today: str | None = None, text: str = "",
     checked (``as read``) or failed (``uncertain``); ``scanned`` marks the document."""
     import datetime as dt
 
-    from .metadata import parse_code
+    from index.readers.metadata import parse_code
 
     meta = dict(meta)
     confidence = {}

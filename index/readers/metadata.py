@@ -1,4 +1,4 @@
-"""Header metadata of Party documents, and the citation built from it.
+"""Header metadata of Party documents (the citation built from it: :mod:`search.citation`).
 
 A Party document opens with the issuing body (and its parent), ``Số 683-CV/HU``, the place and
 date, a ``V/v ...`` subject or a title block, and ``Kính gửi``; it closes with ``Nơi nhận`` and
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from .text import canonical_code, find_codes, iter_codes
+from index.text import canonical_code, find_codes, iter_codes
 
 DOC_TYPES = {  # type letters in a code -> document type
     "CV": "Công văn", "KH": "Kế hoạch", "CTR": "Chương trình hành động", "NQ": "Nghị quyết",
@@ -333,93 +333,3 @@ def document_year(meta: dict) -> int | None:
     if meta.get("date"):
         return int(meta["date"][:4])
     return int(meta["year"]) if meta.get("year") else None
-
-
-def year_range(want) -> tuple[int, int]:
-    """The (from, to) years of a year filter: one year (``2019``) or ``[from, to]``."""
-    values = list(want) if isinstance(want, (list, tuple)) else [want]
-    if len(values) not in (1, 2):
-        raise ValueError(f"year filter {want!r}: give one year or [from, to]")
-    try:
-        lo, hi = int(values[0]), int(values[-1])
-    except (TypeError, ValueError):
-        raise ValueError(f"year filter {want!r}: years are whole numbers") from None
-    return (lo, hi) if lo <= hi else (hi, lo)
-
-
-def format_date(iso: str) -> str:
-    """``2017-03-28`` -> ``28/3/2017``."""
-    year, month, day = iso.split("-")
-    return f"{int(day)}/{int(month)}/{year}"
-
-
-_ARTICLE = re.compile(r"^Điều\s+(\d+[a-z]?)", re.IGNORECASE)
-_CLAUSE = re.compile(r"^(Khoản|Điểm)\s+(.+)$")
-
-
-def law_position(section: str) -> str:
-    """``Chương I › Điều 3. Giải thích từ ngữ › Khoản 2`` -> ``Điều 3 khoản 2``; ``""`` when
-    the section is not inside an article."""
-    parts = section.split(" › ") if section else []
-    out = []
-    for part in parts:
-        if m := _ARTICLE.match(part):
-            out = [f"Điều {m.group(1)}"]
-        elif out and (m := _CLAUSE.match(part)):
-            out.append(f"{m.group(1).lower()} {m.group(2)}")
-    return " ".join(out)
-
-
-def section_markers(section: str) -> str:
-    """``IV- NHIỆM VỤ › 2. Nâng cao ... › 2.2.`` -> ``IV, 2.2`` (the markers a reader cites)."""
-    if not section:
-        return ""
-    markers: list[str] = []
-    for label in section.split(" › "):
-        m = re.match(r"^((?:Chương|Mục|Điều|Phần thứ|Khoản|Điểm)\s+\S+|[IVXLC]+|\d+(?:\.\d+)*"
-                     r"|[a-zđ]\))", label, re.IGNORECASE)
-        if not m:
-            markers.append(label)
-            continue
-        marker = m.group(1).rstrip(".")
-        if markers and marker.startswith(markers[-1] + "."):
-            markers[-1] = marker
-        else:
-            markers.append(marker)
-    return ", ".join(markers)
-
-
-def citation(meta: dict, section: str = "") -> str:
-    """Vietnamese administrative citation, e.g. ``Công văn số 683-CV/HU ngày 28/3/2017 của
-    Huyện ủy Hớn Quản, mục 1. Các chi, đảng bộ trực thuộc``; for a law ``Điều 3 khoản 2,
-    Bộ luật Lao động số 45/2019/QH14``; for a document without a header (a news report) its
-    title in quotes and its date (or year) where known."""
-    if is_law(meta):
-        name = f"{meta.get('law_name') or meta['doc_type']} số {meta['code']}"
-        where = law_position(section)
-        if where:
-            return f"{where}, {name}"
-        return f"{name}, {section_markers(section)}" if section else name
-    if "code" in meta:
-        head, sep = f"{meta.get('doc_type', 'Văn bản')} số {meta['code']}", " "
-    elif meta.get("title"):
-        head, sep = f"“{meta['title']}”", ", "  # a quoted title is set off by a comma
-    else:
-        head, sep = "Văn bản", " "
-    rest = []
-    if "date" in meta:
-        rest.append(f"ngày {format_date(meta['date'])}")
-    elif "year" in meta:
-        rest.append(f"năm {meta['year']}")
-    if "issuer" in meta:
-        rest.append(f"của {meta['issuer']}")
-    out = head + (sep + " ".join(rest) if rest else "")
-    confidence = meta.get("confidence", {})
-    if meta.get("scanned") and ("code" not in meta or "uncertain" in confidence.values()
-                                or confidence.get("code") == "as read"):
-        out += f" ({SCAN_NOTE})"  # a field misread, unread or unchecked: check the paper
-    if section == "Nơi nhận":
-        out += ", phần Nơi nhận"
-    elif section:
-        out += f", mục {section_markers(section)}"
-    return out

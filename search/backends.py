@@ -8,10 +8,11 @@
   product, as {row: score};
 - ``count()``: passages served.
 
-``where`` carries the search filters twice: as given (a server turns them into its own
-expression) and as a boolean mask over the rows (what the folder applies).  Two backends:
-:class:`EmbeddedRetrieval` (the folder's BM25 arrays and FAISS file) and
-``index.milvus.MilvusStore`` (a Milvus collection), which adds ``hybrid`` with Milvus's own
+``where`` (:class:`search.filters.Where`) carries the search filters twice: as given (a server
+turns them into its own expression) and as a boolean mask over the rows (what the folder
+applies).  Two backends:
+:class:`FolderBackend` (the folder's BM25 arrays and FAISS file) and
+``index.stores.milvus.MilvusStore`` (a Milvus collection), which adds ``hybrid`` with Milvus's own
 rankers.
 """
 
@@ -21,6 +22,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
+
+from search.filters import Where
 
 
 @dataclass(frozen=True)
@@ -33,48 +36,9 @@ class BM25Query:
     folded_weight: float
 
 
-FILTER_FIELDS = ("doc_type", "issuer", "level", "code")  # compared as normalized text
-FILTERS = (*FILTER_FIELDS, "year", "doc_id")  # year: one year or [from, to]
-NEWS_TYPE = "Tin bài"  # the type of a document with neither a code nor a type of its own
+class Backend(Protocol):
+    """What a store that serves passages answers: the two candidate lists and its size."""
 
-
-def filter_value(meta: dict, key: str) -> str:
-    """What a filter field of ``key`` compares for a document: its metadata value, but the
-    issuer as the body alone (``Huyện ủy Hớn Quản`` -> ``Huyện ủy``: one entry per body in
-    the filter list, whatever place a header names or leaves out) and a type for every
-    document (a news report, with no code, is a :data:`NEWS_TYPE`)."""
-    value = str(meta.get(key) or "")
-    if key == "issuer" and value and meta.get("place"):
-        place = str(meta["place"])
-        if value.lower().endswith(" " + place.lower()):
-            value = value[:-len(place)].strip()
-    elif key == "doc_type" and not value and not meta.get("code"):
-        value = NEWS_TYPE
-    return value
-
-
-def wanted(want) -> list:
-    """A filter's accepted values: one value or a list (set, tuple) of them."""
-    return list(want) if isinstance(want, (list, set, tuple)) else [want]
-
-
-def check_filter(key: str) -> None:
-    if key not in FILTERS:
-        raise ValueError(f"unknown filter {key!r}; expected {', '.join(FILTERS)}")
-
-
-@dataclass(frozen=True)
-class Where:
-    """The filters of a search, and the rows they allow (None: every row); ``groups``: the
-    reader's access groups when the index has restricted documents (:mod:`index.access`; None:
-    no restriction to apply), which a server-side store turns into its own filter."""
-
-    filters: dict | None = None
-    mask: np.ndarray | None = None
-    groups: frozenset[str] | None = None
-
-
-class Retrieval(Protocol):
     def bm25(self, query: BM25Query, where: Where, n: int) -> dict[int, float]: ...
 
     def dense(self, vector: np.ndarray, where: Where, n: int) -> dict[int, float]: ...
@@ -85,8 +49,9 @@ class Retrieval(Protocol):
 EXACT_UNDER = 20_000  # allowed passages scored exactly rather than searched approximately
 
 
-class EmbeddedRetrieval:
-    """The index folder's own BM25 arrays and FAISS file (``index.store.IndexData``)."""
+class FolderBackend:
+    """The index folder's own BM25 arrays and FAISS file (``index.stores.folder.IndexData``),
+    searched in this process."""
 
     def __init__(self, data):
         self.data = data

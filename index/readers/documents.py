@@ -4,7 +4,7 @@ Supported: ``.txt`` and ``.md`` (markdown emphasis markers removed, offsets refe
 text), ``.docx`` (python-docx), ``.pdf`` (pypdf for the text layer; pages without one - scans -
 through Tesseract OCR in Vietnamese), legacy ``.doc`` (antiword or LibreOffice), ``.html``/``.htm``,
 and BEIR ``corpus.jsonl`` files (one document per row: ``_id``, ``title``, ``text``).  The
-programs behind OCR and ``.doc`` are in :mod:`index.external`.
+programs behind OCR and ``.doc`` are in :mod:`index.readers.external`.
 
 A file that cannot be read raises :class:`DocumentError` with the file and the reason; callers
 (:func:`read_sources`) report it on one line and go on with the other files.
@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .metadata import parse_metadata
+from index.readers.metadata import parse_metadata
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 SUFFIXES = TEXT_SUFFIXES | {".docx", ".doc", ".pdf", ".html", ".htm", ".jsonl"}
@@ -196,7 +196,7 @@ def _read_pdf(path: Path, limits: Limits) -> str:
         raise DocumentError(path, f"corrupt or unreadable PDF ({type(exc).__name__}: {exc})") from None
     except Exception as exc:  # pypdf raises many kinds on damaged files
         raise DocumentError(path, f"corrupt or unreadable PDF ({type(exc).__name__}: {exc})") from None
-    from .external import ToolError, ocr_pdf_page
+    from index.readers.external import ToolError, ocr_pdf_page
 
     scanned = [n for n, text in enumerate(pages, 1)
                if sum(ch.isalnum() for ch in text) < _MIN_PAGE_CHARS]
@@ -237,11 +237,11 @@ class ScannedText(str):
 
     ocr_pages: int = 0
     read_pages: list = []
-    doubts: set = set()  # fields two OCR readings disagreed on (index.scan.second_look)
+    doubts: set = set()  # fields two OCR readings disagreed on (index.readers.scan.second_look)
 
 
 def _read_doc(path: Path, limits: Limits) -> str:
-    from .external import ToolError, read_doc
+    from index.readers.external import ToolError, read_doc
 
     if path.read_bytes()[:8] != b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise DocumentError(path, "not a Word 97-2003 .doc file (no OLE header)")
@@ -316,8 +316,8 @@ def read_file(path: Path | str, doc_id: str | None = None,
         raise DocumentError(path, "no text in the file")
     scanned = getattr(raw, "ocr_pages", 0) > 0
     if scanned:  # the header read from a scan: fixed words repaired, fields checked
-        from .external import OCR_DPI
-        from .scan import check_scanned, locate_lines, repair_lines
+        from index.readers.external import OCR_DPI
+        from index.readers.scan import check_scanned, locate_lines, repair_lines
 
         text = repair_lines(text)
     metadata = parse_metadata(text)

@@ -1,7 +1,7 @@
 """The default model as an ONNX graph, for embedding passages faster than torch.
 
-On first use the sentence-transformers folder of the default model (see :mod:`index.e5_model`)
-is exported to ONNX with eager attention, and its attention, layer norms and GELU are fused by
+On first use the sentence-transformers folder of the default model (see
+:mod:`index.encoders.e5_model`) is exported to ONNX with eager attention, and its attention, layer norms and GELU are fused by
 ONNX Runtime's transformer optimizer: ``<model folder>/onnx/model.onnx``, the same fp32
 arithmetic as torch (cosine 0.9999999 to its vectors) about 1.4 times as fast here, mostly
 because each passage runs alone, with no padding.  ``model-int8.onnx`` has its matrix products

