@@ -369,15 +369,15 @@ def show_viewer(searcher: Searcher, passage_id: str, groups: list[str] | None) -
         return
     with st.container(border=True):
         cols = st.columns([6, 1])
-        cols[0].markdown(f"**Toàn văn:** {html.escape(opened['citation'])}")
+        cols[0].markdown(f"**Toàn văn:** {html.escape(opened.citation)}")
         if cols[1].button("Đóng toàn văn", key=f"close-{passage_id}"):
             st.session_state.viewing = None
             st.rerun()
         block(f"<span style='color:#777;font-size:0.85em'>"
-              f"{html.escape(Path(opened['source']).name)} · đoạn: ký tự {opened['start']}–"
-              f"{opened['end']}</span>")
+              f"{html.escape(Path(opened.source).name)} · đoạn: ký tự {opened.start}–"
+              f"{opened.end}</span>")
         show_scanned_pages(opened)
-        body = to_html(opened["text"], [(opened["start"], opened["end"], *PASSAGE)])
+        body = to_html(opened.text, [(opened.start, opened.end, *PASSAGE)])
         st.iframe("<html><body style='font-family:sans-serif;font-size:15px;line-height:1.5'>"
                   f"<div id='document'>{body}</div><script>document.getElementById('passage')"
                   ".scrollIntoView({block: 'center'});</script></body></html>", height=480)
@@ -395,14 +395,14 @@ def scanned_page(source: str, region: dict) -> bytes:
     return buf.getvalue()
 
 
-def show_scanned_pages(opened: dict) -> None:
+def show_scanned_pages(opened) -> None:
     """For a scanned document, the page region where the passage lies (the text beside it was
     read by OCR: the image is what to check it against)."""
-    source = Path(opened["source"])
-    if not opened["regions"] or not source.is_file():
+    source = Path(opened.source)
+    if not opened.regions or not source.is_file():
         return
     with st.expander("Bản quét: vùng của đoạn trên trang", expanded=True):
-        for region in opened["regions"]:
+        for region in opened.regions:
             try:
                 png = scanned_page(str(source), region)
             except Exception as exc:  # a moved or damaged file: the text still shows
@@ -434,7 +434,7 @@ def show_hit(searcher: Searcher, hit, marks, groups: list[str] | None) -> None:
             block(html.escape(why(hit, [hit.text[s:e] for s, e in spans])))
             if hit.cited_by:
                 block(html.escape("Được văn bản khác dẫn chiếu: "
-                                  + "; ".join(c["citation"] for c in hit.cited_by)))
+                                  + "; ".join(c.citation for c in hit.cited_by)))
             if st.toggle("Xem điểm số", key=f"scores-{hit.passage_id}"):
                 block("<br>".join(html.escape(line) for line in score_lines(hit)))
 
@@ -444,13 +444,13 @@ def score_lines(hit) -> list[str]:
     parts = hit.contributions
     lines = [f"Điểm tổng hợp: {hit.score:.3f}"]
     if parts:
-        lines.append(f"Phần từ khóa (BM25): {parts['bm25']:.3f} · phần ngữ nghĩa: "
-                     f"{parts['dense']:.3f} (trọng số ngữ nghĩa {parts['dense_weight']:.2f}, "
-                     f"hợp nhất {parts['fusion']})")
-    if parts.get("learned"):
+        lines.append(f"Phần từ khóa (BM25): {parts.bm25:.3f} · phần ngữ nghĩa: "
+                     f"{parts.dense:.3f} (trọng số ngữ nghĩa {parts.dense_weight:.2f}, "
+                     f"hợp nhất {parts.fusion})")
+    if parts and parts.learned:
         lines.append("Điểm tổng hợp gồm: " + "; ".join(
             f"{EVIDENCE_LABELS.get(name, name)} {value:+.2f}"
-            for name, value in parts["learned"].items()))
+            for name, value in parts.learned.items()))
     if hit.bm25_score is not None:
         lines.append(f"Điểm BM25 gốc: {hit.bm25_score:.3f}")
     if hit.dense_score is not None:

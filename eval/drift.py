@@ -18,19 +18,17 @@ average length and the floor of negative idfs stay as they were.  This measures 
 
 from __future__ import annotations
 
+import logging
 import random
-import sys
 import uuid
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
+log = logging.getLogger(__name__)
+
 STEPS = (0.10, 1.00)
-
-
-def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def measure(folder: Path, queries: list[str], label: str, base: int) -> dict:
@@ -40,13 +38,14 @@ def measure(folder: Path, queries: list[str], label: str, base: int) -> dict:
     from search import Searcher
     from search.backends import FolderBackend
     from search.filters import Where
+    from search.query import bm25_query
 
     data = load_index(folder)
     remote = Searcher(data, rerank=False)
     exact = FolderBackend(replace(data, backend={}))
     overlaps, firsts = [], []
     for query in queries:
-        terms = remote.bm25_query(remote.analyze(query))
+        terms = bm25_query(remote.analyze(query))
         mine, truth = remote.retrieval.bm25(terms, Where(), 10), exact.bm25(terms, Where(), 10)
         if not truth:
             continue

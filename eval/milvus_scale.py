@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -33,16 +34,15 @@ from index.worker import peak_rss_mb
 
 from .perf import DEFAULT_CORPUS, base_index, replicate, sample_queries, timed
 
+log = logging.getLogger(__name__)
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def _child(function: str, *arguments) -> dict:
     """``eval.milvus_scale.<function>(*arguments)`` in a fresh process: its JSON result."""
-    code = (f"import json, sys; from eval.milvus_scale import {function}; "
+    code = (f"import json, sys; from index.logs import show_progress; show_progress(); "
+            f"from eval.milvus_scale import {function}; "
             f"print(json.dumps({function}(*json.loads(sys.argv[1]))))")
     child = subprocess.run([sys.executable, "-c", code, json.dumps(arguments)], cwd=ROOT,
                            capture_output=True, text=True, check=False, env={**os.environ})
@@ -59,7 +59,7 @@ def scale_folder(corpus: Path, passages: int) -> Path:
     out = cache_dir() / "perf" / f"milvus-scale-{base_dir.name}-{passages}"
     if (out / "manifest.json").exists() and not unusable_reason(out):
         return out
-    _say(f"Writing the scale folder of {passages:,} passages to {out} ...")
+    log.info(f"Writing the scale folder of {passages:,} passages to {out} ...")
     write_index(replicate(load_index(base_dir, mmap=False), passages), out)
     return out
 
@@ -76,7 +76,7 @@ def write_child(scale_dir: str, uri: str, collection: str, config: dict, served:
     sampler = AnonymousPeak()
     data = load_arrays(scale_dir)
     started = time.perf_counter()
-    physical, old = store.write(data, say=_say, items=iter_documents(scale_dir))
+    physical, old = store.write(data, say=log.info, items=iter_documents(scale_dir))
     seconds = time.perf_counter() - started
     out = {"s": seconds, "passages": data.bm25.n_docs, "rate": data.bm25.n_docs / seconds,
            "peak_mb": peak_rss_mb(), "anon_peak_mb": sampler.stop()}
@@ -230,13 +230,13 @@ def run(uri: str, corpus: Path, passages: int, n_queries: int,
                  ("add", "... and through the folder ...", ("add_child", str(served), str(law)))]
         try:
             for name, message, call in steps:  # a step that fails keeps the figures before it
-                _say(message)
+                log.info(message)
                 try:
                     report[name] = _child(*call)
                 except RuntimeError as exc:
                     report["failed"] = f"{name}: {str(exc).strip().splitlines()[-1][:300]}"
                     break
-                _say(json.dumps(report[name]))
+                log.info(json.dumps(report[name]))
         finally:
             store.drop()
             store.close()

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import random
 import re
@@ -36,11 +37,9 @@ import numpy as np
 from index.paths import cache_dir
 from index.worker import peak_rss_mb
 
+log = logging.getLogger(__name__)
+
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpora" / "vlc"
-
-
-def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def percentiles(times: list[float]) -> tuple[float, float]:
@@ -70,7 +69,7 @@ def base_index(corpus: Path) -> Path:
     stamp = hashlib.sha256("".join(f"{p.name}:{p.stat().st_size}" for p in files).encode())
     out = cache_dir() / "perf" / f"{Path(corpus).name}-{stamp.hexdigest()[:12]}"
     if not (out / "manifest.json").exists() or unusable_reason(out):
-        _say(f"Building the base index of {corpus} in {out} (once; embeddings are cached) ...")
+        log.info(f"Building the base index of {corpus} in {out} (once; embeddings are cached) ...")
         build([corpus], out)
     return out
 
@@ -220,10 +219,11 @@ def query_child(index_dir: str, queries: list[str]) -> dict:
 
     for mode in ("bm25", "dense", "hybrid"):
         out[mode] = timed(queries, lambda q: searcher.search(q, k=10, mode=mode, answers=False))
-    ranker, searcher.ranker = searcher.ranker, None  # the fusion alone: the ranker's cost
+    combiner = searcher.combiner
+    ranker, combiner.ranker = combiner.ranker, None  # the fusion alone: the ranker's cost
     out["hybrid_fusion_only"] = timed(
         queries, lambda q: searcher.search(q, k=10, mode="hybrid", answers=False))
-    searcher.ranker = ranker
+    combiner.ranker = ranker
     # answers, as the app asks them: the server's whole path, in its memory too
     out["ask"] = timed(queries, lambda q: searcher.ask(q, k=10))
     out["peak_rss_mb"] = peak_rss_mb()
@@ -276,26 +276,27 @@ def run(corpus: Path, passages: int, n_queries: int, keep: bool = False) -> dict
 
     base_dir = base_index(corpus)
     base = load_index(base_dir, mmap=False)
-    _say(f"Base index: {len(base.documents)} documents, {len(base.passages)} passages.")
+    log.info(f"Base index: {len(base.documents)} documents, {len(base.passages)} passages.")
     queries = sample_queries(base, n_queries)
     report = {"corpus": str(corpus), "base_passages": len(base.passages),
               "queries": len(queries)}
-    _say("Build throughput (sample, no cache) ...")
+    log.info("Build throughput (sample, no cache) ...")
     report["build"] = build_throughput(base)
     scale = replicate(base, passages)
     scale_dir = cache_dir() / "perf" / f"scale-{len(scale.passages)}"
-    _say(f"Scale index: {len(scale.passages)} passages ({len(scale.documents)} documents) "
+    log.info(f"Scale index: {len(scale.passages)} passages ({len(scale.documents)} documents) "
          f"-> {scale_dir}")
     started = time.perf_counter()
     write_index(scale, scale_dir)
     report["write_s"] = time.perf_counter() - started
     report["size_mb"] = folder_bytes(scale_dir) / 2**20
-    _say("BM25 against rank-bm25 ...")
+    log.info("BM25 against rank-bm25 ...")
     report["bm25"] = bm25_vs_rank_bm25(scale, queries)
     del scale, base
-    _say("Queries in a fresh process ...")
+    log.info("Queries in a fresh process ...")
     child = subprocess.run(
-        [sys.executable, "-c", "import json, sys; from eval.perf import query_child; "
+        [sys.executable, "-c", "import json, sys; from index.logs import show_progress; "
+         "show_progress(); from eval.perf import query_child; "
          "print(json.dumps(query_child(sys.argv[1], json.loads(sys.argv[2]))))",
          str(scale_dir), json.dumps(queries)],
         capture_output=True, text=True, check=False,
@@ -303,7 +304,7 @@ def run(corpus: Path, passages: int, n_queries: int, keep: bool = False) -> dict
     if child.returncode != 0:
         raise RuntimeError(f"query process failed: {child.stderr.strip()[-2000:]}")
     report["query"] = json.loads(child.stdout.strip().splitlines()[-1])
-    _say("An addition of one document, as an editor's upload ...")
+    log.info("An addition of one document, as an editor's upload ...")
     report["add"] = addition(scale_dir)
     if not keep:
         delete_index(scale_dir)

@@ -80,8 +80,8 @@ def features_of(searcher, text: str) -> tuple[list[int], np.ndarray]:
     info = searcher.analyze(text)
     bm25 = searcher.bm25_run(info, None, CANDIDATES)
     dense = searcher.dense_run(searcher.query_vector(info.rewritten), None, CANDIDATES)
-    candidates = searcher.candidates(info, bm25, dense)
-    return candidates.rows, searcher.features.matrix(candidates, tuple(FEATURES))
+    candidates = searcher.combiner.candidates(info, bm25, dense)
+    return candidates.rows, searcher.combiner.features.matrix(candidates, tuple(FEATURES))
 
 
 def development_set(name: str, searcher, questions) -> QuerySet:

@@ -11,11 +11,46 @@ from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    from index.logs import show_progress
+
+    show_progress()
+    from index.readers.documents import DocumentError
+    from index.stores.folder import IndexFolderError
+    from index.stores.milvus import MilvusBusy, MilvusUnavailable
+
+    try:
+        return COMMANDS[args.command](args) or 0
+    except (ValueError, DocumentError, IndexFolderError, FileNotFoundError, ImportError,
+            MilvusUnavailable, MilvusBusy) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # a full disk, a folder without write permission
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"error: cannot write{where}: {exc.strerror or exc}; the index is unchanged",
+              file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; the index folder is unchanged (embeddings done so far are cached)",
+              file=sys.stderr)
+        return 130
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line's parser: one sub-command each for building, changing, serving from
+    Milvus, checking and the app's users."""
+    out = argparse.ArgumentParser(prog="python -m index", description="Build and change "
+                                  "a Tra cứu search index (a folder of plain files).")
+    sub = out.add_subparsers(dest="command", required=True)
+    _build_commands(sub)
+    _milvus_commands(sub)
+    _users_command(sub)
+    return out
+
+
+def _build_commands(sub) -> None:
     from index.paths import default_index_dir
 
-    parser = argparse.ArgumentParser(prog="python -m index", description="Build and change "
-                                     "a Tra cứu search index (a folder of plain files).")
-    sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("build", help="build a new index from files, folders or corpus.jsonl")
     p.add_argument("sources", nargs="+", metavar="SRC")
     p.add_argument("--follow-links", action="store_true",
@@ -48,6 +83,16 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("remove", help="remove documents by id")
     p.add_argument("doc_ids", nargs="+", metavar="DOC_ID")
     p.add_argument("--index", type=Path, default=None)
+    p = sub.add_parser("verify", help="check every file of an index against its checksum")
+    p.add_argument("--index", type=Path, default=None)
+    p = sub.add_parser("inspect", help="parsed metadata and passages of one file")
+    p.add_argument("file", type=Path)
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _milvus_commands(sub) -> None:
+    from index.paths import default_index_dir
+
     p = sub.add_parser("publish", help="serve an existing index from Milvus (no rebuild)")
     p.add_argument("--index", type=Path, default=None)
     p.add_argument("--uri", required=True, help="Milvus endpoint, as for build --uri")
@@ -89,8 +134,9 @@ def main(argv: list[str] | None = None) -> int:
                    help=f"index folder (default: {default_index_dir()})")
     p.add_argument("--every", type=float, default=None, metavar="SECONDS",
                    help="pull again every SECONDS, until interrupted")
-    p = sub.add_parser("verify", help="check every file of an index against its checksum")
-    p.add_argument("--index", type=Path, default=None)
+
+
+def _users_command(sub) -> None:
     p = sub.add_parser("users", help="who may sign in to the app (index.users)")
     p.add_argument("--index", type=Path, default=None,
                    help="the index whose users file to change (users.json beside it)")
@@ -112,74 +158,72 @@ def main(argv: list[str] | None = None) -> int:
     users.add_parser("list", help="the users, their roles and groups")
     users.add_parser("init", help="on the very first start: an admin with a one-time "
                                   "password, printed (nothing when there are users)")
-    p = sub.add_parser("inspect", help="parsed metadata and passages of one file")
-    p.add_argument("file", type=Path)
-    p.add_argument("--json", action="store_true", help="print JSON")
-    args = parser.parse_args(argv)
 
-    from index.build import add, build, publish, rebuild, remove
-    from index.readers.documents import DocumentError
-    from index.stores.folder import IndexFolderError
-    from index.stores.milvus import MilvusBusy, MilvusUnavailable
 
-    try:
-        if args.command == "build":
-            out = args.out or default_index_dir()
-            report = build(args.sources, out, model=args.model, use_cache=not args.no_cache,
-                           milvus=_milvus(args, out), follow_links=args.follow_links,
-                           access=args.access)
-            print(f"Built {out}: {report.documents} documents, {report.passages} passages "
-                  f"({report.embedded} embedded, the rest from cache), "
-                  f"{len(report.skipped)} files skipped.")
-        elif args.command == "add":
-            index_dir = args.index or default_index_dir()
-            report = add(args.sources, index_dir, use_cache=not args.no_cache,
-                         follow_links=args.follow_links, access=args.access)
-            print(f"Added {report.documents} documents ({report.passages} passages) to "
-                  f"{index_dir}; {len(report.skipped)} files skipped.")
-        elif args.command == "remove":
-            index_dir = args.index or default_index_dir()
-            report = remove(args.doc_ids, index_dir)
-            print(f"Removed {len(report.removed)} documents from {index_dir}; "
-                  f"{report.documents} documents, {report.passages} passages remain.")
-        elif args.command == "publish":
-            index_dir = args.index or default_index_dir()
-            args.backend = "milvus"
-            milvus = _milvus(args, index_dir)
-            publish(index_dir, milvus)
-            print(f"{index_dir} is now served by Milvus at {milvus.uri}, collection "
-                  f"{milvus.collection}.")
-        elif args.command == "rebuild":
-            index_dir = args.index or default_index_dir()
-            rebuild(index_dir, _config(args))
-            print(f"The Milvus collection of {index_dir} was written again.")
-        elif args.command in ("ingest", "pull", "merge-stats", "recount"):
-            return _served(args)
-        elif args.command == "verify":
-            from index.stores.folder import verify_index
+def _index_dir(args) -> Path:
+    from index.paths import default_index_dir
 
-            index_dir = args.index or default_index_dir()
-            counts = verify_index(index_dir)
-            print(f"{index_dir}: every file matches its checksum; {counts['documents']} "
-                  f"documents, {counts['passages']} passages.")
-        elif args.command == "inspect":
-            return _inspect(args.file, args.json)
-        elif args.command == "users":
-            return _users(args, args.index or default_index_dir())
-    except (ValueError, DocumentError, IndexFolderError, FileNotFoundError, ImportError,
-            MilvusUnavailable, MilvusBusy) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except OSError as exc:  # a full disk, a folder without write permission
-        where = f" {exc.filename}" if exc.filename else ""
-        print(f"error: cannot write{where}: {exc.strerror or exc}; the index is unchanged",
-              file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted; the index folder is unchanged (embeddings done so far are cached)",
-              file=sys.stderr)
-        return 130
-    return 0
+    return args.index or default_index_dir()
+
+
+def _build(args) -> None:
+    from index.build import build
+    from index.paths import default_index_dir
+
+    out = args.out or default_index_dir()
+    report = build(args.sources, out, model=args.model, use_cache=not args.no_cache,
+                   milvus=_milvus(args, out), follow_links=args.follow_links,
+                   access=args.access)
+    print(f"Built {out}: {report.documents} documents, {report.passages} passages "
+          f"({report.embedded} embedded, the rest from cache), "
+          f"{len(report.skipped)} files skipped.")
+
+
+def _add(args) -> None:
+    from index.build import add
+
+    index_dir = _index_dir(args)
+    report = add(args.sources, index_dir, use_cache=not args.no_cache,
+                 follow_links=args.follow_links, access=args.access)
+    print(f"Added {report.documents} documents ({report.passages} passages) to "
+          f"{index_dir}; {len(report.skipped)} files skipped.")
+
+
+def _remove(args) -> None:
+    from index.build import remove
+
+    index_dir = _index_dir(args)
+    report = remove(args.doc_ids, index_dir)
+    print(f"Removed {len(report.removed)} documents from {index_dir}; "
+          f"{report.documents} documents, {report.passages} passages remain.")
+
+
+def _publish(args) -> None:
+    from index.build import publish
+
+    index_dir = _index_dir(args)
+    args.backend = "milvus"
+    milvus = _milvus(args, index_dir)
+    publish(index_dir, milvus)
+    print(f"{index_dir} is now served by Milvus at {milvus.uri}, collection "
+          f"{milvus.collection}.")
+
+
+def _rebuild(args) -> None:
+    from index.build import rebuild
+
+    index_dir = _index_dir(args)
+    rebuild(index_dir, _config(args))
+    print(f"The Milvus collection of {index_dir} was written again.")
+
+
+def _verify(args) -> None:
+    from index.stores.folder import verify_index
+
+    index_dir = _index_dir(args)
+    counts = verify_index(index_dir)
+    print(f"{index_dir}: every file matches its checksum; {counts['documents']} "
+          f"documents, {counts['passages']} passages.")
 
 
 def _served(args) -> int:
@@ -396,7 +440,15 @@ def _inspect(path: Path, as_json: bool) -> int:
     return 0
 
 
+COMMANDS = {"build": _build, "add": _add, "remove": _remove, "publish": _publish,
+            "rebuild": _rebuild, "ingest": _served, "pull": _served, "merge-stats": _served,
+            "recount": _served, "verify": _verify,
+            "inspect": lambda args: _inspect(args.file, args.json),
+            "users": lambda args: _users(args, _index_dir(args))}
+
+
 if __name__ == "__main__":
     if hasattr(signal, "SIGPIPE"):  # `... | head` ends quietly
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     sys.exit(main())
+

@@ -10,6 +10,7 @@ next), and ``rebuild`` writes its collection again, whole.
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ from index.stores.folder import (
 from index.stores.milvus import MilvusConfig, MilvusStore
 from index.text import Analyzer
 
+log = logging.getLogger(__name__)
 CHUNKING = {"max_words": 250, "min_words": 40, "max_chars": 1200, "pack_words": 120}
 
 
@@ -54,7 +56,8 @@ class BuildReport:
 
 
 def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    """A message of the work in progress (:mod:`index.logs`)."""
+    log.info(message)
 
 
 def _progress(items, desc: str, total: int):
@@ -118,7 +121,7 @@ def _cache() -> EmbeddingCache | None:
     try:
         return EmbeddingCache(cache_dir() / "embeddings.sqlite")
     except Exception as exc:  # a read-only home must not stop a build
-        _say(f"warning: embedding cache unavailable ({exc}); every passage will be embedded")
+        log.warning(f"embedding cache unavailable ({exc}); every passage will be embedded")
         return None
 
 
@@ -235,7 +238,7 @@ def _embedder_like(data: IndexData) -> Embedder:
     try:
         return Embedder(data.model, engine=data.passage_engine or None)
     except ValueError as exc:
-        _say(f"warning: {exc}; new passages are embedded with the default engine")
+        log.warning(f"{exc}; new passages are embedded with the default engine")
         return Embedder(data.model)
 
 

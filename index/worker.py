@@ -113,6 +113,9 @@ def main() -> int:
     protocol = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     os.dup2(2, 1)  # what libraries print goes to stderr, not into the protocol
     sys.stdout = sys.stderr
+    from index.logs import show_progress
+
+    show_progress()  # the messages of the work, on stderr (the server's log)
 
     def say(message: dict) -> None:
         protocol.write(json.dumps(message, ensure_ascii=False) + "\n")

@@ -15,7 +15,7 @@ from __future__ import annotations
 from index.moved import lazy_names
 
 _HOMES = {"Answer": "answering", "Obligation": "answers", "QueryInfo": "query",
-          "FUSIONS": "searcher", "MODES": "searcher", "Hit": "searcher", "Searcher": "searcher"}
+          "FUSIONS": "searcher", "MODES": "searcher", "Hit": "records", "Searcher": "searcher"}
 
 __all__ = sorted(_HOMES)
 

@@ -31,11 +31,15 @@ class _Printable:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from index.logs import show_progress
+
+    show_progress()
     with contextlib.redirect_stdout(_Printable(sys.stdout)):
         return _main(argv)
 
 
-def _main(argv: list[str] | None) -> int:
+def parser() -> argparse.ArgumentParser:
+    """The command line's parser."""
     parser = argparse.ArgumentParser(prog="python -m search",
                                      description="Search a Tra cứu index and print cited passages.")
     parser.add_argument("query", nargs="?", default=None)
@@ -54,7 +58,12 @@ def _main(argv: list[str] | None) -> int:
                         help="search as a reader in these access groups: documents restricted "
                              "to other groups are left out (default: the operator, who sees "
                              "every document)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def _main(argv: list[str] | None) -> int:
+    command = parser()
+    args = command.parse_args(argv)
 
     from index.readers.documents import DocumentError
     from index.stores.folder import IndexFolderError
@@ -65,7 +74,7 @@ def _main(argv: list[str] | None) -> int:
     if args.open is not None:
         return open_main(args)
     if args.query is None:
-        parser.error("a QUERY (or --open PASSAGE_ID) is required")
+        command.error("a QUERY (or --open PASSAGE_ID) is required")
     try:
         if args.mode not in MODES:
             raise ValueError(f"unknown mode {args.mode!r}; expected one of {', '.join(MODES)}")
@@ -88,19 +97,26 @@ def _main(argv: list[str] | None) -> int:
             MilvusUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    hits = answer.hits
     if args.json:
-        print(json.dumps({"query": args.query, "hits": [h.to_dict() for h in hits],
+        print(json.dumps({"query": args.query, "hits": [h.to_dict() for h in answer.hits],
                           "answer": answer.to_dict(), "query_info": info.to_dict()},
                          ensure_ascii=False, indent=2))
-        return 0
+    else:
+        print_answer(answer)
+    return 0
+
+
+def print_answer(answer) -> None:
+    """An answer as the terminal shows it: how the query was read, the answer or the card of
+    the document asked for, the obligations found, then the ranked passages."""
+    info = answer.info
     for notice in info.notices:
         print(f"note: {notice}", file=sys.stderr)
     if info.explain():
         print(f"(hiểu là: {info.explain()})\n")
     if answer.outcome == "none":
         print(f"{answer.message}.")
-        return 0
+        return
     if answer.document is not None:
         print_card(answer.document)
     elif answer.outcome == "answer":
@@ -117,13 +133,12 @@ def _main(argv: list[str] | None) -> int:
             print(textwrap.fill(line, 100, subsequent_indent="  "))
             print(f"  ({ob.citation})")
         print()
-    for h in hits:
+    for h in answer.hits:
         print(f"{h.rank}. [{h.score:.3f}] {h.citation}")
         print(textwrap.indent(textwrap.fill(" ".join(h.text.split())[:600], 100), "   "))
         if h.answer:
             print(textwrap.indent(textwrap.fill("» " + " ".join(h.answer.split()), 100), "   "))
         print()
-    return 0
 
 
 def answer_text(answer) -> str:
@@ -169,10 +184,10 @@ def open_main(args) -> int:
         print(f"error: {exc.args[0] if isinstance(exc, KeyError) else exc}", file=sys.stderr)
         return 1
     if args.json:
-        print(json.dumps(doc, ensure_ascii=False, indent=2))
+        print(json.dumps(doc.to_dict(), ensure_ascii=False, indent=2))
         return 0
-    text, a, b = doc["text"], doc["start"], doc["end"]
-    print(f"{doc['citation']}\n{doc['source']}\n")
+    text, a, b = doc.text, doc.start, doc.end
+    print(f"{doc.citation}\n{doc.source}\n")
     print(text[:a] + "⟦" + text[a:b] + "⟧" + text[b:])
     return 0
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
@@ -68,6 +68,7 @@ from .answers import (
 )
 from .citation import citation
 from .query import QueryInfo
+from .records import Evidence
 
 NO_DIRECT_ANSWER = "Không thấy câu trả lời trực tiếp trong các văn bản đã lập chỉ mục"
 ANSWER_PASSAGES = 5  # hits whose sentences are candidate answers
@@ -141,7 +142,7 @@ class Answer:
     document: dict | None = None  # the card of a document asked for by its code
     abstained: bool = False
     message: str = ""
-    evidence: dict = field(default_factory=dict)
+    evidence: Evidence | None = None
     closest: list = field(default_factory=list)  # shown on request when there is no evidence
     info: QueryInfo | None = None  # the query as analyzed (expansions, notices)
 
@@ -151,7 +152,8 @@ class Answer:
                 "passage_id": self.passage_id, "start": self.start, "end": self.end,
                 "span": self.span, "confidence": self.confidence,
                 "question_type": self.question_type, "abstained": self.abstained,
-                "message": self.message, "evidence": self.evidence,
+                "message": self.message,
+                "evidence": self.evidence.to_dict() if self.evidence else {},
                 "document": self.document,
                 "obligations": [ob.to_dict() for ob in self.obligations]}
 
@@ -199,7 +201,7 @@ def ask(searcher, query: str, k: int = 10, mode: str = "hybrid", filters: dict |
         return Answer(query=query, hits=hits, outcome="answer", text=card["subject"] or
                       card["title"], citation=card["citation"], question_type="code",
                       document=card, evidence=strength, info=info)
-    if not hits or strength["weak"]:
+    if not hits or strength.weak:
         return Answer(query=query, hits=[], outcome="none", abstained=True, message=NO_EVIDENCE,
                       evidence=strength, closest=hits, info=info, question_type=kind)
     model = model or searcher.answer_model
@@ -215,9 +217,9 @@ def ask(searcher, query: str, k: int = 10, mode: str = "hybrid", filters: dict |
     if shown is not hit:  # the document's header, brought in for a date or signer question:
         hit = shown or hit  # first, and once (it may be among the hits further down)
         hits = [hit] + [h for h in hits if h is not hit][:k - 1]
-        for rank, h in enumerate(hits, 1):
-            h.rank = rank
-    mark_answer(hit, best)
+    hit = hit.with_answer(best.start, best.end)
+    hits = [replace(hit if h.passage_id == hit.passage_id else h, rank=rank)
+            for rank, h in enumerate(hits, 1)]
     span = None
     if best.span is not None:
         a, b = best.span
@@ -236,13 +238,6 @@ def sentence_candidates(searcher, question: Question, hits: list) -> tuple[list,
     sentences with features (:func:`candidate_sentences`)."""
     passages = answer_passages(searcher, question, hits)
     return passages, candidate_sentences(searcher, question, passages)
-
-
-def mark_answer(hit, candidate: Candidate) -> None:
-    """Make ``candidate`` the answering sentence ``hit`` shows."""
-    hit.answer = hit.text[candidate.start:candidate.end]
-    hit.answer_start = hit.start + candidate.start
-    hit.answer_end = hit.start + candidate.end
 
 
 def header_passage(searcher, hits: list, kind: str | None,
@@ -415,7 +410,8 @@ def says_more(sentence: str, asked: set[str]) -> bool:
     return any(w not in asked and w not in QUESTION_WORDS for w in words)
 
 
-def evidence(searcher, info: QueryInfo, hits: list, groups: frozenset | None = None) -> dict:
+def evidence(searcher, info: QueryInfo, hits: list, groups: frozenset | None = None
+             ) -> Evidence:
     """How well the top three hits cover the question: the evidence score of
     :func:`search.answers.coverage` (for an English question, over its accented words and
     glossary terms) and the best dense cosine.  Weak when both are under their thresholds
@@ -429,8 +425,7 @@ def evidence(searcher, info: QueryInfo, hits: list, groups: frozenset | None = N
     if any(any(searcher.visible(d, groups) for d in searcher.codes.get(code_key(c), ()))
            for c in CODE_RE.findall(info.rewritten)):
         weak = False  # an indexed document's own code is evidence enough
-    return {"coverage": round(cover, 3), "dense": None if dense is None else round(dense, 3),
-            "weak": weak}
+    return Evidence(round(cover, 3), None if dense is None else round(dense, 3), weak)
 
 
 # --- documents asked for by their code ----------------------------------------------------------
@@ -458,7 +453,8 @@ def document_card(searcher, info: QueryInfo, kind: str | None,
             "title": searcher.data.documents[doc_id].title, "subject": meta.get("subject", ""),
             "issuer": meta.get("issuer", ""), "date": meta.get("date", ""),
             "signer": meta.get("signer", ""), "signer_title": meta.get("signer_title", ""),
-            "citation": citation(meta), "cited_by": searcher.cited_by(doc_id, groups)}
+            "citation": citation(meta),
+            "cited_by": [asdict(c) for c in searcher.cited_by(doc_id, groups)]}
 
 
 _CODE_QUERY_FILLER = frozenset(

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 MODES = ("hybrid", "bm25", "dense")
+PAGE_SCRIPT = Path(__file__).with_name("page.js")
 FILTER_KEYS = ("doc_type", "issuer", "level")  # lists; the year is one value or a range
 
 
@@ -83,9 +84,9 @@ def why(hit, matched: list[str]) -> str:
     words = list(dict.fromkeys(m.lower() for m in matched))
     if words:
         reasons.append("khớp từ khóa: " + ", ".join(words[:8]))
-    parts = hit.contributions or {}
-    dense, bm25 = parts.get("dense"), parts.get("bm25")
-    if dense is not None and bm25 is not None:
+    parts = hit.contributions
+    if parts is not None:
+        dense, bm25 = parts.dense, parts.bm25
         close = dense >= CLOSE_IN_MEANING * max(dense + bm25, 1e-9)
     else:
         close = hit.dense_score is not None and hit.bm25_score is None
@@ -187,64 +188,10 @@ def vietnamese_shell() -> bool:
 
 def page_script() -> str:
     """HTML with a script for the page (run once per browser tab): ``lang="vi"``, the page's
-    style rules, and Streamlit's English replaced by :data:`STREAMLIT_VI` as it appears."""
-    words = json.dumps(STREAMLIT_VI, ensure_ascii=False)
-    patterns = json.dumps(STREAMLIT_VI_PATTERNS, ensure_ascii=False)
-    css = json.dumps(PAGE_CSS)
-    return f"""<script>
-(() => {{
-  const doc = window.parent && window.parent.document ? window.parent.document : document;
-  doc.documentElement.lang = "vi";
-  if (doc.defaultView.__tracuuVietnamese) return;
-  doc.defaultView.__tracuuVietnamese = true;
-  const style = doc.createElement("style");
-  style.textContent = {css};
-  doc.head.appendChild(style);
-  const words = {words};
-  const patterns = {patterns}.map(([p, r]) => [new RegExp(p), r]);
-  const say = (text) => {{
-    const key = text.trim();
-    if (!key) return null;
-    if (Object.prototype.hasOwnProperty.call(words, key)) return text.replace(key, words[key]);
-    for (const [p, r] of patterns) if (p.test(key)) return text.replace(key, key.replace(p, r));
-    return null;
-  }};
-  const ATTRIBUTES = ["placeholder", "aria-label", "title"];
-  const translate = (root) => {{
-    const walker = doc.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-    for (let node = walker.nextNode(); node; node = walker.nextNode()) {{
-      const said = say(node.nodeValue);
-      if (said !== null) node.nodeValue = said;
-    }}
-    const elements = root.querySelectorAll
-      ? root.querySelectorAll("[placeholder],[aria-label],[title]") : [];
-    for (const el of elements) for (const name of ATTRIBUTES) {{
-      const value = el.getAttribute(name);
-      if (value) {{ const said = say(value); if (said !== null) el.setAttribute(name, said); }}
-    }}
-  }};
-  translate(doc.body);
-  new doc.defaultView.MutationObserver((changes) => {{
-    doc.documentElement.lang = "vi";
-    for (const change of changes) {{
-      if (change.type === "characterData") {{
-        const said = say(change.target.nodeValue);
-        if (said !== null) change.target.nodeValue = said;
-      }} else if (change.type === "attributes") {{
-        const value = change.target.getAttribute(change.attributeName);
-        const said = value && say(value);
-        if (said) change.target.setAttribute(change.attributeName, said);
-      }} else for (const node of change.addedNodes) {{
-        if (node.nodeType === 3) {{
-          const said = say(node.nodeValue);
-          if (said !== null) node.nodeValue = said;
-        }} else if (node.nodeType === 1) translate(node);
-      }}
-    }}
-  }}).observe(doc.body, {{childList: true, subtree: true, characterData: true,
-                          attributes: true, attributeFilter: ATTRIBUTES}});
-  new doc.defaultView.MutationObserver(() => {{
-    if (doc.documentElement.lang !== "vi") doc.documentElement.lang = "vi";
-  }}).observe(doc.documentElement, {{attributes: true, attributeFilter: ["lang"]}});
-}})();
-</script>"""
+    style rules, and Streamlit's English replaced by :data:`STREAMLIT_VI` as it appears
+    (``search/page.js``)."""
+    script = PAGE_SCRIPT.read_text(encoding="utf-8")
+    for name, value in (("__WORDS__", STREAMLIT_VI), ("__PATTERNS__", STREAMLIT_VI_PATTERNS),
+                        ("__CSS__", PAGE_CSS)):
+        script = script.replace(name, json.dumps(value, ensure_ascii=False))
+    return f"<script>\n{script}</script>"

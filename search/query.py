@@ -30,6 +30,7 @@ from index.text import (
 )
 
 from .abbreviations import ABBREVIATIONS
+from .backends import BM25Query
 from .glossary import GLOSSARY
 
 MAX_QUERY_CHARS = 2000
@@ -193,3 +194,9 @@ def dense_weight(q: QueryInfo, base: float = 0.5) -> float:
             strip_accents(" ".join(vi for _, vi in q.translations).lower())):
         return base
     return 1 - (1 - base) * q.vietnamese_share
+
+
+def bm25_query(query: QueryInfo) -> BM25Query:
+    """The query's terms in both BM25 fields, with each field's weight for it."""
+    accented, folded = bm25_field_weights(query)
+    return BM25Query(tuple(query.terms), tuple(query.folded_terms), accented, folded)

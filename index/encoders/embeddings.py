@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import sqlite3
 import sys
@@ -26,6 +27,8 @@ import numpy as np
 
 from index.encoders import onnx_model
 from index.paths import cache_dir
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "default"
 
@@ -253,8 +256,8 @@ class Embedder:
         missing = list(dict.fromkeys(h for h in hashes if h not in found))
         if missing:
             by_hash = dict(zip(hashes, texts))
-            print(f"Embedding {len(missing)} passages ({len(texts) - len(missing)} from cache) "
-                  f"with {self.model} ...", file=sys.stderr, flush=True)
+            log.info(f"Embedding {len(missing)} passages ({len(texts) - len(missing)} from "
+                     f"cache) with {self.model} ...")
             todo = [by_hash[h] for h in missing]
             bar = None
             if progress and len(todo) > _STEP:  # one bar over the whole job, with its ETA

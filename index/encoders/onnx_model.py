@@ -15,14 +15,16 @@ Graphs are written through a temporary folder, once.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
-import sys
 import tempfile
 import warnings
 from pathlib import Path
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 GRAPHS = {False: Path("onnx") / "model.onnx", True: Path("onnx") / "model-int8.onnx"}
 
@@ -43,8 +45,8 @@ def ensure_graph(folder: Path, int8: bool = False) -> Path:
     target = Path(folder) / GRAPHS[int8]
     if target.exists():
         return target
-    print(f"Exporting {Path(folder).name} to an ONNX graph{' (int8)' if int8 else ''} - once "
-          "only, about a minute ...", file=sys.stderr, flush=True)
+    log.info(f"Exporting {Path(folder).name} to an ONNX graph{' (int8)' if int8 else ''} - "
+             "once only, about a minute ...")
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="export.", dir=target.parent))
     try:
@@ -101,8 +103,6 @@ def _optimize(folder: Path, src: Path, out: Path) -> None:
 
 
 def _quantize(src: Path, out: Path) -> None:
-    import logging
-
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     logging.getLogger().setLevel(logging.ERROR)  # the quantizer's advice on pre-processing

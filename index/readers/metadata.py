@@ -86,6 +86,38 @@ def parse_metadata(text: str) -> dict:
     head = [_RULE.sub(" ", ln).strip() for ln in lines[:_HEADER_LINES * 2]]
     kept = [i for i, ln in enumerate(head) if ln][:_HEADER_LINES]
     head = head[:kept[-1] + 1] if kept else []  # blank lines kept: they end a subject
+    issuers, subject_lines, title_block = _read_head(head, meta)
+    if "code" not in meta:
+        _titled_code(meta, [x for x in head if x][:6])
+    if subject_lines:
+        meta["subject"] = " ".join(subject_lines).strip()
+    if issuers:
+        meta["issuer"] = _title_case(issuers[-1])
+        if len(issuers) > 1:
+            meta["parent_issuer"] = _title_case(issuers[0])
+    _place_and_date(meta, lines)
+    if title_block:
+        meta["title_block"] = " ".join(title_block)
+        for t in _TITLE_TYPES:
+            if title_block[0].upper().startswith(t) and "doc_type" not in meta:
+                meta["doc_type"] = t.capitalize()
+    if _LAW_CODE.match(meta.get("code", "")) or meta.get("doc_type") in ("Luật", "Bộ luật"):
+        _law(meta, head, text)
+    meta["title"] = _title(meta, lines)
+    _signature(meta, lines)
+    if "subject" not in meta and "title_block" in meta:
+        meta["subject"] = meta["title_block"]
+    for key, found in (("recipients", _list_after(lines, _RECIPIENTS)),
+                       ("distribution", _list_after(lines, _DISTRIBUTION)),
+                       ("references", references(text, own=meta.get("code")))):
+        if found:
+            meta[key] = found
+    return meta
+
+
+def _read_head(head: list[str], meta: dict) -> tuple[list[str], list[str], list[str]]:
+    """Read the header lines: the code (into ``meta``); returns the issuing bodies' lines,
+    the subject's lines and the title block's lines."""
     issuers = []
     subject_lines: list[str] = []
     in_subject = False
@@ -131,45 +163,27 @@ def parse_metadata(text: str) -> dict:
             title_block = [line] + [ln for ln in [x for x in head[i + 1:] if x][:4]
                                     if len(ln) < 120 and not ln.isupper()
                                     and not _NUMBER.match(ln)][:4]
-    if "code" not in meta:
-        _titled_code(meta, [x for x in head if x][:6])
-    if subject_lines:
-        meta["subject"] = " ".join(subject_lines).strip()
-    if issuers:
-        meta["issuer"] = _title_case(issuers[-1])
-        if len(issuers) > 1:
-            meta["parent_issuer"] = _title_case(issuers[0])
+    return issuers, subject_lines, title_block
+
+
+def _place_and_date(meta: dict, lines: list[str]) -> None:
+    """The place and date of the ``<place>, ngày … tháng … năm …`` line, into ``meta``."""
     if m := DATE_LINE.search("\n".join(lines[:_HEADER_LINES * 2])):
         meta["place"] = m.group(1).strip()
         day, month, year = int(m.group(2)), int(m.group(3)), int(m.group(4))
         if 1 <= month <= 12 and 1 <= day <= 31:
             meta["date"] = f"{year:04d}-{month:02d}-{day:02d}"
-    if title_block:
-        meta["title_block"] = " ".join(title_block)
-        for t in _TITLE_TYPES:
-            if title_block[0].upper().startswith(t) and "doc_type" not in meta:
-                meta["doc_type"] = t.capitalize()
-    if _LAW_CODE.match(meta.get("code", "")) or meta.get("doc_type") in ("Luật", "Bộ luật"):
-        _law(meta, head, text)
-    meta["title"] = _title(meta, lines)
+
+
+def _signature(meta: dict, lines: list[str]) -> None:
+    """The signer and their title, into ``meta``; the issuer from ``T/M <body>`` when the
+    header named none."""
     signer = _signer(lines)
     if signer:
         meta.update(signer)
         on_behalf = re.match(r"^(?:T/M|TM\.|THAY MẶT)\s*(.+)$", signer.pop("_first_title", ""))
         if "issuer" not in meta and on_behalf and _ISSUER_START.match(on_behalf.group(1)):
             meta["issuer"] = _title_case(on_behalf.group(1))
-    if "subject" not in meta and "title_block" in meta:
-        meta["subject"] = meta["title_block"]
-    recipients = _list_after(lines, _RECIPIENTS)
-    if recipients:
-        meta["recipients"] = recipients
-    distribution = _list_after(lines, _DISTRIBUTION)
-    if distribution:
-        meta["distribution"] = distribution
-    refs = references(text, own=meta.get("code"))
-    if refs:
-        meta["references"] = refs
-    return meta
 
 
 # a title line naming the document by its type and code: ``Quy định số 24-QĐ/TW, ngày 30/7/2021

@@ -232,8 +232,6 @@ def reading_order(segs: list[Segment], width: int) -> list[tuple[str, Box | None
     the first blank line's gap after the last row with text on both sides), a blank line (box
     None) between blocks."""
     middle, band = width / 2, MIDDLE_BAND * width
-    out: list[tuple[str, Box | None]] = []
-    run: list[list[Segment]] = []
 
     def side(seg: Segment) -> str | None:
         if seg.right <= middle + band:
@@ -242,61 +240,72 @@ def reading_order(segs: list[Segment], width: int) -> list[tuple[str, Box | None
             return "right"
         return None  # crosses the middle: a body line
 
-    def lines_of(segs: list[Segment]) -> list[tuple[str, Box | None]]:
-        """Segments in order, a blank line where Tesseract's paragraph changes."""
-        out, last = [], None
-        for seg in segs:
-            here = (seg.words[0].block, seg.words[0].par)
-            if last is not None and here != last:
-                out.append(("", None))
-            out.append((seg.text, _box([seg])))
-            last = here
-        return out
-
-    def as_line(row: list[Segment]) -> tuple[str, Box]:
-        return " ".join(s.text for s in row), _box(row)
-
-    def flush():
-        if not run:
-            return
-        # the columns end at the first blank line's gap after the last row that has both:
-        # short lines below (a "Kính gửi" list) are read as they come, not as a column
-        both = [k for k, row in enumerate(run) if {side(s) for s in row} == {"left", "right"}]
-        end = len(run)
-        if not both:
-            end = 0
-        else:
-            height = float(np.median([s.bottom - s.top for row in run for s in row]))
-            for k in range(both[-1] + 1, len(run)):
-                gap = min(s.top for s in run[k]) - max(s.bottom for s in run[k - 1])
-                here, above = run[k][0].words[0], run[k - 1][-1].words[-1]
-                if gap > 0.9 * height and (here.block, here.par) != (above.block, above.par):
-                    end = k  # a blank line and a new paragraph (not a lost "*" line)
-                    break
-        columns, after = run[:end], run[end:]
-        left = lines_of([s for row in columns for s in row if side(s) == "left"])
-        right = lines_of([s for row in columns for s in row if side(s) == "right"])
-        if left and right:
-            out.extend([*left, ("", None), *right, ("", None)])
-        elif left or right:
-            out.extend([*left, *right, ("", None)])
-        out.extend(as_line(row) for row in after)
-        if after:
-            out.append(("", None))
-        run.clear()
-
+    out: list[tuple[str, Box | None]] = []
+    run: list[list[Segment]] = []
     paragraph = None
     for row in _rows(segs):
         if all(side(s) for s in row):
             run.append(row)
             continue
-        flush()
+        out.extend(_read_run(run, side))
+        run = []
         first = row[0].words[0]
         if paragraph is not None and (first.block, first.par) != paragraph and out and out[-1][0]:
             out.append(("", None))  # Tesseract's paragraphs stay paragraphs
         paragraph = (first.block, first.par)
-        out.append(as_line(row))
-    flush()
+        out.append(_as_line(row))
+    out.extend(_read_run(run, side))
+    return out
+
+
+def _lines_of(segs: list[Segment]) -> list[tuple[str, Box | None]]:
+    """Segments in order, a blank line where Tesseract's paragraph changes."""
+    out, last = [], None
+    for seg in segs:
+        here = (seg.words[0].block, seg.words[0].par)
+        if last is not None and here != last:
+            out.append(("", None))
+        out.append((seg.text, _box([seg])))
+        last = here
+    return out
+
+
+def _as_line(row: list[Segment]) -> tuple[str, Box]:
+    return " ".join(s.text for s in row), _box(row)
+
+
+def _columns_end(run: list[list[Segment]], side) -> int:
+    """Where a run's two columns end: at the first blank line's gap after the last row that
+    has both (short lines below, a "Kính gửi" list, are read as they come, not as a column)."""
+    both = [k for k, row in enumerate(run) if {side(s) for s in row} == {"left", "right"}]
+    if not both:
+        return 0
+    height = float(np.median([s.bottom - s.top for row in run for s in row]))
+    for k in range(both[-1] + 1, len(run)):
+        gap = min(s.top for s in run[k]) - max(s.bottom for s in run[k - 1])
+        here, above = run[k][0].words[0], run[k - 1][-1].words[-1]
+        if gap > 0.9 * height and (here.block, here.par) != (above.block, above.par):
+            return k  # a blank line and a new paragraph (not a lost "*" line)
+    return len(run)
+
+
+def _read_run(run: list[list[Segment]], side) -> list[tuple[str, Box | None]]:
+    """A run of rows without a line across the middle: its columns, left then right, then
+    the rows after them as lines."""
+    if not run:
+        return []
+    end = _columns_end(run, side)
+    columns, after = run[:end], run[end:]
+    left = _lines_of([s for row in columns for s in row if side(s) == "left"])
+    right = _lines_of([s for row in columns for s in row if side(s) == "right"])
+    out: list[tuple[str, Box | None]] = []
+    if left and right:
+        out.extend([*left, ("", None), *right, ("", None)])
+    elif left or right:
+        out.extend([*left, *right, ("", None)])
+    out.extend(_as_line(row) for row in after)
+    if after:
+        out.append(("", None))
     return out
 
 

@@ -35,10 +35,10 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import platform
 import shutil
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -52,6 +52,8 @@ from index.stores.bm25 import BM25
 from index.stores.dense import FILE as DENSE_FILE
 from index.stores.dense import FaissIndex, MappedVectors
 from index.text import CODE_RE, TEXT_VERSION, Analyzer, library_versions
+
+log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 4  # 2: reference records in metadata; 3: law fields, years, clause labels;
 # 4: texts in texts.txt, passages as offsets into them
@@ -664,7 +666,7 @@ def _load_version(folder: Path, real: Path, mmap: bool) -> IndexData:
 
 def _read_version(folder: Path, real: Path, manifest: dict, mmap: bool) -> IndexData:
     for warning in check_compatible(manifest, folder):
-        print(f"warning: {warning}", file=sys.stderr)
+        log.warning(warning)
     documents, passages = _read_texts(real, folder)
     bm25 = BM25.load(real, len(passages), "bm25", mmap=mmap, **manifest["bm25"])
     folded = BM25.load(real, len(passages), "folded", mmap=mmap, **manifest["bm25"])

@@ -129,19 +129,20 @@ def test_symbolic_links_in_a_folder_are_skipped_unless_followed(tmp_path):
     assert {d.doc_id for d in docs} == {"cv-9", "passwd"}
 
 
-def test_a_build_goes_on_past_refused_files(tmp_path, monkeypatch, capsys):
+def test_a_build_goes_on_past_refused_files(tmp_path, monkeypatch, caplog):
     src = tmp_path / "src"
     src.mkdir()
     (src / "cv-9.txt").write_text(LETTER, encoding="utf-8")
     _zip_bomb(src / "bom.docx", 120)
     (src / "dai.txt").write_text("\n\n".join([LETTER * 8] * 40), encoding="utf-8")
     monkeypatch.setenv("TRACUU_MAX_PASSAGES", "5")
+    caplog.set_level("INFO", logger="index")
     report = build([src], tmp_path / "idx")
     assert report.documents == 1 and set(load_index(tmp_path / "idx").documents) == {"cv-9"}
     reasons = {Path(p).name: r for p, r in report.skipped}
     assert "TRACUU_MAX_UNZIPPED_MB" in reasons["bom.docx"]
     assert "TRACUU_MAX_PASSAGES" in reasons["dai.txt"]
-    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("skipped")]
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("skipped")]
     assert len(lines) == 2  # one line each
 
 

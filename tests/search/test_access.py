@@ -91,8 +91,8 @@ def test_readers_outside_the_group_never_meet_the_document(searcher, restricted)
                               groups=groups)
         assert secret not in {h.doc_id for h in answer.hits + answer.closest}
         assert SECRET_CODE not in answer.citation
-        assert all(secret not in ob.passage_id for ob in answer.obligations)
-        assert secret not in {c["doc_id"] for h in searcher.search("683-CV/HU", groups=groups)
+        assert all(ob.doc_id != secret for ob in answer.obligations)
+        assert secret not in {c.doc_id for h in searcher.search("683-CV/HU", groups=groups)
                               for c in h.cited_by}
         with pytest.raises(KeyError):
             searcher.open_passage(f"{secret}#0", groups=groups)
@@ -111,10 +111,10 @@ def test_the_group_and_the_operator_see_it(searcher, restricted):
     for groups in (None, ["kiem-tra"], ["to-chuc", "KIEM-TRA"]):
         assert searcher.search(QUERY, k=3, groups=groups)[0].doc_id == secret
         assert searcher.ask(SECRET_CODE, groups=groups).document["doc_id"] == secret
-        cited = {c["doc_id"] for h in searcher.search("683-CV/HU", k=3, groups=groups)
+        cited = {c.doc_id for h in searcher.search("683-CV/HU", k=3, groups=groups)
                  for c in h.cited_by}
         assert secret in cited
-        assert searcher.open_passage(f"{secret}#0", groups=groups)["doc_id"] == secret
+        assert searcher.open_passage(f"{secret}#0", groups=groups).doc_id == secret
         assert secret in {row["doc_id"] for row in documents_table(searcher.data, groups)}
         assert filter_value(searcher.data.documents[secret].metadata, "issuer") in \
             filter_options(searcher.data, groups)["issuer"]

@@ -92,8 +92,8 @@ def test_off_topic_questions_are_answered_with_no_evidence(searcher, query):
 def test_opening_a_citation_gives_the_whole_document_and_the_offsets(searcher):
     hit = searcher.search("tỉ lệ kết nạp đảng viên mới hàng năm", k=1)[0]
     opened = searcher.open_passage(hit.passage_id)
-    assert opened["text"] == searcher.document_text(hit.doc_id)
-    assert opened["text"][opened["start"]:opened["end"]] == hit.text
-    assert opened["citation"] == hit.citation
+    assert opened.text == searcher.document_text(hit.doc_id)
+    assert opened.text[opened.start:opened.end] == hit.text
+    assert opened.citation == hit.citation
     with pytest.raises(KeyError):
         searcher.open_passage("no-such-passage#0")

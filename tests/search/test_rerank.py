@@ -90,11 +90,11 @@ def test_proximity_is_the_share_of_the_question_pairs_the_passage_holds(searcher
     whole = next(r for r, t in enumerate(texts) if phrase.lower() in t)
     part = next(r for r, t in enumerate(texts) if "báo cáo" in t and "huyện ủy" not in t)
     rows = [whole, part]
-    pairs = searcher.features.matrix(Candidates(info, {}, {}, 0.5, rows), ("pairs",))[:, 0]
+    pairs = searcher.combiner.features.matrix(Candidates(info, {}, {}, 0.5, rows), ("pairs",))[:, 0]
     assert pairs[0] == pytest.approx(1.0) and 0 < pairs[1] < 1
     # an English question's pairs count as much as its words are Vietnamese
     english = searcher.analyze(f"which reports go to the {phrase}")
-    scaled = searcher.features.matrix(Candidates(english, {}, {}, 0.5, rows), ("pairs",))
+    scaled = searcher.combiner.features.matrix(Candidates(english, {}, {}, 0.5, rows), ("pairs",))
     assert 0 < english.vietnamese_share < 1
     assert scaled[0, 0] <= english.vietnamese_share + 1e-9
 
@@ -102,11 +102,11 @@ def test_proximity_is_the_share_of_the_question_pairs_the_passage_holds(searcher
 def test_the_why_of_a_result_adds_up_to_its_score(searcher, sample_index):
     hits = searcher.search("thời hạn báo cáo của chi bộ", k=5, answers=False)
     for hit in hits:
-        parts = hit.contributions["learned"]
-        assert set(parts) == set(searcher.ranker.features)
+        parts = hit.contributions.learned
+        assert set(parts) == set(searcher.combiner.ranker.features)
         assert sum(parts.values()) == pytest.approx(hit.score, abs=1e-9)
     plain = Searcher.load(sample_index, rerank=False)
-    assert plain.ranker is None
-    assert all("learned" not in h.contributions
+    assert plain.combiner.ranker is None
+    assert all(h.contributions.learned is None
                for h in plain.search("thời hạn báo cáo của chi bộ", k=5, answers=False))
 

@@ -97,8 +97,8 @@ def test_hits_list_the_documents_citing_them(tmp_path):
     build([src], tmp_path / "idx")
     hits = Searcher.load(tmp_path / "idx").search("683-CV/HU", k=3)
     assert hits[0].doc_id == DOC_683.stem
-    assert [c["doc_id"] for c in hits[0].cited_by] == ["bao-cao"]
-    assert hits[0].cited_by[0]["citation"].startswith("Báo cáo số 05-BC/HU ngày 10/7/2017")
+    assert [c.doc_id for c in hits[0].cited_by] == ["bao-cao"]
+    assert hits[0].cited_by[0].citation.startswith("Báo cáo số 05-BC/HU ngày 10/7/2017")
     assert hits[1].doc_id == "bao-cao"  # then the passage citing it
 
 
@@ -127,3 +127,26 @@ def test_repeated_filters_keep_any_of_their_values(searcher):
         "chi bộ", k=30, filters={"doc_type": ["Công văn", "Chương trình hành động"]})}
     assert "2017-03-28_683-CV-HU_Hon-Quan" in both
     assert "2022_27-CTr-HU_thuc-hien-NQ-21-NQ-TW" in both
+
+
+def test_hits_are_frozen_records_whose_json_keeps_its_shape(searcher):
+    import dataclasses
+    import json
+
+    from search.records import CitingDocument, Contribution
+
+    hit = searcher.search("683-CV/HU", k=3)[0]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        hit.rank = 9
+    assert isinstance(hit.contributions, Contribution)
+    assert hit.contributions.bm25 + hit.contributions.dense > 0
+    assert all(isinstance(c, CitingDocument) for c in hit.cited_by)
+    out = json.loads(json.dumps(hit.to_dict(), ensure_ascii=False))
+    assert out["contributions"]["fusion"] == "convex"
+    assert set(out["contributions"]["learned"]) == set(searcher.combiner.ranker.features)
+    assert out["cited_by"] == [{"doc_id": c.doc_id, "citation": c.citation} for c in hit.cited_by]
+    assert out["text"] == hit.text and out["metadata"] == dict(hit.metadata)
+    bm25_only = searcher.search("683-CV/HU", k=1, mode="bm25")[0]
+    assert bm25_only.contributions is None and bm25_only.to_dict()["contributions"] == {}
+    opened = searcher.open_passage(hit.passage_id)
+    assert opened.to_dict()["text"][opened.start:opened.end] == hit.text
