@@ -37,8 +37,9 @@ from index.library import (
 )
 from index.paths import default_index_dir
 from index.readers.documents import DocumentError
-from index.stores.folder import IndexFolderError, release_freed_memory
+from index.stores.loading import release_freed_memory
 from index.stores.milvus import MilvusUnavailable
+from index.stores.versions import IndexFolderError
 from index.users import (
     ROLES,
     User,
@@ -51,9 +52,9 @@ from index.users import (
     users_file,
 )
 from search import Searcher, briefing
-from search.answering import CARD_FIELDS
 from search.highlight import mark_spans, query_marks, to_html
 from search.page import link_params, page_script, read_link, why
+from search.references import CARD_FIELDS
 
 MODES = {"Kết hợp": "hybrid", "Từ khóa": "bm25", "Ngữ nghĩa": "dense"}
 MODE_HELP = ("Kết hợp: từ khóa (BM25) và ngữ nghĩa (mô hình nhúng) cùng xếp hạng. "
@@ -388,7 +389,7 @@ def scanned_page(source: str, region: dict) -> bytes:
     """The page of a scanned PDF with the passage's region outlined, as PNG."""
     import io
 
-    from index.readers.scan import page_image
+    from index.readers.scan_regions import page_image
 
     buf = io.BytesIO()
     page_image(source, region).save(buf, "PNG")

@@ -59,7 +59,7 @@ def ensure_bench_index(corpus: Path, model: str, index_dir: Path | None = None) 
     """The index of a benchmark corpus: reused from the cache, (re)built when missing or made
     by another version of the text processing."""
     from index.build import build
-    from index.stores.folder import unusable_reason
+    from index.stores.loading import unusable_reason
 
     index_dir = Path(index_dir or bench_index_dir(corpus, model))
     if unusable_reason(index_dir):

@@ -33,7 +33,7 @@ STEPS = (0.10, 1.00)
 
 def measure(folder: Path, queries: list[str], label: str, base: int) -> dict:
     """Milvus's BM25 top 10 against the exact one of the same folder, for ``queries``."""
-    from index.stores.folder import load_index
+    from index.stores.loading import load_index
     from index.stores.milvus import AVGDL_KEY
     from search import Searcher
     from search.backends import FolderBackend
@@ -63,7 +63,7 @@ def measure(folder: Path, queries: list[str], label: str, base: int) -> dict:
 
 def run(uri: str, corpus: Path, queries: list[str], steps=STEPS, seed: int = 7) -> list[dict]:
     from index.build import add, build, rebuild
-    from index.stores.folder import load_index
+    from index.stores.loading import load_index
 
     from .backends import scratch
 

@@ -53,7 +53,8 @@ def _child(function: str, *arguments) -> dict:
 
 def scale_folder(corpus: Path, passages: int) -> Path:
     """The replicated index of ``passages`` passages, written once into the cache."""
-    from index.stores.folder import load_index, unusable_reason, write_index
+    from index.stores.folder import write_index
+    from index.stores.loading import load_index, unusable_reason
 
     base_dir = base_index(corpus)
     out = cache_dir() / "perf" / f"milvus-scale-{base_dir.name}-{passages}"
@@ -69,7 +70,8 @@ def write_child(scale_dir: str, uri: str, collection: str, config: dict, served:
     does; the served folder is the same files (hard links) with the collection recorded."""
     import shutil
 
-    from index.stores.folder import iter_documents, load_arrays, write_manifest
+    from index.stores.folder import write_manifest
+    from index.stores.loading import iter_documents, load_arrays
     from index.stores.milvus import MilvusConfig, MilvusStore
 
     store = MilvusStore(uri, collection, config=MilvusConfig.from_record(config))
@@ -201,8 +203,9 @@ def run(uri: str, corpus: Path, passages: int, n_queries: int,
     from collections import Counter
 
     from index.readers.metadata import document_year
-    from index.stores.folder import delete_index, load_index
+    from index.stores.loading import load_index
     from index.stores.milvus import MilvusConfig, MilvusStore
+    from index.stores.versions import delete_index
 
     scale_dir = scale_folder(corpus, passages)
     data = load_index(scale_dir)

@@ -61,7 +61,7 @@ def base_index(corpus: Path) -> Path:
     """The index of ``corpus``, built once in the user cache and reused while the corpus and
     the index format stay the same."""
     from index.build import build
-    from index.stores.folder import unusable_reason
+    from index.stores.loading import unusable_reason
 
     files = sorted(p for p in Path(corpus).rglob("*") if p.is_file())
     if not files:
@@ -272,7 +272,9 @@ def addition(index_dir: Path) -> dict:
 
 
 def run(corpus: Path, passages: int, n_queries: int, keep: bool = False) -> dict:
-    from index.stores.folder import delete_index, load_index, write_index
+    from index.stores.folder import write_index
+    from index.stores.loading import load_index
+    from index.stores.versions import delete_index
 
     base_dir = base_index(corpus)
     base = load_index(base_dir, mmap=False)

@@ -22,8 +22,8 @@ _HOMES = {"add": "build", "remove": "build", "rebuild": "build",
           "DocumentError": "readers.documents", "read_file": "readers.documents",
           "Passage": "chunking", "split_document": "chunking", "Analyzer": "text",
           "Embedder": "encoders.embeddings", "IndexData": "stores.folder",
-          "load_index": "stores.folder", "IndexFolderError": "stores.folder",
-          "IndexBusyError": "stores.folder", "MilvusStore": "stores.milvus",
+          "load_index": "stores.loading", "IndexFolderError": "stores.versions",
+          "IndexBusyError": "stores.versions", "MilvusStore": "stores.milvus",
           "MilvusConfig": "stores.milvus", "MilvusUnavailable": "stores.milvus"}
 
 __all__ = sorted(_HOMES)

@@ -16,8 +16,8 @@ def main(argv: list[str] | None = None) -> int:
 
     show_progress()
     from index.readers.documents import DocumentError
-    from index.stores.folder import IndexFolderError
     from index.stores.milvus import MilvusBusy, MilvusUnavailable
+    from index.stores.versions import IndexFolderError
 
     try:
         return COMMANDS[args.command](args) or 0
@@ -218,7 +218,7 @@ def _rebuild(args) -> None:
 
 
 def _verify(args) -> None:
-    from index.stores.folder import verify_index
+    from index.stores.loading import verify_index
 
     index_dir = _index_dir(args)
     counts = verify_index(index_dir)
@@ -419,7 +419,7 @@ def _inspect(path: Path, as_json: bool) -> int:
     from index.build import CHUNKING
     from index.chunking import split_document
     from index.readers.documents import read_file
-    from index.readers.scan import regions
+    from index.readers.scan_regions import regions
 
     doc = read_file(path)
     passages = split_document(doc, **CHUNKING)

@@ -22,23 +22,14 @@ from index.access import parse_groups
 from index.chunking import Passage, split_document
 from index.encoders.embeddings import DEFAULT_MODEL, Embedder, EmbeddingCache
 from index.paths import cache_dir
-from index.readers.documents import Document, Limits, read_sources
+from index.readers.documents import Document, Limits
+from index.readers.sources import read_sources
 from index.stores.bm25 import BM25
 from index.stores.dense import FaissIndex
-from index.stores.folder import (
-    IndexData,
-    IndexFolderError,
-    check_target,
-    indexed_text,
-    iter_documents,
-    load_arrays,
-    load_index,
-    recover,
-    write_index,
-    write_manifest,
-    writer_lock,
-)
+from index.stores.folder import IndexData, indexed_text, write_index, write_manifest
+from index.stores.loading import iter_documents, load_arrays, load_index
 from index.stores.milvus import MilvusConfig, MilvusStore
+from index.stores.versions import IndexFolderError, check_target, recover, writer_lock
 from index.text import Analyzer
 
 log = logging.getLogger(__name__)
@@ -387,7 +378,7 @@ def ensure_default_index(index_dir: Path | str | None = None) -> Path:
 def ensure_index(index_dir: Path, sources: list[Path], label: str, rebuild: bool = True) -> Path:
     """``index_dir``, built from ``sources`` when it holds no index, and (with ``rebuild``)
     when it was made by another version of the text processing."""
-    from index.stores.folder import unusable_reason
+    from index.stores.loading import unusable_reason
 
     index_dir = Path(index_dir)
     recover(index_dir)

@@ -50,16 +50,12 @@ from index.build import (
 )
 from index.chunking import Passage
 from index.encoders.embeddings import DEFAULT_MODEL, Embedder, EmbeddingCache
-from index.readers.documents import Document, find_files, read_each
+from index.readers.documents import Document
+from index.readers.sources import find_files, read_each
 from index.stores.bm25 import BM25
 from index.stores.dense import FaissIndex
-from index.stores.folder import (
-    IndexData,
-    indexed_text,
-    load_index,
-    write_index,
-    writer_lock,
-)
+from index.stores.folder import IndexData, indexed_text, write_index
+from index.stores.loading import load_index
 from index.stores.milvus import (
     BATCH,
     MilvusStore,
@@ -68,6 +64,7 @@ from index.stores.milvus import (
     document_stamp,
     new_rows,
 )
+from index.stores.versions import writer_lock
 from index.text import Analyzer
 from search.filters import doc_id_filters
 

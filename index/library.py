@@ -286,7 +286,7 @@ def upload_documents(files: list[tuple[str, bytes]], index_dir: Path | str, user
     addition and replacement goes to the audit log with the file's hash.  ``access``: the
     groups the new documents are restricted to.  ``worker``: index in a process of its own at
     lower CPU priority (:mod:`index.worker`; the app's uploads)."""
-    from index.stores.folder import read_documents
+    from index.stores.loading import read_documents
     from index.users import audit
 
     index_dir = Path(index_dir)
@@ -332,7 +332,7 @@ def remove_document(doc_id: str, index_dir: Path | str, user: str,
     """Remove ``doc_id`` for ``user`` (an editor of ``groups``): its version kept first, so an
     admin can restore it; its own uploaded file deleted; the removal audited.  ``worker``: as
     for :func:`upload_documents`."""
-    from index.stores.folder import read_documents
+    from index.stores.loading import read_documents
     from index.users import audit
 
     index_dir = Path(index_dir)
@@ -355,7 +355,7 @@ def restore_version(version: dict, index_dir: Path | str, user: str, progress=No
     access groups it had; audited.  ``worker``: as for :func:`upload_documents`."""
     import shutil
 
-    from index.stores.folder import read_documents
+    from index.stores.loading import read_documents
     from index.users import audit
 
     index_dir = Path(index_dir)

@@ -15,14 +15,15 @@ import sys
 import warnings
 
 MOVED = {  # old module -> its new modules, searched in order
-    "index.documents": ("index.readers.documents",),
+    "index.documents": ("index.readers.documents", "index.readers.sources"),
     "index.external": ("index.readers.external",),
     "index.metadata": ("index.readers.metadata", "search.citation", "search.filters"),
-    "index.scan": ("index.readers.scan",),
+    "index.scan": ("index.readers.scan", "index.readers.scan_header",
+                   "index.readers.scan_regions"),
     "index.e5_model": ("index.encoders.e5_model",),
     "index.onnx_model": ("index.encoders.onnx_model",),
     "index.embeddings": ("index.encoders.embeddings",),
-    "index.store": ("index.stores.folder",),
+    "index.store": ("index.stores.folder", "index.stores.loading", "index.stores.versions"),
     "index.bm25": ("index.stores.bm25",),
     "index.dense": ("index.stores.dense",),
     "index.milvus": ("index.stores.milvus", "search.filters"),

@@ -32,8 +32,8 @@ from pathlib import Path
 from index.build import BuildReport, Progress
 from index.library import UPLOAD_NICENESS
 from index.readers.documents import DocumentError
-from index.stores.folder import IndexBusyError, IndexFolderError
 from index.stores.milvus import MilvusUnavailable
+from index.stores.versions import IndexBusyError, IndexFolderError
 
 CHANGES = ("add", "remove")
 # errors that carry a message for the user; the parent raises them again as they were

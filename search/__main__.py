@@ -66,8 +66,8 @@ def _main(argv: list[str] | None) -> int:
     args = command.parse_args(argv)
 
     from index.readers.documents import DocumentError
-    from index.stores.folder import IndexFolderError
     from index.stores.milvus import MilvusUnavailable
+    from index.stores.versions import IndexFolderError
 
     from .searcher import MODES, Searcher
 
@@ -153,7 +153,7 @@ def answer_text(answer) -> str:
 def print_card(card: dict) -> None:
     """The card of a document asked for by its code."""
     print(f"{card['doc_type'] or 'Văn bản'} số {card['code']}")
-    from .answering import CARD_FIELDS
+    from search.references import CARD_FIELDS
 
     for label, key in CARD_FIELDS:
         if card.get(key):
@@ -166,8 +166,8 @@ def print_card(card: dict) -> None:
 
 
 def open_main(args) -> int:
-    from index.stores.folder import IndexFolderError
     from index.stores.milvus import MilvusUnavailable
+    from index.stores.versions import IndexFolderError
 
     from .searcher import Searcher
 

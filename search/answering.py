@@ -19,11 +19,10 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from index.chunking import SEPARATOR
 from index.text import (
     CODE_RE,
     code_key,
@@ -33,26 +32,29 @@ from index.text import (
     segment,
     strip_accents,
 )
-
-from .answerability import (
-    QUESTION_WORDS,
-    TYPE_PATTERNS,
+from search.answerability import (
     AnswerabilityModel,
-    AnswerForm,
     Candidate,
     FocusWord,
-    answer_form,
-    asks_document_date,
     candidate_features,
     focus_words,
-    question_type,
     reference_weights,
-    share,
+)
+from search.duties import OBLIGATION_CANDIDATES, relevant_obligations
+from search.questions import (
+    QUESTION_WORDS,
+    TYPE_PATTERNS,
+    AnswerForm,
+    answer_form,
+    asks_document_date,
+    question_type,
     slot_units,
     type_span,
     type_strength,
     units_of,
 )
+from search.references import cited_date, document_card, is_named, named_documents, named_references
+
 from .answers import (
     ABSTAIN_DENSE,
     ABSTAIN_SCORE,
@@ -60,24 +62,16 @@ from .answers import (
     SYLLABLE,
     Obligation,
     _units,
-    asks_about_reports,
     asks_for_obligations,
     coverage,
-    extract_obligations,
     sentences,
 )
-from .citation import citation
 from .query import QueryInfo
 from .records import Evidence
 
 NO_DIRECT_ANSWER = "Không thấy câu trả lời trực tiếp trong các văn bản đã lập chỉ mục"
 ANSWER_PASSAGES = 5  # hits whose sentences are candidate answers
 TELLING_TERM = 6.0  # reference idf of a term an English question's answer passage must hold
-OBLIGATION_CANDIDATES = 40  # passages read for the duties a question asks about
-OBLIGATION_FOCUS = 0.5  # share of the question's focus a duty's sentence must hold
-CODE_QUERY_WORDS = 3  # a query of a code and at most this many other words asks for the document
-CARD_FIELDS = (("Trích yếu", "subject"), ("Cơ quan ban hành", "issuer"), ("Ngày", "date"),
-               ("Người ký", "signer"))  # what a document's card shows, in order
 
 
 @dataclass(frozen=True)
@@ -282,65 +276,6 @@ def question_focus(searcher, info: QueryInfo) -> list[FocusWord]:
                        drop_unseen=True)
 
 
-# a document named by its type and number: ``Quy định 181``, ``QĐ 24``, ``HD số 21``
-_NAMED = re.compile(r"\b(quy dinh|quyet dinh|huong dan|cong van|ke hoach|chi thi|nghi quyet|"
-                    r"ket luan|quy che|chuong trinh(?: hanh dong)?|bao cao|thong bao|qd|qdi|hd|cv|"
-                    r"kh|ct|nq|kl|qc|ctr|bc|tb)\s+(?:so\s+)?(\d{1,5})\b")
-_TYPE_LETTERS = {"quy dinh": {"QD", "QDI"}, "quyet dinh": {"QD"}, "huong dan": {"HD"},
-                 "cong van": {"CV"}, "ke hoach": {"KH"}, "chi thi": {"CT"},
-                 "nghi quyet": {"NQ"}, "ket luan": {"KL"}, "quy che": {"QC"},
-                 "chuong trinh": {"CTR"}, "chuong trinh hanh dong": {"CTR"},
-                 "bao cao": {"BC"}, "thong bao": {"TB"}}
-
-
-def cited_date(sentence: str, refs: list[tuple[str, set[str]]]) -> tuple[int, int] | None:
-    """Offsets of the date that follows a code of ``refs`` in ``sentence`` (``Công điện số
-    252/CĐ-TTg, ngày 15/02/2016``)."""
-    for m in CODE_RE.finditer(sentence):
-        key = code_key(m.group(0))
-        parts = re.match(r"(\d+)/?([A-Z]+)?", key)
-        number = parts.group(1).lstrip("0") if parts else ""
-        if is_named(m.group(0), refs) or any(number == n for n, _ in refs):
-            date = TYPE_PATTERNS["date"].search(sentence, m.end(), m.end() + 40)
-            if date:
-                return date.span()
-    return None
-
-
-def named_references(info: QueryInfo) -> list[tuple[str, set[str]]]:
-    """The documents the question names, as (number, type letters): by code (``181-QĐ/TW``
-    -> ``("181", {"QD"})``) or by type and number (``Quy định 181``, ``QĐ 24``)."""
-    typed = f"{info.text} {info.rewritten}"
-    refs = []
-    for code in CODE_RE.findall(typed):
-        if m := _CODE_PARTS.match(code_key(code)):
-            refs.append((m.group(1).lstrip("0"), {m.group(2)}))
-    folded = strip_accents(normalize(CODE_RE.sub(" ", typed)))
-    for kind, number in _NAMED.findall(folded):
-        refs.append((number.lstrip("0"), _TYPE_LETTERS.get(kind, {kind.upper()})))
-    return refs
-
-
-_CODE_PARTS = re.compile(r"(\d+)[A-Z]?-([A-Z]+)")
-
-
-def is_named(code: str, refs: list[tuple[str, set[str]]]) -> bool:
-    """Whether the document ``code`` is one of ``refs`` (:func:`named_references`)."""
-    m = _CODE_PARTS.match(code_key(code))
-    return bool(m) and any(m.group(1).lstrip("0") == number and m.group(2) in letters
-                           for number, letters in refs)
-
-
-def named_documents(searcher, info: QueryInfo, groups: frozenset | None = None
-                    ) -> set[str] | None:
-    """The indexed documents the question names (:func:`named_references`) that a reader of
-    ``groups`` may see; None when it names none of them."""
-    refs = named_references(info)
-    named = {d for key, docs in searcher.codes.items() if is_named(key, refs) for d in docs
-             if searcher.visible(d, groups)}
-    return named or None
-
-
 def answer_passages(searcher, question: Question, hits: list) -> list:
     """The passages whose sentences are candidate answers: the best :data:`ANSWER_PASSAGES`
     hits, the other hits from a document the question names, and for a date or signer
@@ -430,94 +365,7 @@ def evidence(searcher, info: QueryInfo, hits: list, groups: frozenset | None = N
 
 # --- documents asked for by their code ----------------------------------------------------------
 
-def document_card(searcher, info: QueryInfo, kind: str | None,
-                  groups: frozenset | None = None) -> dict | None:
-    """The card of the indexed document a query asks for by its code alone (``683-CV/HU``,
-    ``Công văn 683-CV/HU``, ``văn bản số 163-CV/ĐUK``): None for any other query, and for a
-    question of ``kind`` date, signer … on that document (it is answered by its line)."""
-    if kind not in (None, "code"):
-        return None
-    codes = CODE_RE.findall(info.text)
-    if len(codes) != 1:
-        return None
-    docs = [d for d in searcher.codes.get(code_key(codes[0]), []) if searcher.visible(d, groups)]
-    if not docs:
-        return None
-    rest = [w for w in re.findall(r"[^\W\d_]+", CODE_RE.sub(" ", info.text))
-            if strip_accents(normalize(w)) not in _CODE_QUERY_FILLER]
-    if len(rest) > CODE_QUERY_WORDS:
-        return None
-    doc_id = docs[0]
-    meta = searcher.data.documents[doc_id].metadata
-    return {"doc_id": doc_id, "code": meta.get("code", ""), "doc_type": meta.get("doc_type", ""),
-            "title": searcher.data.documents[doc_id].title, "subject": meta.get("subject", ""),
-            "issuer": meta.get("issuer", ""), "date": meta.get("date", ""),
-            "signer": meta.get("signer", ""), "signer_title": meta.get("signer_title", ""),
-            "citation": citation(meta),
-            "cited_by": [asdict(c) for c in searcher.cited_by(doc_id, groups)]}
-
-
-_CODE_QUERY_FILLER = frozenset(
-    "so van ban cong van ke hoach nghi quyet ket luan chi thi quyet dinh quy dinh huong dan "
-    "chuong trinh hanh dong bao cao thong bao to trinh quy che thong tri document letter plan "
-    "resolution decision regulation directive number no".split())
-
 
 # --- obligations ---------------------------------------------------------------------------------
 
-_ACTORS = ("chi bo", "dang bo", "cap uy", "dang uy", "bi thu", "dang vien", "ban tuyen giao",
-           "ban thuong vu", "huyen uy", "tinh uy")
-
-
-def _actor_text(text: str) -> str:
-    """Accent-free text for naming bodies, ``chi, đảng bộ`` read as ``chi bộ, đảng bộ``."""
-    return re.sub(r"\bchi\s*,\s*dang bo", "chi bo, dang bo", strip_accents(normalize(text)))
-
-
-def relevant_obligations(searcher, question: Question, pool: list) -> list[Obligation]:
-    """Duties in the passages ``pool`` found for the question, in rank order, that are about
-    what was asked: their sentence holds :data:`OBLIGATION_FOCUS` of the question's focus
-    (question words and the words of periods left out); reporting duties only when the
-    question is about reports, and those of the bodies it names (``chi bộ``) when any are
-    found."""
-    info, focus = question.info, question.focus
-    found: list[Obligation] = []
-    seen = set()
-    for hit in pool:
-        doc = searcher.data.documents[hit.doc_id]
-        for ob in extract_obligations(hit.text, hit.start, default_actor(hit, doc)):
-            if (hit.doc_id, ob.start) in seen:
-                continue
-            seen.add((hit.doc_id, ob.start))
-            ob.doc_id = hit.doc_id
-            ob.citation = hit.citation
-            found.append(ob)
-    if asks_about_reports(info.bm25_text):
-        found = [ob for ob in found if ob.is_report]
-    named = [a for a in _ACTORS if a in _actor_text(info.bm25_text)]
-    if named:
-        about = [ob for ob in found
-                 if any(a in _actor_text(f"{ob.who} {ob.sentence}") for a in named)]
-        found = about or found
-    if focus:
-        found = [ob for ob in found
-                 if share(focus, units_of(f"{ob.who} {ob.sentence}")) >= OBLIGATION_FOCUS]
-    return found
-
-
-def default_actor(hit, doc) -> str:
-    """Who a duty falls on when its sentence names nobody: the body a section heading names
-    (``1. Các chi, đảng bộ trực thuộc``, ``2. Ban Tuyên giáo Huyện ủy: …``), else the
-    letter's addressees."""
-    labels = hit.section.split(SEPARATOR) if hit.section else []
-    lead = re.match(r"^\s*\d+(?:\.\d+)*\.?\s*([^:\n.;]{3,80}):", hit.text)
-    candidates = ([lead.group(1)] if lead else []) + labels[::-1]
-    for label in candidates:
-        label = re.sub(r"^(?:[IVXLC]+\s?[.\-)–]|\d+(?:\.\d+)*\.?\)?)\s*|[*:]", "",
-                       label).strip()
-        if label and len(label.split()) <= 12 and re.search(
-                r"chi bộ|đảng bộ|cấp ủy|Ban |Huyện ủy|Tỉnh ủy|đảng ủy|UBND|đoàn thể", label,
-                re.IGNORECASE):
-            return label
-    return "; ".join(doc.metadata.get("recipients", []))
 

@@ -17,14 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
-from index.text import (
-    CODE_RE,
-    code_key,
-    has_diacritics,
-    normalize,
-    segment,
-    strip_accents,
-)
+from index.text import CODE_RE, code_key, has_diacritics, normalize, segment, strip_accents
 
 from .answers import SYLLABLE
 

@@ -21,13 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from index.text import (
-    CODE_RE,
-    Analyzer,
-    has_diacritics,
-    looks_vietnamese,
-    strip_accents,
-)
+from index.text import CODE_RE, Analyzer, has_diacritics, looks_vietnamese, strip_accents
 
 from .abbreviations import ABBREVIATIONS
 from .backends import BM25Query

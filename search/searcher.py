@@ -13,8 +13,9 @@ import numpy as np
 
 from index.access import Groups, check_groups, visible
 from index.encoders.embeddings import Embedder
-from index.readers.scan import regions
-from index.stores.folder import IndexData, load_index
+from index.readers.scan_regions import regions
+from index.stores.folder import IndexData
+from index.stores.loading import load_index
 from index.stores.milvus import MilvusStore
 from search.backends import Backend, FolderBackend
 from search.citation import citation

@@ -33,13 +33,7 @@ def parser() -> argparse.ArgumentParser:
 def bench_main(argv: list[str]) -> int:
     args = parser().parse_args(argv)
 
-    from eval.bench import (
-        baseline_run,
-        ensure_bench_index,
-        load_qrels,
-        load_queries,
-        run_bench,
-    )
+    from eval.bench import baseline_run, ensure_bench_index, load_qrels, load_queries, run_bench
     from search import MODES, Searcher
 
     modes = args.mode.split(",")

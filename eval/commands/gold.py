@@ -46,7 +46,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    from index.stores.folder import IndexFolderError
+    from index.stores.versions import IndexFolderError
 
     try:
         measured = measure(args)
@@ -69,13 +69,7 @@ def measure(args) -> dict:
     """Every run the report shows: the gold and hold-out sets in each mode, the off-topic
     questions and the answer sets."""
     from eval.answers import answer_sets, from_gold, run_answers
-    from eval.gold import (
-        GOLD_FILE,
-        HOLDOUT_FILE,
-        OFFTOPIC_FILE,
-        load_gold,
-        with_unaccented_copies,
-    )
+    from eval.gold import GOLD_FILE, HOLDOUT_FILE, OFFTOPIC_FILE, load_gold, with_unaccented_copies
     from eval.report import offtopic_abstentions, run_gold
     from index.build import ensure_default_index
     from search import Searcher

@@ -201,6 +201,6 @@ def drift_main(argv: list[str]) -> int:
 
 def _title_queries(corpus: Path, n: int) -> list[str]:
     from eval.perf import base_index, sample_queries
-    from index.stores.folder import load_index
+    from index.stores.loading import load_index
 
     return sample_queries(load_index(base_index(corpus)), n)

@@ -10,14 +10,14 @@ from eval.commands import listed
 
 
 def scans_main(argv: list[str]) -> int:
-    from eval.scans import (
-        VARIANTS,
+    from eval.scan_checks import (
         default_sources,
         retrieval,
         retrieval_table,
         run,
         summary,
     )
+    from eval.scans import VARIANTS
 
     parser = argparse.ArgumentParser(
         prog="python -m eval scans",

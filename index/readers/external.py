@@ -76,7 +76,8 @@ def ocr_pdf_page(path: Path, page: int) -> PageText:
     import numpy as np
     from PIL import Image
 
-    from index.readers.scan import deskew, ink_image, lay_out, second_look
+    from index.readers.scan import deskew, ink_image, lay_out
+    from index.readers.scan_header import second_look
 
     pdftoppm, tesseract = _need("pdftoppm"), _need("tesseract")
     if "vie" not in ocr_languages():

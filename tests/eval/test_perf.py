@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from eval.perf import bm25_vs_rank_bm25, replicate, sample_queries
-from index.stores.folder import load_index
+from index.stores.loading import load_index
 
 pytestmark = pytest.mark.slow
 

@@ -12,14 +12,9 @@ from pathlib import Path
 import pytest
 
 from index.build import build
-from index.readers.documents import (
-    DocumentError,
-    Limits,
-    clean_text,
-    read_file,
-    read_sources,
-)
-from index.stores.folder import load_index
+from index.readers.documents import DocumentError, Limits, clean_text, read_file
+from index.readers.sources import read_sources
+from index.stores.loading import load_index
 from tests.conftest import ROOT
 
 LETTER = "Số 9-CV/HU\nV/v báo cáo quý\nĐịnh kỳ hằng quý, chi bộ báo cáo Huyện ủy kết quả học tập."

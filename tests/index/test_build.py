@@ -6,12 +6,9 @@ import pytest
 
 from index.build import add, build, remove
 from index.encoders.embeddings import Embedder, EmbeddingCache
-from index.stores.folder import (
-    FORMAT_VERSION,
-    IndexFolderError,
-    load_index,
-    write_index,
-)
+from index.stores.folder import FORMAT_VERSION, write_index
+from index.stores.loading import load_index
+from index.stores.versions import IndexFolderError
 from index.text import Analyzer
 from search import Searcher
 
@@ -110,7 +107,7 @@ def test_failed_build_leaves_previous_index(sample_index, tmp_path, monkeypatch)
         if step == "versioned":
             raise OSError("No space left on device")
 
-    monkeypatch.setattr("index.stores.folder._crash_point", lost)
+    monkeypatch.setattr("index.stores.versions.crash_point", lost)
     with pytest.raises(OSError, match="No space"):
         build([DOC_683], target)
     monkeypatch.undo()
@@ -147,12 +144,8 @@ def test_a_pass_over_the_folder_reads_what_a_load_reads(sample_index, tmp_path):
     """``iter_documents`` streams each document with its passages in the arrays' order, and
     ``write_manifest`` makes a version of the same files (linked, not copied) with a new
     manifest: what serving an index from Milvus in place writes."""
-    from index.stores.folder import (
-        iter_documents,
-        load_arrays,
-        verify_index,
-        write_manifest,
-    )
+    from index.stores.folder import write_manifest
+    from index.stores.loading import iter_documents, load_arrays, verify_index
 
     data = load_index(sample_index)
     streamed = list(iter_documents(sample_index))

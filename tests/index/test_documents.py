@@ -2,13 +2,8 @@ import json
 
 import pytest
 
-from index.readers.documents import (
-    DocumentError,
-    read_beir,
-    read_file,
-    read_sources,
-    strip_markdown,
-)
+from index.readers.documents import DocumentError, read_file, strip_markdown
+from index.readers.sources import read_beir, read_sources
 
 from ..conftest import DOC_683
 

@@ -20,7 +20,7 @@ from eval.gold import load_gold
 from eval.report import run_gold
 from index.build import add, build, publish, rebuild, remove
 from index.readers.metadata import document_year
-from index.stores.folder import load_index
+from index.stores.loading import load_index
 from index.stores.milvus import (
     AVGDL_KEY,
     FLOOR_KEY,

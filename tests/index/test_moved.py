@@ -12,12 +12,15 @@ OLD_NAMES = [  # what a user of the previous release imported, and where it live
     ("index.metadata", "parse_metadata", "index.readers.metadata", "parse_metadata"),
     ("index.metadata", "citation", "search.citation", "citation"),
     ("index.metadata", "year_range", "search.filters", "year_range"),
-    ("index.scan", "regions", "index.readers.scan", "regions"),
+    ("index.scan", "regions", "index.readers.scan_regions", "regions"),
+    ("index.scan", "lay_out", "index.readers.scan", "lay_out"),
+    ("index.documents", "read_sources", "index.readers.sources", "read_sources"),
     ("index.e5_model", "ensure_default_model", "index.encoders.e5_model", "ensure_default_model"),
     ("index.onnx_model", "OnnxEncoder", "index.encoders.onnx_model", "OnnxEncoder"),
     ("index.embeddings", "Embedder", "index.encoders.embeddings", "Embedder"),
     ("index.embeddings", "EmbeddingCache", "index.encoders.embeddings", "EmbeddingCache"),
-    ("index.store", "load_index", "index.stores.folder", "load_index"),
+    ("index.store", "load_index", "index.stores.loading", "load_index"),
+    ("index.store", "writer_lock", "index.stores.versions", "writer_lock"),
     ("index.store", "IndexData", "index.stores.folder", "IndexData"),
     ("index.bm25", "BM25", "index.stores.bm25", "BM25"),
     ("index.dense", "FaissIndex", "index.stores.dense", "FaissIndex"),
@@ -50,7 +53,7 @@ def test_an_old_path_warns_and_names_its_new_home():
 def test_the_packages_export_their_main_names():
     import index
     import search
-    from index.stores.folder import load_index
+    from index.stores.loading import load_index
     assert index.load_index is load_index
     assert "Searcher" in search.__all__ and search.Searcher.__name__ == "Searcher"
     with pytest.raises(AttributeError):

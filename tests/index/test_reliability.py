@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 
 import index.stores.folder as store
+import index.stores.versions as versions
 from index.build import add, build, remove
-from index.stores.folder import (
+from index.stores.loading import load_index
+from index.stores.versions import (
     IndexBusyError,
     IndexFolderError,
-    load_index,
     versions_dir,
     writer_lock,
 )
@@ -130,7 +131,7 @@ def test_a_crash_at_any_step_leaves_the_old_or_the_new_index(tmp_path, small_ind
         if at == step:
             raise Crash(at)
 
-    monkeypatch.setattr(store, "_crash_point", crash)
+    monkeypatch.setattr(versions, "crash_point", crash)
     with pytest.raises(Crash):
         remove(["cv-3"], small_index)
     monkeypatch.undo()
@@ -141,7 +142,7 @@ def test_a_crash_at_any_step_leaves_the_old_or_the_new_index(tmp_path, small_ind
     assert _doc_ids(small_index) == after - {"cv-1"}
     assert not list(versions_dir(small_index).glob(".tmp-*"))
     assert not list(small_index.parent.glob(f".{small_index.name}.link-*"))
-    assert len(list(versions_dir(small_index).glob("v-*"))) <= store.KEEP_VERSIONS
+    assert len(list(versions_dir(small_index).glob("v-*"))) <= versions.KEEP_VERSIONS
 
 
 def test_a_failed_write_keeps_the_previous_version(small_index, monkeypatch):

@@ -8,7 +8,8 @@ import random
 import numpy as np
 import pytest
 
-from eval.scans import cer, degrade, draw_pages, edit_distance, layout, write_scan
+from eval.scan_checks import cer, edit_distance
+from eval.scans import degrade, draw_pages, layout, write_scan
 from index.readers.documents import read_file
 
 from ..conftest import DOC_683, SAMPLE
@@ -95,7 +96,7 @@ def test_a_passage_of_a_scan_points_at_its_region_of_the_page(clean_scans, tmp_p
 
     from index.build import CHUNKING
     from index.chunking import split_document
-    from index.readers.scan import page_image, regions
+    from index.readers.scan_regions import page_image, regions
     from index.text import strip_accents
 
     pdf, doc = clean_scans[DOC_683]
@@ -132,7 +133,7 @@ def test_a_sealed_office_scan_keeps_code_and_date_and_names_no_one_wrongly(tmp_p
 
 def test_what_a_scan_says_is_checked_before_it_is_cited():
     from index.readers.metadata import SCAN_NOTE
-    from index.readers.scan import check_code, check_scanned, repair_lines
+    from index.readers.scan_header import check_code, check_scanned, repair_lines
     from search.citation import citation
 
     assert check_code("163-CV/DUK") == "163-CV/ĐUK"  # Đ read as D, repaired
@@ -180,7 +181,8 @@ def test_specks_are_dropped_and_punctuation_kept():
 
 
 def test_a_name_read_again_alone_replaces_the_page_reading_only_when_it_is_a_name():
-    from index.readers.scan import PageText, second_look
+    from index.readers.scan import PageText
+    from index.readers.scan_header import second_look
 
     page = PageText("T/M HUYỆN ỦY\nĐình Tân Hoàng\nbáo cáo Huyện ủy")
     page.lines = [("T/M HUYỆN ỦY", (1540, 296, 1975, 362)),
@@ -210,7 +212,7 @@ def test_a_web_copys_header_is_printed_as_one_letter():
 
 
 def test_a_quote_is_found_in_a_passage_up_to_ocr_errors():
-    from eval.scans import fuzzy_contains
+    from eval.scan_checks import fuzzy_contains
 
     passage = "định kỳ hàng quý, 06 tháng, một năm, bí thư đảng ủy, chi bộ trực thuộc báo cáo"
     assert fuzzy_contains("bí thư đảng ủy, chi bộ trực thuộc", passage)

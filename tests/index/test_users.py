@@ -78,12 +78,7 @@ def test_the_shell_command_manages_users_and_reads_passwords_from_stdin(tmp_path
 
 @pytest.mark.slow
 def test_a_replacement_is_confirmed_kept_audited_and_restorable(sample_index, tmp_path):
-    from index.library import (
-        list_versions,
-        remove_document,
-        restore_version,
-        upload_documents,
-    )
+    from index.library import list_versions, remove_document, restore_version, upload_documents
     from search import Searcher
 
     index = tmp_path / "index"

@@ -150,7 +150,7 @@ def test_an_added_document_keeps_no_group_it_was_not_given(sample_index, tmp_pat
     """Groups go to the documents of the addition that names them, and to no other: neither
     to the next addition without ``--access`` nor to the documents already indexed."""
     from index.build import add
-    from index.stores.folder import load_index
+    from index.stores.loading import load_index
 
     index = tmp_path / "index"
     shutil.copytree(sample_index, index)

@@ -8,19 +8,17 @@ import sys
 
 import pytest
 
-from search.answerability import (
+from search.answerability import AnswerabilityModel, focus_words, reference_weights
+from search.answering import says_more
+from search.answers import clean_action
+from search.questions import (
     DATE_LINE,
-    AnswerabilityModel,
     AnswerForm,
     answer_form,
-    focus_words,
     question_type,
-    reference_weights,
     slot_units,
     type_span,
 )
-from search.answering import says_more
-from search.answers import clean_action
 from tests.conftest import ROOT
 
 

@@ -71,9 +71,7 @@ statistics and documents as rows), :mod:`.collection` (the connection and the co
 :mod:`.writes` (full writes and changes in place), :mod:`.store` (the searches).
 """
 
-from .collection import (
-    MilvusCollection,
-)
+from .collection import MilvusCollection
 from .config import (
     AVGDL_KEY,
     BATCH,

@@ -11,11 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from search.backends import BM25Query
-from search.filters import (
-    FIELD_BYTES,
-    FILTER_FIELDS,
-    ID_BYTES,
-)
+from search.filters import FIELD_BYTES, FILTER_FIELDS, ID_BYTES
 
 from .config import (
     FLOOR_KEY,

@@ -9,9 +9,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
-from search.filters import (
-    FILTER_FIELDS,
-)
+from search.filters import FILTER_FIELDS
 
 SCHEMA = 2  # the collection layout written here (v1: a new collection for every change)
 ID_SPACE = 2**32 - 2  # sparse dimensions Milvus accepts: 0 .. 2**32 - 2

@@ -17,13 +17,7 @@ import numpy as np
 from index.readers.metadata import document_year
 from index.text import normalize
 from search.backends import BM25Query
-from search.filters import (
-    FIELD_BYTES,
-    FILTER_FIELDS,
-    ID_BYTES,
-    cut_bytes,
-    filter_value,
-)
+from search.filters import FIELD_BYTES, FILTER_FIELDS, ID_BYTES, cut_bytes, filter_value
 
 from .config import (
     AVGDL_KEY,

@@ -9,25 +9,11 @@ import time
 import numpy as np
 
 from search.backends import BM25Query
-from search.filters import (
-    Where,
-    filter_expression,
-)
+from search.filters import Where, filter_expression
 
-from .config import (
-    FLOOR_KEY,
-    PASSAGES_KEY,
-    QUERY_MEMO,
-    MilvusUnavailable,
-)
-from .rows import (
-    idf_of,
-    passage_key,
-    query_terms,
-)
-from .writes import (
-    MilvusWrites,
-)
+from .config import FLOOR_KEY, PASSAGES_KEY, QUERY_MEMO, MilvusUnavailable
+from .rows import idf_of, passage_key, query_terms
+from .writes import MilvusWrites
 
 
 class MilvusStore(MilvusWrites):

@@ -11,13 +11,9 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from search.filters import (
-    doc_id_filters,
-)
+from search.filters import doc_id_filters
 
-from .collection import (
-    MilvusCollection,
-)
+from .collection import MilvusCollection
 from .config import (
     AVGDL_KEY,
     BATCH,
