@@ -9,6 +9,16 @@ import signal
 import sys
 from pathlib import Path
 
+from index.commands_milvus import (
+    add_milvus_commands,
+    cluster_options,
+    index_dir_of,
+    milvus_of,
+    publish_command,
+    rebuild_command,
+    served_command,
+)
+
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
@@ -43,7 +53,7 @@ def parser() -> argparse.ArgumentParser:
                                   "a Tra cứu search index (a folder of plain files).")
     sub = out.add_subparsers(dest="command", required=True)
     _build_commands(sub)
-    _milvus_commands(sub)
+    add_milvus_commands(sub)
     _users_command(sub)
     return out
 
@@ -70,7 +80,7 @@ def _build_commands(sub) -> None:
                    help="restrict the documents to these access groups (default: every reader)")
     p.add_argument("--collection", default=None, help="Milvus collection (an alias; default: "
                    "tracuu_ and the folder's name)")
-    _cluster_options(p)
+    cluster_options(p)
     p = sub.add_parser("add", help="add or replace documents in an index")
     p.add_argument("sources", nargs="+", metavar="SRC")
     p.add_argument("--index", type=Path, default=None)
@@ -88,52 +98,6 @@ def _build_commands(sub) -> None:
     p = sub.add_parser("inspect", help="parsed metadata and passages of one file")
     p.add_argument("file", type=Path)
     p.add_argument("--json", action="store_true", help="print JSON")
-
-
-def _milvus_commands(sub) -> None:
-    from index.paths import default_index_dir
-
-    p = sub.add_parser("publish", help="serve an existing index from Milvus (no rebuild)")
-    p.add_argument("--index", type=Path, default=None)
-    p.add_argument("--uri", required=True, help="Milvus endpoint, as for build --uri")
-    p.add_argument("--collection", default=None, help="as for build --collection")
-    _cluster_options(p)
-    p = sub.add_parser("rebuild", help="write the Milvus collection of an index again, whole "
-                       "(BM25 averages refreshed; a new layout with the options below)")
-    p.add_argument("--index", type=Path, default=None)
-    _cluster_options(p)
-    p = sub.add_parser("ingest", help="one of several workers feeding a Milvus collection "
-                       "(index.ingest): its share of the files, in batches")
-    p.add_argument("sources", nargs="+", metavar="SRC")
-    p.add_argument("--uri", required=True, help="milvus://HOST:PORT/COLLECTION (or --collection)")
-    p.add_argument("--collection", default=None)
-    p.add_argument("--worker", default="1/1", metavar="K/N",
-                   help="this worker is K of N (default 1/1: every file)")
-    p.add_argument("--model", default="default", help="as for build --model")
-    p.add_argument("--access", default=None, metavar="GROUP[,GROUP]")
-    p.add_argument("--no-cache", action="store_true")
-    p.add_argument("--follow-links", action="store_true")
-    p.add_argument("--to-files", type=Path, default=None, metavar="DIR",
-                   help="write files for Milvus's bulk import into DIR instead of inserting "
-                        "(docs/scale-out.md); then `index merge-stats DIR`")
-    _cluster_options(p)
-    p = sub.add_parser("merge-stats", help="merge the statistics of `ingest --to-files` "
-                       "workers into the collection, once (after the bulk import)")
-    p.add_argument("folder", type=Path, metavar="DIR")
-    p.add_argument("--uri", required=True, help="milvus://HOST:PORT/COLLECTION (or --collection)")
-    p.add_argument("--collection", default=None)
-    p = sub.add_parser("recount", help="count a collection's BM25 statistics again from its "
-                       "rows (a repair)")
-    p.add_argument("--uri", required=True, help="milvus://HOST:PORT/COLLECTION (or --collection)")
-    p.add_argument("--collection", default=None)
-    p = sub.add_parser("pull", help="make or update a search host's index folder from a Milvus "
-                       "collection (index.ingest)")
-    p.add_argument("--uri", required=True, help="milvus://HOST:PORT/COLLECTION (or --collection)")
-    p.add_argument("--collection", default=None)
-    p.add_argument("--out", type=Path, default=None,
-                   help=f"index folder (default: {default_index_dir()})")
-    p.add_argument("--every", type=float, default=None, metavar="SECONDS",
-                   help="pull again every SECONDS, until interrupted")
 
 
 def _users_command(sub) -> None:
@@ -160,19 +124,13 @@ def _users_command(sub) -> None:
                                   "password, printed (nothing when there are users)")
 
 
-def _index_dir(args) -> Path:
-    from index.paths import default_index_dir
-
-    return args.index or default_index_dir()
-
-
 def _build(args) -> None:
     from index.build import build
     from index.paths import default_index_dir
 
     out = args.out or default_index_dir()
     report = build(args.sources, out, model=args.model, use_cache=not args.no_cache,
-                   milvus=_milvus(args, out), follow_links=args.follow_links,
+                   milvus=milvus_of(args, out), follow_links=args.follow_links,
                    access=args.access)
     print(f"Built {out}: {report.documents} documents, {report.passages} passages "
           f"({report.embedded} embedded, the rest from cache), "
@@ -182,7 +140,7 @@ def _build(args) -> None:
 def _add(args) -> None:
     from index.build import add
 
-    index_dir = _index_dir(args)
+    index_dir = index_dir_of(args)
     report = add(args.sources, index_dir, use_cache=not args.no_cache,
                  follow_links=args.follow_links, access=args.access)
     print(f"Added {report.documents} documents ({report.passages} passages) to "
@@ -192,96 +150,19 @@ def _add(args) -> None:
 def _remove(args) -> None:
     from index.build import remove
 
-    index_dir = _index_dir(args)
+    index_dir = index_dir_of(args)
     report = remove(args.doc_ids, index_dir)
     print(f"Removed {len(report.removed)} documents from {index_dir}; "
           f"{report.documents} documents, {report.passages} passages remain.")
 
 
-def _publish(args) -> None:
-    from index.build import publish
-
-    index_dir = _index_dir(args)
-    args.backend = "milvus"
-    milvus = _milvus(args, index_dir)
-    publish(index_dir, milvus)
-    print(f"{index_dir} is now served by Milvus at {milvus.uri}, collection "
-          f"{milvus.collection}.")
-
-
-def _rebuild(args) -> None:
-    from index.build import rebuild
-
-    index_dir = _index_dir(args)
-    rebuild(index_dir, _config(args))
-    print(f"The Milvus collection of {index_dir} was written again.")
-
-
 def _verify(args) -> None:
     from index.stores.loading import verify_index
 
-    index_dir = _index_dir(args)
+    index_dir = index_dir_of(args)
     counts = verify_index(index_dir)
     print(f"{index_dir}: every file matches its checksum; {counts['documents']} "
           f"documents, {counts['passages']} passages.")
-
-
-def _served(args) -> int:
-    """``ingest``, ``pull``, ``merge-stats`` and ``recount``: the collection is named by the URI
-    or --collection."""
-    from index.ingest import (
-        export,
-        follow,
-        ingest,
-        merge_statistics,
-        parse_worker,
-        pull,
-    )
-    from index.stores.milvus import MilvusConfig, MilvusStore, parse_index_uri
-
-    uri, named = parse_index_uri(args.uri)
-    if not (args.collection or named):
-        raise ValueError("name the collection: --uri milvus://HOST:PORT/COLLECTION or "
-                         "--collection NAME")
-    store = MilvusStore(uri, args.collection or named,
-                        config=(_config(args) if args.command == "ingest" else None)
-                        or MilvusConfig())
-    try:
-        if args.command == "ingest":
-            worker, workers = parse_worker(args.worker)
-            options = dict(model=args.model, use_cache=not args.no_cache,
-                           follow_links=args.follow_links, access=args.access)
-            if args.to_files:
-                report = export(args.sources, store, args.to_files, worker, workers, **options)
-                where = f"files in {args.to_files} for {store.collection}"
-            else:
-                report = ingest(args.sources, store, worker, workers, **options)
-                where = store.collection
-            print(f"Worker {args.worker}: {report.documents} documents ({report.passages} "
-                  f"passages, {report.embedded} embedded) into {where}; "
-                  f"{len(report.skipped)} files skipped.")
-            return 0
-        if args.command == "merge-stats":
-            merged = merge_statistics(store, args.folder)
-            print(f"{merged} workers' statistics merged into {store.collection}.")
-            return 0
-        if args.command == "recount":
-            stats = store.recount()
-            print(f"{store.collection}: statistics counted again from {stats.passages:,} "
-                  "passages.")
-            return 0
-        from index.paths import default_index_dir
-
-        out = args.out or default_index_dir()
-        if args.every:
-            follow(store, out, args.every)
-        report = pull(store, out)
-        state = "written" if report.written else "already up to date"
-        print(f"{out}: {state}; {report.documents} documents, {report.passages} passages "
-              f"({report.fetched} fetched, {report.removed} removed).")
-        return 0
-    finally:
-        store.close()
 
 
 def _read_password() -> str:
@@ -336,83 +217,6 @@ def _users(args, index_dir: Path) -> int:
     return 0
 
 
-def _milvus(args, out: Path):
-    """The Milvus collection a build writes to, or None for the embedded backend."""
-    from index.stores.milvus import (
-        MilvusConfig,
-        MilvusStore,
-        collection_name,
-        parse_index_uri,
-    )
-
-    if args.backend == "embedded":
-        if args.uri or args.collection or _config(args):
-            raise ValueError("--uri, --collection and the Milvus layout options go with "
-                             "--backend milvus")
-        return None
-    if not args.uri:
-        raise ValueError("--backend milvus needs --uri (e.g. milvus://127.0.0.1:19530)")
-    uri, named = parse_index_uri(args.uri)
-    return MilvusStore(uri, args.collection or named or collection_name(Path(out)),
-                       config=_config(args) or MilvusConfig())
-
-
-CLUSTER_OPTIONS = ("shards", "replicas", "index_type", "index_param", "search_param",
-                   "consistency", "partition_key", "text")
-
-
-def _cluster_options(p) -> None:
-    """The layout of a Milvus collection on a cluster (``index.stores.milvus.MilvusConfig``)."""
-    from index.stores.milvus import CONSISTENCY, INDEX_TYPES, PARTITION_KEYS, TEXT_MODES
-
-    g = p.add_argument_group("Milvus layout (with --backend milvus, publish or rebuild)")
-    g.add_argument("--shards", type=int, default=None, help="shards of the collection (1)")
-    g.add_argument("--replicas", type=int, default=None,
-                   help="in-memory replicas on the query nodes (1)")
-    g.add_argument("--index-type", default=None, choices=list(INDEX_TYPES),
-                   help="dense vector index (HNSW)")
-    g.add_argument("--index-param", action="append", default=None, metavar="KEY=VALUE",
-                   help="a build parameter of the index, e.g. M=32, nlist=4096 (repeatable)")
-    g.add_argument("--search-param", action="append", default=None, metavar="KEY=VALUE",
-                   help="a search parameter, e.g. ef=128, nprobe=64 (repeatable)")
-    g.add_argument("--consistency", default=None, choices=list(CONSISTENCY),
-                   help="consistency level of searches (Strong)")
-    g.add_argument("--partition-key", default=None, choices=[*PARTITION_KEYS, "none"],
-                   help="a filter field Milvus partitions by (none)")
-    g.add_argument("--text", default=None, choices=list(TEXT_MODES),
-                   help="passage text on the query nodes: memory-mapped (mmap, the default), "
-                        "not loaded, or in memory")
-
-
-def _config(args):
-    """The Milvus layout the options give, or None when none is given."""
-    from index.stores.milvus import MilvusConfig
-
-    given = {k: getattr(args, k, None) for k in CLUSTER_OPTIONS}
-    if all(v is None for v in given.values()):
-        return None
-    options = {k: v for k, v in given.items() if v is not None and k not in ("index_param",
-                                                                            "search_param")}
-    if options.get("partition_key") == "none":
-        options["partition_key"] = None
-    options["index_params"] = _params(given["index_param"])
-    options["search_params"] = _params(given["search_param"])
-    return MilvusConfig(**options)
-
-
-def _params(pairs: list[str] | None) -> dict:
-    out = {}
-    for pair in pairs or []:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise ValueError(f"{pair!r} is not KEY=VALUE")
-        try:
-            out[key] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key] = value
-    return out
-
-
 def _inspect(path: Path, as_json: bool) -> int:
     from dataclasses import asdict
 
@@ -440,11 +244,11 @@ def _inspect(path: Path, as_json: bool) -> int:
     return 0
 
 
-COMMANDS = {"build": _build, "add": _add, "remove": _remove, "publish": _publish,
-            "rebuild": _rebuild, "ingest": _served, "pull": _served, "merge-stats": _served,
-            "recount": _served, "verify": _verify,
+COMMANDS = {"build": _build, "add": _add, "remove": _remove, "publish": publish_command,
+            "rebuild": rebuild_command, "ingest": served_command, "pull": served_command,
+            "merge-stats": served_command, "recount": served_command, "verify": _verify,
             "inspect": lambda args: _inspect(args.file, args.json),
-            "users": lambda args: _users(args, _index_dir(args))}
+            "users": lambda args: _users(args, index_dir_of(args))}
 
 
 if __name__ == "__main__":

@@ -373,3 +373,13 @@ def restore_version(version: dict, index_dir: Path | str, user: str, progress=No
           detail=f"version of {version['replaced_at']}")
     return Outcome([("success", f"Đã khôi phục {version['doc_id']} (bản của "
                                 f"{version['replaced_at']}).")])
+
+
+def undo_removal(doc_id: str, index_dir: Path | str, user: str, worker: bool = False
+                 ) -> Outcome:
+    """Put back a document a removal took out: its latest kept version (a removal keeps one),
+    with its access groups; a warning when no version of it is kept."""
+    kept = [v for v in list_versions(index_dir) if v["doc_id"] == doc_id]
+    if not kept:
+        return Outcome([("warning", f"Không còn bản lưu của {doc_id} để khôi phục.")])
+    return restore_version(kept[0], index_dir, user, worker=worker)

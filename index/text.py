@@ -138,9 +138,10 @@ def find_codes(text: str) -> list[str]:
 _SEGMENTER_LOCK = threading.Lock()
 
 # underthesea's package __init__ imports its optional pipelines, and translation brings in
-# transformers and torch: about 270 MB resident and two seconds, in every process that only
-# segments words (the server among them).  They are kept out while underthesea is imported;
-# ``underthesea.translate`` and the others are then None, as when their extras are missing.
+# transformers and torch (memory and seconds: docs/benchmarks.md, "Figures behind choices in
+# the code"), in every process that only segments words (the server among them).  They are
+# kept out while underthesea is imported; ``underthesea.translate`` and the others are then
+# None, as when their extras are missing.
 UNUSED_PIPELINES = ("underthesea.pipeline.classification", "underthesea.pipeline.sentiment",
                     "underthesea.pipeline.lang_detect", "underthesea.pipeline.dependency_parse",
                     "underthesea.pipeline.translate", "underthesea.agent", "underthesea.address")

