@@ -51,8 +51,8 @@ def main() -> None:
     follow_link(searcher, groups)
     filters = sidebar_filters(searcher, groups)
     info = status(searcher.data)
-    st.sidebar.caption(f"Chỉ mục: {info['documents']} văn bản, {info['passages']} đoạn"
-                       + (f", tìm trên {info['served_by']}." if info["served_by"] else "."))
+    st.sidebar.caption(f"Chỉ mục: {info.documents} văn bản, {info.passages} đoạn"
+                       + (f", tìm trên {info.served_by}." if info.served_by else "."))
     tabs = st.tabs(["Tra cứu", f"Tập trích dẫn ({len(st.session_state.basket)})",
                     "Thư viện văn bản"])
     with tabs[0]:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .report import run_gold
+from .report import GoldResult, run_gold
 
 
 def overlap(a: dict[str, dict[str, float]], b: dict[str, dict[str, float]], k: int = 10) -> float:
@@ -37,11 +37,10 @@ def overlap(a: dict[str, dict[str, float]], b: dict[str, dict[str, float]], k: i
     return float(np.mean(shares)) if shares else 0.0
 
 
-def _timed_gold(searcher, questions, mode: str) -> dict:
+def _timed_gold(searcher, questions, mode: str) -> GoldResult:
     started = time.perf_counter()
     out = run_gold(searcher, questions, mode)
-    out["_ms"] = 1000 * (time.perf_counter() - started) / max(1, len(questions))
-    return out
+    return out.timed(1000 * (time.perf_counter() - started) / max(1, len(questions)))
 
 
 def bm25_function_run(searcher, questions, milvus, n: int = 10) -> tuple[dict, float]:
@@ -130,7 +129,7 @@ def compare(index_dir: Path, uri: str, questions) -> list[dict]:
             rows.append(_row(fusion, "hybrid", _timed_gold(fused, questions, "hybrid"),
                              reference["hybrid"]))
         run, ms = bm25_function_run(embedded, questions, milvus)
-        result = {"all": evaluate(gold_qrels(embedded, questions), run), "_run": run, "_ms": ms}
+        result = GoldResult({"all": evaluate(gold_qrels(embedded, questions), run)}, {}, run, ms)
         rows.append(_row("milvus BM25 function", "bm25", result, reference["bm25"]))
         return rows
 
@@ -153,8 +152,8 @@ def scratch(uri: str, collection: str) -> Iterator[tuple]:
 
 
 def _row(backend: str, mode: str, result: dict, reference: dict) -> dict:
-    return {"backend": backend, "mode": mode, **result["all"],
-            "overlap@10": overlap(result["_run"], reference["_run"]), "ms": result["_ms"]}
+    return {"backend": backend, "mode": mode, **result.all,
+            "overlap@10": overlap(result.run, reference.run), "ms": result.ms}
 
 
 def table(rows: list[dict]) -> str:

@@ -39,7 +39,7 @@ def scale_gate(results: dict) -> tuple[list[str], list[str]]:
     for name, limits in SCALE_GATE.items():
         if name in results:
             for measure, floor in limits.items():
-                got = results[name]["mixed"]["hybrid"]["all"][measure]
+                got = results[name]["mixed"]["hybrid"].all[measure]
                 checks.append((f"mixed archive {name} {measure} {got:.3f} >= {floor}",
                                got >= floor))
     return [c for c, ok in checks if not ok], [c for c, ok in checks if ok]
@@ -109,7 +109,7 @@ def scale_table(results: dict, mixed: Path) -> str:
         for mode in res["small"]:
             for where, size in (("small", passages_of(res["small_index"])),
                                 ("mixed", passages_of(mixed))):
-                scores = res[where][mode]["all"]
+                scores = res[where][mode].all
                 lines.append(f"| {name} | {len(res['questions'])} | {mode} | {where} ({size:,}) "
                              "| " + " | ".join(f"{scores[m]:.3f}" for m in SCALE_MEASURES) + " |")
     return "\n".join(lines)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .gold import COPY_KIND, Question, relevant_passages
@@ -35,24 +37,42 @@ def ranked_run(hits) -> dict[str, float]:
     return {h.passage_id: float(len(hits) - rank) for rank, h in enumerate(hits)}
 
 
-def run_gold(searcher, questions: list[Question], mode: str, k: int = 10) -> dict:
-    """Metrics for ``mode``: {"all": {...}, kind: {...}, "_n": {kind: count}}."""
+@dataclass(frozen=True)
+class GoldResult:
+    """One mode on a question set: ``metrics`` by kind of question (``all``: every question),
+    how many questions each kind has, the run (question -> passage -> score by rank), and the
+    time per question when it was measured."""
+
+    metrics: Mapping[str, Mapping[str, float]]
+    counts: Mapping[str, int]
+    run: Mapping[str, Mapping[str, float]]
+    ms: float | None = None
+
+    @property
+    def all(self) -> Mapping[str, float]:
+        """The metrics over every question."""
+        return self.metrics["all"]
+
+    def timed(self, ms: float) -> GoldResult:
+        return replace(self, ms=ms)
+
+
+def run_gold(searcher, questions: list[Question], mode: str, k: int = 10) -> GoldResult:
+    """The gold run of ``mode`` and its metrics, overall and by kind of question."""
     qrels = gold_qrels(searcher, questions)
     run = {}
     for q in questions:
         hits = searcher.search(q.query, k=k, mode=mode, answers=False)
         run[q.qid] = ranked_run(hits)
-    out = {"all": evaluate(qrels, run)}
+    metrics = {"all": evaluate(qrels, run)}
     counts = {}
     for kind, ids in groups(questions).items():
-        out[kind] = evaluate({i: qrels[i] for i in ids}, run)
+        metrics[kind] = evaluate({i: qrels[i] for i in ids}, run)
         counts[kind] = len(ids)
-    out["_n"] = counts
-    out["_run"] = run
-    return out
+    return GoldResult(metrics, counts, run)
 
 
-def gold_table(results: dict[str, dict], questions: list[Question]) -> str:
+def gold_table(results: dict[str, GoldResult], questions: list[Question]) -> str:
     """Markdown table: one row per (kind, mode)."""
     names = list(GOLD_MEASURES)
     lines = ["| kind | n | mode | " + " | ".join(names) + " |",
@@ -60,8 +80,8 @@ def gold_table(results: dict[str, dict], questions: list[Question]) -> str:
     kinds = ["all"] + list(groups(questions))
     for kind in kinds:
         for mode, res in results.items():
-            n = len(questions) if kind == "all" else res["_n"][kind]
-            vals = " | ".join(f"{res[kind][m]:.3f}" for m in names)
+            n = len(questions) if kind == "all" else res.counts[kind]
+            vals = " | ".join(f"{res.metrics[kind][m]:.3f}" for m in names)
             lines.append(f"| {kind} | {n} | {mode} | {vals} |")
     return "\n".join(lines)
 

@@ -129,7 +129,9 @@ def build(sources: list[str | Path], out: Path | str, model: str = DEFAULT_MODEL
     ``milvus``, its passages are also written to that Milvus collection, which then serves
     the searches (see :mod:`index.stores.milvus`).  Symbolic links in source folders are followed
     only with ``follow_links``.  ``access``: the groups the documents are restricted to
-    (:mod:`index.access`; none: every reader)."""
+    (:mod:`index.access`; none: every reader).
+
+    Returns the report: documents, passages, how many were embedded, files skipped and why."""
     access = parse_groups(access)
     check_target(Path(out), [Path(s) for s in sources])
     with writer_lock(out, say=_say):
@@ -238,7 +240,9 @@ def add(sources: list[str | Path], index_dir: Path | str, use_cache: bool = True
         access: list[str] | str | None = None) -> BuildReport:
     """Add (or replace, by doc_id) documents in an existing index.  ``progress(share,
     message)``, when given, hears how far the work is (for a progress bar).  ``access``: the
-    groups the added documents are restricted to (:mod:`index.access`; none: every reader)."""
+    groups the added documents are restricted to (:mod:`index.access`; none: every reader).
+
+    Returns the report of the change (documents and passages now in the index)."""
     access = parse_groups(access)
     index_dir = Path(index_dir)
     with writer_lock(index_dir, say=_say):
@@ -280,7 +284,9 @@ def _add(sources, index_dir: Path, use_cache: bool, progress: Progress | None,
 
 
 def remove(doc_ids: list[str], index_dir: Path | str) -> BuildReport:
-    """Remove documents by id; unknown ids are an error and nothing changes."""
+    """Remove documents by id; unknown ids are an error and nothing changes.
+
+    Returns the report: the ids removed, documents and passages that remain."""
     index_dir = Path(index_dir)
     with writer_lock(index_dir, say=_say):
         return _remove(doc_ids, index_dir)
@@ -327,7 +333,9 @@ def rebuild(index_dir: Path | str, config: MilvusConfig | None = None) -> Path:
     """Write the collection of an index served by Milvus again, whole, from its folder: a new
     physical collection (the BM25 average lengths and idf floors refreshed; ``config``, when
     given, its new layout), then the alias moves to it; searches go on from the old one until
-    then.  Nothing is embedded again."""
+    then.  Nothing is embedded again.
+
+    Returns the index folder."""
     index_dir = Path(index_dir)
     with writer_lock(index_dir, say=_say):
         milvus = MilvusStore.for_index(load_arrays(index_dir).backend)

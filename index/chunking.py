@@ -168,20 +168,21 @@ def _sections(doc: Document) -> Iterator[tuple[tuple[str, str], list[_Block]]]:
         yield current_key, current
 
 
-def _words(text: str) -> int:
+def _word_count(text: str) -> int:
     return len(text.split())
 
 
-def _cut(text: str, start: int, end: int, max_chars: int, target_words: int) -> list[tuple[int, int]]:
+def _cut_spans(text: str, start: int, end: int, max_chars: int, target_words: int
+               ) -> list[tuple[int, int]]:
     """Cut the span [start, end) into pieces of at most max_chars at sentence ends."""
-    if end - start <= max_chars and _words(text[start:end]) <= target_words:
+    if end - start <= max_chars and _word_count(text[start:end]) <= target_words:
         return [(start, end)]
     bounds = [start] + [start + m.end() for m in _SENTENCE_END.finditer(text[start:end])] + [end]
     pieces: list[tuple[int, int]] = []
     piece_start = start
     for i in range(1, len(bounds)):
         s, e = bounds[i - 1], bounds[i]
-        if e - piece_start > max_chars or (_words(text[piece_start:e]) > target_words
+        if e - piece_start > max_chars or (_word_count(text[piece_start:e]) > target_words
                                            and s > piece_start):
             if s > piece_start:
                 pieces.append((piece_start, s))
@@ -234,27 +235,29 @@ def _is_within(outer: tuple[str, str], inner: tuple[str, str]) -> bool:
 
 def split_document(doc: Document, max_words: int = 250, min_words: int = 40,
                    max_chars: int = 1200, pack_words: int = 120) -> list[Passage]:
-    """Passages of ``doc`` following its structure (see the module docstring)."""
+    """Passages of ``doc`` following its structure (see the module docstring).
+
+    Returns the passages in document order, each the exact span ``text[start:end]``."""
     text = doc.text
     spans: list[list] = []  # [start, end, key, first clause, last clause]
     for key, blocks in _sections(doc):
         pieces: list[tuple[int, int, tuple[str, str]]] = []
         for block in blocks:
-            pieces.extend((s, e, block.clause)
-                          for s, e in _cut(text, block.start, block.end, max_chars, max_words))
+            cuts = _cut_spans(text, block.start, block.end, max_chars, max_words)
+            pieces.extend((s, e, block.clause) for s, e in cuts)
         packed: list[list] = []
         for s, e, clause in pieces:
             if packed:
                 ps, pe = packed[-1][:2]
-                if (_words(text[ps:pe]) < pack_words and e - ps <= max_chars
-                        and _words(text[ps:e]) <= max_words):
+                if (_word_count(text[ps:pe]) < pack_words and e - ps <= max_chars
+                        and _word_count(text[ps:e]) <= max_words):
                     packed[-1][1] = e
                     packed[-1][3] = clause
                     if not packed[-1][2][0]:  # the article's opening lines, then its clauses
                         packed[-1][2] = clause
                     continue
             packed.append([s, e, clause, clause])
-        if len(packed) > 1 and _words(text[packed[-1][0]:packed[-1][1]]) < min_words:
+        if len(packed) > 1 and _word_count(text[packed[-1][0]:packed[-1][1]]) < min_words:
             if packed[-1][1] - packed[-2][0] <= max_chars:
                 tail = packed.pop()
                 packed[-1][1] = tail[1]
@@ -265,7 +268,7 @@ def split_document(doc: Document, max_words: int = 250, min_words: int = 40,
     for i in range(len(spans) - 2, -1, -1):
         s, e, key = spans[i][:3]
         nxt = spans[i + 1]
-        if (_words(text[s:e]) < min_words and nxt[2] != key and nxt[2][0] != "closing"
+        if (_word_count(text[s:e]) < min_words and nxt[2] != key and nxt[2][0] != "closing"
                 and _is_within(key, nxt[2]) and nxt[1] - s <= max_chars):
             nxt[0] = s
             del spans[i]

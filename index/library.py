@@ -122,16 +122,28 @@ def documents_table(data: IndexData, groups: Groups = None) -> list[dict]:
     return rows
 
 
-def status(data: IndexData) -> dict:
-    """Documents, passages, model, build time and the server the passages are searched on
-    (``served_by``: empty for the folder itself), from the manifest."""
+@dataclass(frozen=True)
+class IndexStatus:
+    """What the page says of an index: its documents and passages, its embedding model, when
+    it was built, and the server its passages are searched on (``served_by``: empty for the
+    folder itself)."""
+
+    documents: int
+    passages: int
+    model: str
+    built_at: str
+    served_by: str = ""
+
+
+def status(data: IndexData) -> IndexStatus:
+    """The :class:`IndexStatus` of a loaded index, from its manifest."""
     manifest = data.manifest
     backend = data.backend
     served_by = (f"Milvus {backend['uri']} ({backend['collection']})"
                  if backend.get("name") == "milvus" else "")
-    return {"documents": len(data.documents), "passages": len(data.passages),
-            "model": manifest.get("model", {}).get("name", data.model),
-            "built_at": manifest.get("built_at", ""), "served_by": served_by}
+    return IndexStatus(len(data.documents), len(data.passages),
+                       manifest.get("model", {}).get("name", data.model),
+                       manifest.get("built_at", ""), served_by)
 
 
 def filter_options(data: IndexData, groups: Groups = None) -> dict:

@@ -114,7 +114,7 @@ def read_question(searcher, info: QueryInfo, groups: frozenset | None = None) ->
         groups=groups)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Answer:
     """What :meth:`Searcher.ask` returns.  ``outcome`` is ``answer`` (``text`` is the answering
     sentence, ``span`` what the question asks for in it), ``related`` (no direct answer; the

@@ -177,7 +177,7 @@ _GIVEN_TO = re.compile(r"^\s*(?:Giao(?:\s+cho)?|Đề nghị|Yêu cầu)\s+(?=[A
 _VIA = re.compile(r"\(?\s*(?:thông qua|qua)\s+(?=Ban|Văn phòng|Ủy ban)", re.IGNORECASE)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Obligation:
     """A duty read from one sentence: who, what, how often / by when, to whom."""
 

@@ -5,6 +5,7 @@ focus, reporting duties for a question about reports, those of the bodies it nam
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from index.chunking import SEPARATOR
@@ -44,9 +45,7 @@ def relevant_obligations(searcher, question: Question, pool: list) -> list[Oblig
             if (hit.doc_id, ob.start) in seen:
                 continue
             seen.add((hit.doc_id, ob.start))
-            ob.doc_id = hit.doc_id
-            ob.citation = hit.citation
-            found.append(ob)
+            found.append(replace(ob, doc_id=hit.doc_id, citation=hit.citation))
     if asks_about_reports(info.bm25_text):
         found = [ob for ob in found if ob.is_report]
     named = [a for a in _ACTORS if a in _actor_text(info.bm25_text)]

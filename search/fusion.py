@@ -27,7 +27,7 @@ def rrf(runs: list[dict[int, float]], k: int = 60, weights: list[float] | None =
     return fused
 
 
-def normalize(run: dict[int, float], method: str = "minmax") -> dict[int, float]:
+def rescale(run: dict[int, float], method: str = "minmax") -> dict[int, float]:
     """Scores of one run rescaled: ``minmax`` to [0, 1], ``zscore`` to mean 0 and std 1."""
     if not run:
         return {}
@@ -51,7 +51,7 @@ def convex(runs: list[dict[int, float]], weights: list[float], method: str = "mi
         raise ValueError(f"{len(runs)} runs but {len(weights)} weights")
     fused: dict[int, float] = {}
     docs = set().union(*runs) if runs else set()
-    normed = [normalize(run, method) for run in runs]
+    normed = [rescale(run, method) for run in runs]
     floor = [min(n.values()) if (n and method == "zscore") else missing for n in normed]
     for doc in docs:
         fused[doc] = sum(w * n.get(doc, f) for w, n, f in zip(weights, normed, floor))
@@ -74,7 +74,7 @@ class Method:
 
 
 def _convex_parts(runs: list[Run], weights: list[float], k: int) -> list[Run]:
-    return [{r: w * v for r, v in normalize(run).items()} for run, w in zip(runs, weights)]
+    return [{r: w * v for r, v in rescale(run).items()} for run, w in zip(runs, weights)]
 
 
 def _rrf_parts(runs: list[Run], weights: list[float], k: int) -> list[Run]:

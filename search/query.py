@@ -135,7 +135,12 @@ def _bm25_text(rewritten: str, translations) -> str:
     return " ".join([rewritten, *(vi for _, vi in translations)])
 
 
-def analyze(query: str, analyzer: Analyzer, glossary: bool = True) -> QueryInfo:
+def read_query(query: str, analyzer: Analyzer, glossary: bool = True) -> QueryInfo:
+    """What will be searched for ``query``: the text with abbreviations expanded, English words
+    translated for BM25 (with ``glossary``), how Vietnamese and how accented it is, and the
+    terms of both BM25 fields by ``analyzer``.
+
+    Returns the :class:`QueryInfo`."""
     notices = []
     if len(query) > MAX_QUERY_CHARS:
         notices.append(f"câu hỏi được cắt còn {MAX_QUERY_CHARS:,} ký tự đầu (câu hỏi dài "

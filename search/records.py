@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 
+__all__ = ["CitingDocument", "Contribution", "Evidence", "Hit", "OpenedPassage"]
+
 
 @dataclass(frozen=True)
 class CitingDocument:

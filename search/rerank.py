@@ -29,8 +29,7 @@ import numpy as np
 from index.readers.metadata import document_year
 from index.text import CODE_RE, normalize, strip_accents
 
-from .fusion import convex
-from .fusion import normalize as minmax
+from .fusion import convex, rescale
 
 RANKER_FILE = Path(__file__).parent / "ranker.json"
 
@@ -161,7 +160,7 @@ class Candidates:
     rows: list[int]
 
     def scaled(self, run: dict[int, float]) -> np.ndarray:
-        scaled = minmax(run)
+        scaled = rescale(run)
         return np.array([scaled.get(r, 0.0) for r in self.rows])
 
     def ranks(self, run: dict[int, float]) -> np.ndarray:

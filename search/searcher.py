@@ -28,7 +28,7 @@ from .answers import best_sentence
 from .codes import CodeIndex
 from .combine import Combiner
 from .fusion import METHODS
-from .query import QueryInfo, analyze, bm25_query
+from .query import QueryInfo, bm25_query, read_query
 from .records import CitingDocument, Contribution, Hit, OpenedPassage
 
 MODES = ("hybrid", "bm25", "dense")
@@ -112,7 +112,7 @@ class Searcher:
 
     def analyze(self, query: str) -> QueryInfo:
         """What will be searched for ``query``: expansions, translations, notices, terms."""
-        return analyze(self.check_query(query), self.data.analyzer, glossary=self.glossary)
+        return read_query(self.check_query(query), self.data.analyzer, glossary=self.glossary)
 
     def allowed_rows(self, filters: dict | None, groups: Groups = None) -> np.ndarray | None:
         """Boolean mask of passages whose document passes ``filters`` and that a reader of
@@ -150,7 +150,9 @@ class Searcher:
         """Top ``k`` passages for ``query``; ``mode`` is hybrid, bm25 or dense.  With
         ``answers``, each hit marks its sentence that best answers the query.  ``groups``: the
         reader's access groups; a document restricted to other groups is never searched
-        (None: the operator, who sees everything; ``[]``: only unrestricted documents)."""
+        (None: the operator, who sees everything; ``[]``: only unrestricted documents).
+
+        Returns the hits, best first (at most ``k``; fewer when fewer passages match)."""
         return self.ranked(self.analyze(query), k, mode, filters, answers, groups)
 
     def ranked(self, info: QueryInfo, k: int = 10, mode: str = "hybrid",

@@ -33,10 +33,10 @@ def library_tab(searcher: Searcher, index_dir: Path, user: User,
                 groups: list[str] | None) -> None:
     info = status(searcher.data)
     cols = st.columns(4)
-    cols[0].metric("Văn bản", info["documents"])
-    cols[1].metric("Đoạn", info["passages"])
-    cols[2].metric("Mô hình", info["model"])
-    cols[3].metric("Lập chỉ mục lúc", info["built_at"][:16].replace("T", " "))
+    cols[0].metric("Văn bản", info.documents)
+    cols[1].metric("Đoạn", info.passages)
+    cols[2].metric("Mô hình", info.model)
+    cols[3].metric("Lập chỉ mục lúc", info.built_at[:16].replace("T", " "))
     for line in st.session_state.pop("library_messages", []):
         getattr(st, line[0])(line[1])
     if user.can("editor"):

@@ -6,6 +6,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from eval.report import GoldResult
 
 GATE = {"R@5": 0.90, "MRR@10": 0.75}  # hybrid on the gold set
 KIND_GATE = {"english": 0.80, "mixed": 0.80}  # hybrid R@5 per kind
@@ -135,16 +139,17 @@ def report(measured: dict, args) -> tuple[list[str], list[str]]:
     return failed, passed
 
 
-def gate(hybrid: dict, offtopic: tuple[int, int] | None = None) -> tuple[list[str], list[str]]:
+def gate(hybrid: GoldResult, offtopic: tuple[int, int] | None = None
+         ) -> tuple[list[str], list[str]]:
     """(failed, passed) checks of the gate on the hybrid results of the gold set."""
     from eval.gold import COPY_KIND
 
-    checks = [(f"{k} {hybrid['all'][k]:.3f} >= {v}", hybrid["all"][k] >= v)
-              for k, v in GATE.items()]
-    checks += [(f"{kind} R@5 {hybrid[kind]['R@5']:.3f} >= {v}", hybrid[kind]["R@5"] >= v)
-               for kind, v in KIND_GATE.items() if kind in hybrid]
-    if COPY_KIND in hybrid:
-        copy, source = hybrid[COPY_KIND]["R@5"], hybrid[f"{COPY_KIND} (their sources)"]["R@5"]
+    by_kind = hybrid.metrics
+    checks = [(f"{k} {hybrid.all[k]:.3f} >= {v}", hybrid.all[k] >= v) for k, v in GATE.items()]
+    checks += [(f"{kind} R@5 {by_kind[kind]['R@5']:.3f} >= {v}", by_kind[kind]["R@5"] >= v)
+               for kind, v in KIND_GATE.items() if kind in by_kind]
+    if COPY_KIND in by_kind:
+        copy, source = by_kind[COPY_KIND]["R@5"], by_kind[f"{COPY_KIND} (their sources)"]["R@5"]
         checks.append((f"unaccented copies R@5 {copy:.3f} within {COPY_GAP} of accented "
                        f"{source:.3f}", copy >= source - COPY_GAP - 1e-9))
     if offtopic:

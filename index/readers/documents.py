@@ -285,7 +285,9 @@ def doc_id_for(path: Path) -> str:
 def read_file(path: Path | str, doc_id: str | None = None,
               limits: Limits | None = None) -> Document:
     """Read one file into a :class:`Document` (not for ``corpus.jsonl``: see :func:`read_beir`),
-    within ``limits`` (default: :meth:`Limits.from_env`)."""
+    within ``limits`` (default: :meth:`Limits.from_env`).
+
+    Returns the document; DocumentError (with the reason) when it cannot be read."""
     path = Path(path)
     limits = limits or Limits.from_env()
     suffix = path.suffix.lower()

@@ -15,6 +15,7 @@ is cheap; nothing is re-tokenized.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import Counter
 from dataclasses import dataclass
@@ -182,10 +183,28 @@ class BM25:
             np.save(folder / f"{prefix}_{name}.npy", array, allow_pickle=False)
         terms = sorted(self.vocab, key=self.vocab.__getitem__)
         (folder / f"{prefix}_vocab.txt").write_text("\n".join(terms) + "\n", encoding="utf-8")
+        (folder / params_file(prefix)).write_text(json.dumps(self.params(), indent=1) + "\n",
+                                                   encoding="utf-8")
+
+    def params(self) -> dict:
+        """What this part's arrays need to be read and scored (:func:`params_file`)."""
+        return {"part": "bm25", "k1": self.k1, "b": self.b, "epsilon": self.epsilon,
+                "documents": self.n_docs, "terms": len(self.vocab)}
 
     @classmethod
-    def load(cls, folder: Path, n_docs: int, prefix: str = "bm25", mmap: bool = True,
-             **params) -> BM25:
+    def load(cls, folder: Path, n_docs: int | None = None, prefix: str = "bm25",
+             mmap: bool = True, **params) -> BM25:
+        """The arrays of ``prefix`` in ``folder``, memory-mapped (``mmap``), with the k1, b and
+        epsilon of their own :func:`params_file`; ``n_docs`` and ``params`` are for a folder
+        written before those files (0.1), whose manifest holds them.
+
+        Returns the BM25 of that field."""
+        saved = _read_params(folder, prefix)
+        if saved is not None:
+            params = {key: saved[key] for key in ("k1", "b", "epsilon")}
+            n_docs = int(saved["documents"]) if n_docs is None else n_docs
+        if n_docs is None:
+            raise ValueError(f"{folder}: no {params_file(prefix)} and no passage count given")
         mode = "r" if mmap else None
 
         def array(name):
@@ -200,3 +219,15 @@ class BM25:
         bm25 = cls(vocab={t: i for i, t in enumerate(terms)}, tf=matrix, **params)
         bm25._weights, bm25._idf = array("weights"), array("idf")
         return bm25
+
+
+def params_file(prefix: str) -> str:
+    """The name of a BM25 part's parameters file, beside its arrays (``bm25.params.json``)."""
+    return f"{prefix}.params.json"
+
+
+def _read_params(folder: Path, prefix: str) -> dict | None:
+    path = Path(folder) / params_file(prefix)
+    if not path.exists():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))

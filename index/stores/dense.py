@@ -7,11 +7,13 @@ backend (a server engine) implements the same methods.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 
 FILE = "dense.faiss"
+PARAMS = "dense.params.json"  # what the file holds, read without the manifest
 
 
 def _faiss():
@@ -107,9 +109,28 @@ class FaissIndex:
 
     def save(self, folder: Path) -> None:
         _faiss().write_index(self.index, str(folder / FILE))
+        (folder / PARAMS).write_text(json.dumps(self.params(), indent=1) + "\n",
+                                     encoding="utf-8")
+
+    def params(self) -> dict:
+        """What the FAISS file holds (:data:`PARAMS`): dimension, count, metric, kind."""
+        return {"part": "dense", "file": FILE, "dim": self.dim, "count": self.count,
+                "metric": "inner product", "normalized": True,
+                "kind": type(self.index).__name__}
 
     @classmethod
-    def load(cls, folder: Path, dim: int, mmap: bool = True) -> FaissIndex:
+    def load(cls, folder: Path, dim: int | None = None, mmap: bool = True) -> FaissIndex:
+        """The FAISS file in ``folder``, memory-mapped (``mmap``) where FAISS can, checked to hold
+        vectors of ``dim`` (the manifest's), or of the dimension its :data:`PARAMS` says.
+
+        Returns the dense index; ValueError when its vectors are not of that dimension."""
+        said = "the manifest says"
+        if dim is None:
+            params = Path(folder) / PARAMS
+            if not params.exists():
+                raise ValueError(f"{folder}: no {PARAMS} and no dimension given")
+            dim, said = int(json.loads(params.read_text(encoding="utf-8"))["dim"]), \
+                f"{PARAMS} says"
         faiss = _faiss()
         flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap else 0
         try:
@@ -117,6 +138,6 @@ class FaissIndex:
         except RuntimeError:
             index = faiss.read_index(str(folder / FILE))
         if index.d != dim:
-            raise ValueError(f"{folder / FILE}: vectors have dimension {index.d}, the manifest "
-                             f"says {dim}; rebuild the index")
+            raise ValueError(f"{folder / FILE}: vectors have dimension {index.d}, {said} "
+                             f"{dim}; rebuild the index")
         return cls(dim, index=index)

@@ -47,7 +47,8 @@ from pathlib import Path
 from index.chunking import SEPARATOR, Passage
 from index.readers.documents import Document
 from index.stores import versions
-from index.stores.bm25 import BM25
+from index.stores.bm25 import BM25, params_file
+from index.stores.dense import PARAMS as DENSE_PARAMS
 from index.stores.dense import FaissIndex
 from index.stores.versions import (
     IndexFolderError,
@@ -130,6 +131,9 @@ class IndexData:
                       "passage_engine": self.passage_engine},
             "analyzer": self.analyzer.settings(),
             "bm25": {"k1": self.bm25.k1, "b": self.bm25.b, "epsilon": self.bm25.epsilon},
+            # each part's parameters beside its arrays: a part loads without this manifest
+            "parts": {"bm25": params_file("bm25"), "folded": params_file("folded"),
+                      "dense": DENSE_PARAMS},
             "chunking": chunking or self.manifest.get("chunking", {}),
             **({"backend": self.backend} if self.backend else {}),
             "counts": {"documents": len(self.documents), "passages": len(self.passages),
@@ -147,7 +151,7 @@ class IndexData:
 # those of the memory-mapped arrays by ``python -m index verify`` (reading them all on each
 # load would undo the mapping).
 PARSED_WHOLE = ("documents.jsonl", "passages.jsonl", "texts.txt", "bm25_vocab.txt",
-                "folded_vocab.txt")
+                "folded_vocab.txt", "bm25.params.json", "folded.params.json", "dense.params.json")
 
 
 def _sha256(path: Path) -> str:

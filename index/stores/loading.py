@@ -203,7 +203,9 @@ def release_freed_memory() -> None:
 def load_index(folder: Path | str, mmap: bool = True) -> IndexData:
     """The index at ``folder``: one consistent version, read through the link once (a writer
     switching versions meanwhile is not seen half-way; the load is tried again on the new
-    version if the old one went away)."""
+    version if the old one went away).
+
+    Returns the loaded index; IndexFolderError when it is missing, damaged or incompatible."""
     folder = Path(folder)
     if not folder.exists():
         recover(folder)

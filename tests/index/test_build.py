@@ -165,3 +165,40 @@ def test_a_pass_over_the_folder_reads_what_a_load_reads(sample_index, tmp_path):
     assert (copy / "bm25_tf.npy").stat().st_ino == (before / "bm25_tf.npy").stat().st_ino
     assert load_index(copy).backend == {"name": "test"}
     assert verify_index(copy) == json.loads((sample_index / "manifest.json").read_text())["counts"]
+
+
+@pytest.mark.slow
+def test_each_part_loads_from_its_own_parameters(sample_index, tmp_path):
+    import json
+
+    import numpy as np
+
+    from index.stores.bm25 import BM25
+    from index.stores.dense import FaissIndex
+    from index.stores.loading import load_index
+
+    real = sample_index.resolve()
+    manifest = json.loads((real / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["parts"] == {"bm25": "bm25.params.json", "folded": "folded.params.json",
+                                 "dense": "dense.params.json"}
+    full = load_index(sample_index)
+    bm25 = BM25.load(real, prefix="bm25")  # neither the manifest nor the passage count
+    assert (bm25.k1, bm25.b, bm25.epsilon) == tuple(manifest["bm25"][k]
+                                                    for k in ("k1", "b", "epsilon"))
+    assert bm25.n_docs == len(full.passages)
+    terms = full.analyzer.tokenize("thời hạn báo cáo của chi bộ")
+    np.testing.assert_array_equal(bm25.scores(terms), full.bm25.scores(terms))
+    dense = FaissIndex.load(real)
+    assert (dense.dim, dense.count) == (manifest["model"]["dim"], len(full.passages))
+    # a folder written before the parameters files loads through its manifest
+    old = tmp_path / "old"
+    old.mkdir()
+    for path in real.iterdir():
+        if not path.name.endswith(".params.json"):
+            (old / path.name).write_bytes(path.read_bytes())
+    for name in manifest.pop("parts").values():
+        manifest["files"].pop(name)
+    (old / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    again = load_index(old)
+    np.testing.assert_array_equal(again.bm25.scores(terms), full.bm25.scores(terms))
+    assert again.dense.dim == dense.dim

@@ -62,8 +62,8 @@ def test_documents_status_and_filter_options(searcher):
     assert rows["2019_tin-bai_Giong-Rieng_Kien-Giang"]["date"] == "2019"
     assert sum(r["passages"] for r in rows.values()) == len(searcher.data.passages)
     info = status(searcher.data)
-    assert info["documents"] == 4 and info["model"] == "default" and info["built_at"]
-    assert info["served_by"] == ""  # searched in the folder itself
+    assert info.documents == 4 and info.model == "default" and info.built_at
+    assert info.served_by == ""  # searched in the folder itself
     options = filter_options(searcher.data)
     # every document has a type (the news report: Tin bài); one entry per issuing body
     assert options["doc_type"] == ["Chương trình hành động", "Công văn", "Tin bài"]

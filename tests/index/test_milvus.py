@@ -130,10 +130,10 @@ def test_gold_set_on_both_backends(on_milvus, sample_index):
     remote, local = Searcher.load(on_milvus), Searcher.load(sample_index)
     for mode in ("hybrid", "bm25", "dense"):
         a, b = run_gold(remote, questions, mode), run_gold(local, questions, mode)
-        shared = overlap(a["_run"], b["_run"])
+        shared = overlap(a.run, b.run)
         assert shared >= 0.8, (mode, shared)
-        for name, value in b["all"].items():
-            assert abs(a["all"][name] - value) <= 0.05, (mode, name, a["all"][name], value)
+        for name, value in b.all.items():
+            assert abs(a.all[name] - value) <= 0.05, (mode, name, a.all[name], value)
 
 
 def test_filters_and_milvus_rankers(on_milvus, sample_index):
@@ -305,7 +305,7 @@ def test_the_app_searches_on_milvus_and_says_so(on_milvus, server, monkeypatch):
 
     from ..conftest import ROOT
 
-    assert status(Searcher.load(on_milvus).data)["served_by"] == \
+    assert status(Searcher.load(on_milvus).data).served_by == \
         f"Milvus {server} (tracuu_sample)"
     monkeypatch.setenv("TRACUU_INDEX", str(on_milvus))
     monkeypatch.setenv("TRACUU_AUTH", "off")  # single-user mode (the config serves localhost)

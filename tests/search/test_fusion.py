@@ -1,6 +1,6 @@
 import pytest
 
-from search.fusion import convex, normalize, rrf
+from search.fusion import convex, rescale, rrf
 
 
 def test_rrf_by_hand():
@@ -16,13 +16,13 @@ def test_weighted_rrf():
 
 
 def test_minmax_and_zscore():
-    assert normalize({1: 2.0, 2: 4.0, 3: 3.0}) == {1: 0.0, 2: 1.0, 3: 0.5}
-    z = normalize({1: 1.0, 2: 3.0}, "zscore")
+    assert rescale({1: 2.0, 2: 4.0, 3: 3.0}) == {1: 0.0, 2: 1.0, 3: 0.5}
+    z = rescale({1: 1.0, 2: 3.0}, "zscore")
     assert z[1] == pytest.approx(-1.0) and z[2] == pytest.approx(1.0)
-    assert normalize({}) == {}
-    assert normalize({7: 3.0}) == {7: 1.0}
+    assert rescale({}) == {}
+    assert rescale({7: 3.0}) == {7: 1.0}
     with pytest.raises(ValueError, match="minmax"):
-        normalize({1: 1.0}, "rank")
+        rescale({1: 1.0}, "rank")
 
 
 def test_convex_by_hand():

@@ -150,3 +150,16 @@ def test_hits_are_frozen_records_whose_json_keeps_its_shape(searcher):
     assert bm25_only.contributions is None and bm25_only.to_dict()["contributions"] == {}
     opened = searcher.open_passage(hit.passage_id)
     assert opened.to_dict()["text"][opened.start:opened.end] == hit.text
+
+
+def test_answers_and_their_obligations_are_frozen(searcher):
+    import dataclasses
+
+    answer = searcher.ask("thời hạn báo cáo của chi bộ")
+    assert answer.outcome == "answer" and answer.obligations
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        answer.outcome = "none"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        answer.obligations[0].doc_id = "x"
+    assert all(ob.doc_id and ob.citation for ob in answer.obligations)
+    assert answer.to_dict()["evidence"] == dataclasses.asdict(answer.evidence)
