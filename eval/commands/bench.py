@@ -7,22 +7,21 @@ import argparse
 import sys
 from pathlib import Path
 
+from eval.commands import command, searcher_options
+
 
 def parser() -> argparse.ArgumentParser:
     """The options of ``python -m eval bench``."""
-    parser = argparse.ArgumentParser(prog="python -m eval bench",
-                                     description="Run a BEIR-layout benchmark.")
+    parser = command(
+        "bench",
+        "Run a BEIR-layout benchmark.")
     parser.add_argument("--corpus", type=Path, required=True)
     parser.add_argument("--queries", type=Path, required=True)
     parser.add_argument("--qrels", type=Path, required=True)
     parser.add_argument("--mode", default="bm25,dense,hybrid",
                         help="one mode or a comma-separated list (default: all three)")
     parser.add_argument("--model", default="default")
-    parser.add_argument("--fusion", default="convex", help="convex (default) or rrf")
-    parser.add_argument("--dense-weight", type=float, default=0.5,
-                        help="base weight of the dense list (default 0.5)")
-    parser.add_argument("--no-glossary", action="store_true",
-                        help="do not translate English words for BM25")
+    searcher_options(parser)
     parser.add_argument("--index", type=Path, default=None,
                         help="index folder to build or reuse (default: in the user cache)")
     parser.add_argument("--run-out", type=Path, default=None,

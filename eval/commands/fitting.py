@@ -3,22 +3,21 @@ search package, fitted again."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
-from eval.commands import listed
+from eval.commands import command, listed
 
 
 def fit_answers_main(argv: list[str]) -> int:
     from search.answerability import WEIGHTS_FILE
 
-    parser = argparse.ArgumentParser(
-        prog="python -m eval fit-answers",
-        description="Re-fit the answerability model on the fitting half of the answer sets "
-                    "(eval/gold.jsonl, eval/unanswerable.jsonl, eval/party_docs.jsonl) and "
-                    f"write its weights and threshold to {WEIGHTS_FILE.name}.")
+    parser = command(
+        "fit-answers",
+        "Re-fit the answerability model on the fitting half of the answer sets "
+        "(eval/gold.jsonl, eval/unanswerable.jsonl, eval/party_docs.jsonl) and "
+        f"write its weights and threshold to {WEIGHTS_FILE.name}.")
     parser.add_argument("--out", type=Path, default=WEIGHTS_FILE,
                         help=f"where to write the weights (default {WEIGHTS_FILE})")
     args = parser.parse_args(argv)
@@ -39,11 +38,11 @@ def fit_ranker_main(argv: list[str]) -> int:
     from eval.rank_fit import DEFAULT_FEATURES, C, run
     from search.rerank import FEATURES, RANKER_FILE
 
-    parser = argparse.ArgumentParser(
-        prog="python -m eval fit-ranker",
-        description="Fit the learned combination of search.rerank on the development sets and "
-                    "the BEIR dev sets, compare it held out with the hand-tuned fusion, and "
-                    "write it when no set is worse.")
+    parser = command(
+        "fit-ranker",
+        "Fit the learned combination of search.rerank on the development sets and "
+        "the BEIR dev sets, compare it held out with the hand-tuned fusion, and "
+        "write it when no set is worse.")
     parser.add_argument("--features", default=",".join(DEFAULT_FEATURES),
                         help=f"comma-separated, of: {', '.join(FEATURES)} "
                              f"(default {','.join(DEFAULT_FEATURES)})")
@@ -68,10 +67,10 @@ def reference_main(argv: list[str]) -> int:
     from eval.perf import DEFAULT_CORPUS
     from search.answerability import REFERENCE_FILE
 
-    parser = argparse.ArgumentParser(
-        prog="python -m eval reference-idf",
-        description="Rebuild the reference word weights the answerability model reads, from "
-                    "a folder of Vietnamese laws (one idf per accent-free word, by article).")
+    parser = command(
+        "reference-idf",
+        "Rebuild the reference word weights the answerability model reads, from "
+        "a folder of Vietnamese laws (one idf per accent-free word, by article).")
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
                         help="folder of .txt laws (default ../shared/corpora/vlc)")
     parser.add_argument("--out", type=Path, default=REFERENCE_FILE)

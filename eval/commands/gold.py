@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from eval.commands import searcher_options
+
 if TYPE_CHECKING:
     from eval.report import GoldResult
 
@@ -31,13 +33,9 @@ def parser() -> argparse.ArgumentParser:
                         help="second set reported beside it, never tuned on and not gated "
                              "(default eval/holdout.jsonl; 'none' to skip)")
     parser.add_argument("--modes", default="bm25,dense,hybrid")
-    parser.add_argument("--fusion", default="convex", help="convex (default) or rrf")
-    parser.add_argument("--dense-weight", type=float, default=0.5,
-                        help="base weight of the dense list (default 0.5)")
+    searcher_options(parser)
     parser.add_argument("--fixed-weights", action="store_true",
                         help="do not adapt the weights to the query")
-    parser.add_argument("--no-glossary", action="store_true",
-                        help="do not translate English words for BM25")
     parser.add_argument("--no-rerank", action="store_true",
                         help="rank by the convex fusion alone, without the learned combination "
                              "(search/ranker.json)")

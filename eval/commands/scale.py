@@ -3,23 +3,22 @@ size, its speed and memory, and the Milvus backend against the folder."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
-from eval.commands import listed
+from eval.commands import command, listed
 
 
 def scale_main(argv: list[str]) -> int:
     from eval.mixed import ALQAC_CORPUS, compare, mixed_index, scale_table
     from eval.report import gold_table
 
-    parser = argparse.ArgumentParser(
-        prog="python -m eval scale",
-        description="The gold, hold-out and party-docs questions on a mixed archive (the "
-                    "sample, data/party-docs and ALQAC's 2,131 law articles, built once into "
-                    ".tracuu/mixed-index) beside their small indexes.")
+    parser = command(
+        "scale",
+        "The gold, hold-out and party-docs questions on a mixed archive (the "
+        "sample, data/party-docs and ALQAC's 2,131 law articles, built once into "
+        ".tracuu/mixed-index) beside their small indexes.")
     parser.add_argument("--alqac", type=Path, default=ALQAC_CORPUS,
                         help="ALQAC 2023 corpus.jsonl (default ../shared/bench/alqac23)")
     parser.add_argument("--modes", default="hybrid")
@@ -38,10 +37,10 @@ def scale_main(argv: list[str]) -> int:
 
 
 def perf_main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m eval perf",
-        description="Speed and size at scale: build throughput, BM25 against rank-bm25, query "
-                    "latency per mode, FAISS flat / HNSW, index size, load time, peak memory.")
+    parser = command(
+        "perf",
+        "Speed and size at scale: build throughput, BM25 against rank-bm25, query "
+        "latency per mode, FAISS flat / HNSW, index size, load time, peak memory.")
     parser.add_argument("--corpus", type=Path, default=None,
                         help="folder of documents for the base index (default: "
                              "../shared/corpora/vlc, the 208 laws)")
@@ -73,12 +72,12 @@ def perf_main(argv: list[str]) -> int:
 def load_main(argv: list[str]) -> int:
     from eval.load import LEVELS, run, table
 
-    parser = argparse.ArgumentParser(
-        prog="python -m eval load",
-        description="Start the app with sign-in on a copy of an index and drive it with "
-                    "concurrent readers over Streamlit's websocket (as browser tabs do) while "
-                    "an editor adds documents; print time to the answer, errors and the "
-                    "server's memory per number of readers.")
+    parser = command(
+        "load",
+        "Start the app with sign-in on a copy of an index and drive it with "
+        "concurrent readers over Streamlit's websocket (as browser tabs do) while "
+        "an editor adds documents; print time to the answer, errors and the "
+        "server's memory per number of readers.")
     parser.add_argument("--index", type=Path, default=None,
                         help="index folder (default: the sample-corpus index)")
     parser.add_argument("--levels", default=",".join(map(str, LEVELS)),
@@ -108,11 +107,11 @@ def load_main(argv: list[str]) -> int:
 
 
 def milvus_main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m eval milvus",
-        description="The gold set on the embedded backend and on Milvus (client-side BM25, "
-                    "HNSW, the project's fusion, Milvus's rankers, Milvus's BM25 function): "
-                    "metrics, top-10 overlap, time per question.")
+    parser = command(
+        "milvus",
+        "The gold set on the embedded backend and on Milvus (client-side BM25, "
+        "HNSW, the project's fusion, Milvus's rankers, Milvus's BM25 function): "
+        "metrics, top-10 overlap, time per question.")
     parser.add_argument("--uri", required=True,
                         help="Milvus endpoint: milvus://HOST:PORT, http(s)://HOST:PORT or a "
                              "milvus-lite FILE.db")
@@ -135,11 +134,11 @@ def milvus_main(argv: list[str]) -> int:
 
 
 def milvus_scale_main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m eval milvus-scale",
-        description="Milvus at scale (eval/milvus_scale.py): full write rate and the writer's "
-                    "peak memory, query p50/p95 per mode against the folder, recall@10, "
-                    "filters on the partition key, one addition of a 30-passage law.")
+    parser = command(
+        "milvus-scale",
+        "Milvus at scale (eval/milvus_scale.py): full write rate and the writer's "
+        "peak memory, query p50/p95 per mode against the folder, recall@10, "
+        "filters on the partition key, one addition of a 30-passage law.")
     parser.add_argument("--uri", required=True, help="Milvus endpoint, as for `eval milvus`")
     parser.add_argument("--passages", type=int, default=1_000_000,
                         help="passages of the replicated archive (default 1000000)")
@@ -170,10 +169,10 @@ def milvus_scale_main(argv: list[str]) -> int:
 
 
 def drift_main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m eval drift",
-        description="How far BM25 on Milvus drifts from exact BM25 as documents are added in "
-                    "place (+10%%, +100%%), and after `index rebuild` (eval/drift.py).")
+    parser = command(
+        "drift",
+        "How far BM25 on Milvus drifts from exact BM25 as documents are added in "
+        "place (+10%%, +100%%), and after `index rebuild` (eval/drift.py).")
     parser.add_argument("--uri", required=True, help="Milvus endpoint, as for `eval milvus`")
     parser.add_argument("--corpus", type=Path, required=True, help="folder of documents")
     parser.add_argument("--questions", type=Path, default=None,

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
-from eval.commands import listed
+from eval.commands import command, listed
 
 
 def scans_main(argv: list[str]) -> int:
@@ -19,12 +18,12 @@ def scans_main(argv: list[str]) -> int:
     )
     from eval.scans import VARIANTS
 
-    parser = argparse.ArgumentParser(
-        prog="python -m eval scans",
-        description="Render the sample's Party letters (and with --party-docs the real Party "
-                    "documents) as scanned PDFs in four variants, read them back by OCR, and "
-                    "report the character error rate and the code, date, issuer and signer "
-                    "read right, per variant.")
+    parser = command(
+        "scans",
+        "Render the sample's Party letters (and with --party-docs the real Party "
+        "documents) as scanned PDFs in four variants, read them back by OCR, and "
+        "report the character error rate and the code, date, issuer and signer "
+        "read right, per variant.")
     parser.add_argument("--variants", default=",".join(VARIANTS),
                         help=f"comma-separated, of {', '.join(VARIANTS)} (default all)")
     parser.add_argument("--party-docs", action="store_true",
