@@ -1,7 +1,10 @@
 """Search an index folder: ``Searcher.load(index_dir).search(query, k, mode, filters)``.
 
-What the searcher's methods return is exported beside it: ``Hit`` (``search``), ``Answer``
-(``ask``; its ``obligations`` are ``Obligation``) and ``QueryInfo`` (``analyze``).  The names
+What the searcher's methods return is exported beside it, as frozen records: ``Hit``
+(``search``; its ``cited_by`` are ``CitingDocument``, its ``contributions`` a
+``Contribution``), ``Answer`` (``ask``; its ``obligations`` are ``Obligation``, its
+``evidence`` an ``Evidence``), ``OpenedPassage`` (``open_passage``) and ``QueryInfo``
+(``analyze``).  The names
 load on first use, so that a module of this package (``search.filters``, which the Milvus store
 shares) imports without the searcher.
 
@@ -15,7 +18,9 @@ from __future__ import annotations
 from index.moved import lazy_names
 
 _HOMES = {"Answer": "answering", "Obligation": "answers", "QueryInfo": "query",
-          "FUSIONS": "searcher", "MODES": "searcher", "Hit": "records", "Searcher": "searcher"}
+          "FUSIONS": "searcher", "MODES": "searcher", "Searcher": "searcher", "Hit": "records",
+          "CitingDocument": "records", "Contribution": "records", "Evidence": "records",
+          "OpenedPassage": "records"}
 
 __all__ = sorted(_HOMES)
 

@@ -59,9 +59,13 @@ def test_the_package_exports_what_the_searcher_returns():
     from search.answering import Answer
     from search.answers import Obligation
     from search.query import QueryInfo
-    from search.searcher import Hit, Searcher
+    from search.records import CitingDocument, Contribution, Evidence, Hit, OpenedPassage
+    from search.searcher import Searcher
 
-    assert sorted(search.__all__) == ["Answer", "FUSIONS", "Hit", "MODES", "Obligation",
+    assert sorted(search.__all__) == ["Answer", "CitingDocument", "Contribution", "Evidence",
+                                      "FUSIONS", "Hit", "MODES", "Obligation", "OpenedPassage",
                                       "QueryInfo", "Searcher"]
-    assert (search.Answer, search.Obligation, search.QueryInfo, search.Hit, search.Searcher) == \
-        (Answer, Obligation, QueryInfo, Hit, Searcher)
+    assert (search.Answer, search.Obligation, search.QueryInfo, search.Hit, search.Searcher,
+            search.CitingDocument, search.Contribution, search.Evidence,
+            search.OpenedPassage) == (Answer, Obligation, QueryInfo, Hit, Searcher,
+                                      CitingDocument, Contribution, Evidence, OpenedPassage)
