@@ -33,6 +33,7 @@ from index.stores.versions import IndexFolderError, check_target, recover, write
 from index.text import Analyzer
 
 log = logging.getLogger(__name__)
+_say = log.info  # a message of the work in progress (index.logs)
 CHUNKING = {"max_words": 250, "min_words": 40, "max_chars": 1200, "pack_words": 120}
 
 
@@ -44,11 +45,6 @@ class BuildReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     peak_mb: float | None = None  # the indexing process's peak memory (index.worker), MB
-
-
-def _say(message: str) -> None:
-    """A message of the work in progress (:mod:`index.logs`)."""
-    log.info(message)
 
 
 def _progress(items, desc: str, total: int):
@@ -333,9 +329,7 @@ def rebuild(index_dir: Path | str, config: MilvusConfig | None = None) -> Path:
     """Write the collection of an index served by Milvus again, whole, from its folder: a new
     physical collection (the BM25 average lengths and idf floors refreshed; ``config``, when
     given, its new layout), then the alias moves to it; searches go on from the old one until
-    then.  Nothing is embedded again.
-
-    Returns the index folder."""
+    then.  Nothing is embedded again.  Returns the index folder."""
     index_dir = Path(index_dir)
     with writer_lock(index_dir, say=_say):
         milvus = MilvusStore.for_index(load_arrays(index_dir).backend)
