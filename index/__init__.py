@@ -13,7 +13,8 @@ working for one release (:mod:`index.moved`).
 
 from __future__ import annotations
 
-from index.moved import install, lazy_names
+from index.lazy import lazy_names
+from index.moved import install
 
 install()
 

@@ -2,11 +2,11 @@
 
 **Ingestion workers** (``python -m index ingest SRC... --uri milvus://HOST:PORT/COLLECTION
 --worker K/N``, on one machine or several): worker K reads the files whose name hashes to K of
-N, prepares about :data:`index.stores.milvus.BATCH` passages at a time (segmentation,
-embedding) and changes the live collection with them
-(:meth:`index.stores.milvus.MilvusStore.change`: rows upserted, document frequencies merged into the statistics once a batch, under the lock held on the
-server).  The first worker to find no collection creates it, under the same lock.  Memory is a
-batch, whatever the corpus.  A worker run again over the same files replaces their documents:
+N, prepares about :data:`index.stores.milvus.BATCH` passages at a time (segmentation, embedding)
+and changes the live collection with them (:meth:`index.stores.milvus.MilvusStore.change`: rows
+upserted, document frequencies merged into the statistics once a batch, under the lock held on
+the server).  The first worker to find no collection creates it, under the same lock.  Memory is
+a batch, whatever the corpus.  A worker run again over the same files replaces their documents:
 nothing is counted twice.
 
 *The embedding cache is per worker, with no merge step*: each machine keeps its own

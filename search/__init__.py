@@ -15,7 +15,7 @@ Modules: ``searcher`` (the pipeline), ``backends`` (where passages are searched)
 
 from __future__ import annotations
 
-from index.moved import lazy_names
+from index.lazy import lazy_names
 
 _HOMES = {"Answer": "answering", "Obligation": "answers", "QueryInfo": "query",
           "FUSIONS": "searcher", "MODES": "searcher", "Searcher": "searcher", "Hit": "records",

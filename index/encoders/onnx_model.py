@@ -1,14 +1,14 @@
 """The default model as an ONNX graph, for embedding passages faster than torch.
 
 On first use the sentence-transformers folder of the default model (see
-:mod:`index.encoders.e5_model`) is exported to ONNX with eager attention, and its attention, layer norms and GELU are fused by
-ONNX Runtime's transformer optimizer: ``<model folder>/onnx/model.onnx``, the same fp32
-arithmetic as torch (cosine 0.9999999 to its vectors) about 1.4 times as fast here, mostly
-because each passage runs alone, with no padding.  ``model-int8.onnx`` has its matrix products
-quantized to int8 (per-channel weight scales, activations quantized as they come): about 1.8
-times torch, vectors at cosine 0.99 or more of torch's, hybrid nDCG@10 within 0.01 on the four
-benchmarks but dense alone 0.019 lower on ALQAC; it is used only when asked for
-(``TRACUU_ENGINE=onnx-int8``).  Figures: ``python -m eval perf`` and docs/benchmarks.md.
+:mod:`index.encoders.e5_model`) is exported to ONNX with eager attention, and its attention,
+layer norms and GELU are fused by ONNX Runtime's transformer optimizer:
+``<model folder>/onnx/model.onnx``, the same fp32 arithmetic as torch, faster mostly because
+each passage runs alone, with no padding.  ``model-int8.onnx`` has its matrix products
+quantized to int8 (per-channel weight scales, activations quantized as they come): faster
+still, but dense retrieval alone loses a little on ALQAC, so it is used only when asked for
+(``TRACUU_ENGINE=onnx-int8``).  The figures (speed, cosines to torch's vectors, nDCG on the
+four benchmarks): ``python -m eval perf`` and docs/benchmarks.md.
 Graphs are written through a temporary folder, once.
 """
 
