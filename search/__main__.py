@@ -153,11 +153,10 @@ def answer_text(answer) -> str:
 def print_card(card: dict) -> None:
     """The card of a document asked for by its code."""
     print(f"{card['doc_type'] or 'Văn bản'} số {card['code']}")
-    from search.references import CARD_FIELDS
+    from search.references import card_lines
 
-    for label, key in CARD_FIELDS:
-        if card.get(key):
-            print(textwrap.fill(f"  {label}: {card[key]}", 100, subsequent_indent="    "))
+    for label, value in card_lines(card):
+        print(textwrap.fill(f"  {label}: {value}", 100, subsequent_indent="    "))
     if card["cited_by"]:
         print("  Được dẫn chiếu trong:")
         for ref in card["cited_by"]:

@@ -108,3 +108,18 @@ _CODE_QUERY_FILLER = frozenset(
     "so van ban cong van ke hoach nghi quyet ket luan chi thi quyet dinh quy dinh huong dan "
     "chuong trinh hanh dong bao cao thong bao to trinh quy che thong tri document letter plan "
     "resolution decision regulation directive number no".split())
+
+
+def card_lines(card: dict) -> list[tuple[str, str]]:
+    """The fields a document's card shows, labelled, in :data:`CARD_FIELDS`' order: its date as
+    a citation writes it (``28/3/2017``; the card itself keeps ``2017-03-28``)."""
+    from search.citation import format_date
+
+    out = []
+    for label, key in CARD_FIELDS:
+        value = card.get(key) or ""
+        if key == "date" and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            value = format_date(value)
+        if value:
+            out.append((label, value))
+    return out

@@ -113,7 +113,7 @@ def test_code_query_shows_the_document_card(sample_index, monkeypatch):
     at = _search(_app(sample_index, monkeypatch), "683-CV/HU")
     card = next(m.value for m in at.markdown if "Trích yếu:" in m.value)
     assert "<b>Công văn số 683-CV/HU</b>" in card and "Người ký: Nguyễn Thị Kim Ngọc" in card
-    assert "Ngày: 2017-03-28" in card and "Cơ quan ban hành: Huyện ủy Hớn Quản" in card
+    assert "Ngày: 28/3/2017" in card and "Cơ quan ban hành: Huyện ủy Hớn Quản" in card
 
 
 def test_sidebar_filters_apply(sample_index, monkeypatch):

@@ -46,7 +46,7 @@ def test_a_documents_card_lists_its_fields_and_who_cites_it(searcher):
     card = searcher.ask("683-CV/HU").document
     out = document_card_html(card)
     assert out.startswith("<b>Công văn số 683-CV/HU</b>")
-    assert "Cơ quan ban hành: Huyện ủy Hớn Quản" in out and "Ngày: 2017-03-28" in out
+    assert "Cơ quan ban hành: Huyện ủy Hớn Quản" in out and "Ngày: 28/3/2017" in out
 
 
 def test_the_numbers_behind_a_rank_add_up(searcher):

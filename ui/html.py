@@ -8,7 +8,7 @@ import html
 import time
 
 from search.highlight import to_html
-from search.references import CARD_FIELDS
+from search.references import card_lines
 
 TERM = ("<mark style='background:#fff3a3;padding:0 1px'>", "</mark>")
 ANSWER = ("<span style='font-weight:600;text-decoration:underline;text-decoration-color:"
@@ -57,7 +57,7 @@ SPAN = ("<span style='background:#d4edda;padding:0 2px;border-radius:3px'>", "</
 def document_card_html(card: dict) -> str:
     """The card of a document asked for by its code (escaped)."""
     rows = [f"<b>{html.escape(card['doc_type'] or 'Văn bản')} số {html.escape(card['code'])}</b>"]
-    rows += [f"{label}: {html.escape(card[key])}" for label, key in CARD_FIELDS if card.get(key)]
+    rows += [f"{label}: {html.escape(value)}" for label, value in card_lines(card)]
     if card["cited_by"]:
         rows.append("Được dẫn chiếu trong: " + "; ".join(html.escape(c["citation"])
                                                          for c in card["cited_by"]))
