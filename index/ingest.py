@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import time
 from dataclasses import dataclass
@@ -43,7 +44,6 @@ from index.build import (
     BuildReport,
     _cache,
     _prepare,
-    _say,
     _with_access,
     extended,
     without,
@@ -67,6 +67,8 @@ from index.stores.milvus import (
 from index.stores.versions import writer_lock
 from index.text import Analyzer
 from search.filters import doc_id_filters
+
+log = logging.getLogger(__name__)
 
 
 def share_of(path: Path, workers: int) -> int:
@@ -107,7 +109,7 @@ def _worker(sources, worker: int, workers: int, model: str, use_cache: bool,
             follow_links: bool) -> _Worker:
     files, skipped = find_files(sources, follow_links)
     mine = [f for f in files if share_of(f, workers) == worker]
-    _say(f"Worker {worker + 1}/{workers}: {len(mine)} of {len(files)} files.")
+    log.info(f"Worker {worker + 1}/{workers}: {len(mine)} of {len(files)} files.")
     embedder = Embedder(model)
     base = IndexData(documents={}, passages=[], bm25=BM25.from_tokens([]),
                      folded=BM25.from_tokens([]), dense=FaissIndex(embedder.dim),
@@ -144,12 +146,12 @@ def _tally(w: _Worker, new, where: str) -> None:
     w.report.documents += len(new.docs)
     w.report.passages += len(new.passages)
     w.report.embedded += new.embedded
-    _say(f"  {w.report.documents} documents, {w.report.passages} passages {where} so far")
+    log.info(f"  {w.report.documents} documents, {w.report.passages} passages {where} so far")
 
 
 def _done(w: _Worker) -> BuildReport:
     for path, reason in w.report.skipped:
-        _say(f"skipped {path}: {reason}")
+        log.info(f"skipped {path}: {reason}")
     return w.report
 
 
@@ -239,7 +241,7 @@ class PullReport:
 def pull(store: MilvusStore, out: Path | str) -> PullReport:
     """Make or bring up to date the index folder ``out`` of ``store``'s live collection."""
     out = Path(out)
-    with writer_lock(out, say=_say):
+    with writer_lock(out, say=log.info):
         return _pull(store, out)
 
 
@@ -296,7 +298,7 @@ def follow(store: MilvusStore, out: Path | str, every: float) -> None:
     while True:
         report = pull(store, out)
         if report.written:
-            _say(f"{time.strftime('%H:%M:%S')} {out}: {report.fetched} documents fetched, "
+            log.info(f"{time.strftime('%H:%M:%S')} {out}: {report.fetched} documents fetched, "
                  f"{report.removed} removed; {report.documents} documents, {report.passages} "
                  "passages")
         time.sleep(every)

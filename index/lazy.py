@@ -4,8 +4,6 @@ loads fast, and a module of it can be imported alone."""
 from __future__ import annotations
 
 import importlib
-import importlib.abc
-import importlib.util
 import sys
 
 

@@ -20,6 +20,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 MODES = ("hybrid", "bm25", "dense")
@@ -186,6 +187,7 @@ def vietnamese_shell() -> bool:
     return True
 
 
+@lru_cache(maxsize=1)
 def page_script() -> str:
     """HTML with a script for the page (run once per browser tab): ``lang="vi"``, the page's
     style rules, and Streamlit's English replaced by :data:`STREAMLIT_VI` as it appears

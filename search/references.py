@@ -7,7 +7,7 @@ import re
 from dataclasses import asdict
 
 from index.text import CODE_RE, code_key, normalize, strip_accents
-from search.citation import citation
+from search.citation import citation, format_date
 from search.query import QueryInfo
 from search.questions import TYPE_PATTERNS
 
@@ -113,13 +113,5 @@ _CODE_QUERY_FILLER = frozenset(
 def card_lines(card: dict) -> list[tuple[str, str]]:
     """The fields a document's card shows, labelled, in :data:`CARD_FIELDS`' order: its date as
     a citation writes it (``28/3/2017``; the card itself keeps ``2017-03-28``)."""
-    from search.citation import format_date
-
-    out = []
-    for label, key in CARD_FIELDS:
-        value = card.get(key) or ""
-        if key == "date" and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            value = format_date(value)
-        if value:
-            out.append((label, value))
-    return out
+    return [(label, format_date(card[key]) if key == "date" else card[key])
+            for label, key in CARD_FIELDS if card.get(key)]

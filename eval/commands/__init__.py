@@ -4,6 +4,7 @@ the measuring itself is in the modules of ``eval``)."""
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def listed(text: str) -> tuple[str, ...]:
@@ -25,3 +26,9 @@ def searcher_options(parser: argparse.ArgumentParser) -> None:
                         help="base weight of the dense list (default 0.5)")
     parser.add_argument("--no-glossary", action="store_true",
                         help="do not translate English words for BM25")
+
+
+def say_error(exc: Exception) -> int:
+    """Say what went wrong on stderr, in one line; the command's exit status."""
+    print(f"error: {exc}", file=sys.stderr)
+    return 1

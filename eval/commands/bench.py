@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from eval.commands import command, searcher_options
+from eval.commands import command, say_error, searcher_options
 
 
 def parser() -> argparse.ArgumentParser:
@@ -50,8 +50,7 @@ def bench_main(argv: list[str]) -> int:
         searcher = Searcher.load(index_dir, fusion=args.fusion, dense_weight=args.dense_weight,
                                  glossary=not args.no_glossary)
     except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return say_error(exc)
     print(f"{args.corpus.parent.name}: {len(searcher.data.documents)} documents, "
           f"{len(searcher.data.passages)} passages, {len(qrels)} queries with judgements")
     print(f"{'mode':<8} {'nDCG@10':>8} {'MRR@10':>8} {'R@10':>8}")

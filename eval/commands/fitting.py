@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from eval.commands import command, listed
+from eval.commands import command, listed, say_error
 
 
 def fit_answers_main(argv: list[str]) -> int:
@@ -27,8 +27,7 @@ def fit_answers_main(argv: list[str]) -> int:
     try:
         weights = run(args.out)
     except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return say_error(exc)
     print(json.dumps(weights, ensure_ascii=False, indent=1))
     print(f"wrote {args.out}")
     return 0
@@ -58,8 +57,7 @@ def fit_ranker_main(argv: list[str]) -> int:
     try:
         run(args.out, listed(args.features), args.c, args.force, args.ablation)
     except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return say_error(exc)
     return 0
 
 

@@ -4,11 +4,10 @@ gated."""
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from eval.commands import searcher_options
+from eval.commands import command, say_error, searcher_options
 
 if TYPE_CHECKING:
     from eval.report import GoldResult
@@ -21,10 +20,9 @@ COPY_GAP = 0.05  # unaccented copies: R@5 at most this far under their accented 
 
 def parser() -> argparse.ArgumentParser:
     """The options of ``python -m eval``."""
-    parser = argparse.ArgumentParser(prog="python -m eval", description="Evaluate retrieval on "
-                                     "the gold set; exit 1 when hybrid is under the gate "
-                                     f"({', '.join(f'{k} >= {v}' for k, v in GATE.items())}). "
-                                     "See also: python -m eval bench --help")
+    parser = command("", "Evaluate retrieval on the gold set; exit 1 when hybrid is under the "
+                     f"gate ({', '.join(f'{k} >= {v}' for k, v in GATE.items())}). See also: "
+                     "python -m eval bench --help")
     parser.add_argument("--index", type=Path, default=None,
                         help="index folder (default: the sample-corpus index)")
     parser.add_argument("--gold", type=Path, default=None,
@@ -53,8 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         measured = measure(args)
     except (ValueError, IndexFolderError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return say_error(exc)
     failed, passed = report(measured, args)
     if args.scale and "hybrid" in measured["gold"]:
         more_failed, more_passed = scale_report()

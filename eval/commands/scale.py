@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from eval.commands import command, listed
+from eval.commands import command, listed, say_error
 
 
 def scale_main(argv: list[str]) -> int:
@@ -61,8 +61,7 @@ def perf_main(argv: list[str]) -> int:
     try:
         report = run(Path(corpus), args.passages, args.queries, keep=args.keep)
     except (ValueError, RuntimeError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return say_error(exc)
     print(table(report))
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
@@ -97,8 +96,7 @@ def load_main(argv: list[str]) -> int:
         if not levels or min(levels) < 1:
             raise ValueError("--levels: give positive numbers of readers")
     except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return say_error(exc)
     index = args.index or ensure_default_index()
     results = run(index, levels, args.per_reader, args.upload_every, args.think)
     print()
@@ -127,8 +125,7 @@ def milvus_main(argv: list[str]) -> int:
     try:
         rows = compare(args.index or ensure_default_index(), args.uri, load_gold())
     except (ValueError, MilvusUnavailable) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return say_error(exc)
     print(table(rows))
     return 0
 
@@ -160,8 +157,7 @@ def milvus_scale_main(argv: list[str]) -> int:
         report = run(args.uri, args.corpus or DEFAULT_CORPUS, args.passages, args.queries,
                      None if args.partition_key == "none" else args.partition_key, args.laws)
     except (ValueError, RuntimeError, MilvusUnavailable) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return say_error(exc)
     print(table(report))
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
@@ -192,8 +188,7 @@ def drift_main(argv: list[str]) -> int:
             queries = _title_queries(args.corpus, args.queries)
         rows = run(args.uri, args.corpus, queries)
     except (ValueError, MilvusUnavailable, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return say_error(exc)
     print(table(rows))
     return 0
 
